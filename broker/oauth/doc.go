@@ -1,0 +1,11 @@
+// Package oauth is the OAuth 2.1 client side of the broker: client registration (pre-registered,
+// Client ID Metadata Document, RFC 7591 dynamic registration), the authorization request with PKCE
+// and state (RFC 7636, RFC 9207), and the token endpoint (code exchange, refresh with rotation,
+// client credentials), always sending the RFC 8707 resource indicator.
+//
+// It does no discovery (see package discovery) and stores nothing (see package broker): every
+// function takes what it needs and returns values, which keeps each step testable on its own.
+//
+// The code exchange and the client-credentials grant use golang.org/x/oauth2. Refresh is our own:
+// x/oauth2 cannot send `resource` on a refresh request, and MCP requires it there too.
+package oauth

@@ -1,0 +1,160 @@
+package oauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// maxRegistrationResponse caps an RFC 7591 response.
+const maxRegistrationResponse = 256 << 10
+
+// ClientName is how this program names itself to authorization servers.
+const ClientName = "MCP Broker"
+
+// RegistrationParams describes a dynamic registration (RFC 7591 §2).
+type RegistrationParams struct {
+	Endpoint string // the AS registration_endpoint
+	Issuer   string
+	// AuthMethods is the AS's token_endpoint_auth_methods_supported.
+	AuthMethods []string
+	RedirectURI string // the exact loopback redirect URI; empty for a client-credentials client
+	Scope       string
+	// ClientCredentials registers a confidential client for the client-credentials grant
+	// instead of a public client for the browser flow.
+	ClientCredentials bool
+	SoftwareVersion   string
+}
+
+// registrationRequest is the RFC 7591 client metadata we send.
+type registrationRequest struct {
+	ClientName              string   `json:"client_name"`
+	ApplicationType         string   `json:"application_type,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+	GrantTypes              []string `json:"grant_types"`
+	ResponseTypes           []string `json:"response_types"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	Scope                   string   `json:"scope,omitempty"`
+	SoftwareID              string   `json:"software_id,omitempty"`
+	SoftwareVersion         string   `json:"software_version,omitempty"`
+}
+
+type registrationResponse struct {
+	ClientID                string   `json:"client_id"`
+	ClientSecret            string   `json:"client_secret"`
+	ClientSecretExpiresAt   int64    `json:"client_secret_expires_at"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	RedirectURIs            []string `json:"redirect_uris"`
+	Error                   string   `json:"error"`
+	ErrorDescription        string   `json:"error_description"`
+}
+
+// Register performs RFC 7591 dynamic client registration. A browser-flow client registers as a
+// native public client ("none") when the AS allows it; a client-credentials client registers as
+// confidential. The returned Client carries the method the AS actually granted.
+func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Client, error) {
+	if p.Endpoint == "" {
+		return nil, errors.New("the authorization server offers no dynamic client registration")
+	}
+	req := registrationRequest{
+		ClientName:      ClientName,
+		SoftwareID:      "mcp-broker",
+		SoftwareVersion: p.SoftwareVersion,
+		Scope:           p.Scope,
+	}
+	var err error
+	if p.ClientCredentials {
+		req.GrantTypes = []string{"client_credentials"}
+		req.ResponseTypes = []string{}
+		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, true)
+	} else {
+		req.ApplicationType = "native"
+		req.RedirectURIs = []string{p.RedirectURI}
+		req.GrantTypes = []string{"authorization_code", "refresh_token"}
+		req.ResponseTypes = []string{"code"}
+		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, false)
+		if err != nil {
+			// Some servers only register confidential native clients; the secret they issue
+			// is kept in the keychain like any other.
+			req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, true)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the registration request: %w", err)
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("building the registration request: %w", err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Accept", "application/json")
+	now := time.Now()
+	resp, err := noRedirects(hc).Do(r)
+	if err != nil {
+		return nil, fmt.Errorf("registering with the authorization server: %w", redactURLError(err))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxRegistrationResponse+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the registration response: %w", err)
+	}
+	if len(raw) > maxRegistrationResponse {
+		return nil, fmt.Errorf("the registration response is larger than %d bytes", maxRegistrationResponse)
+	}
+	var rr registrationResponse
+	jsonErr := json.Unmarshal(raw, &rr)
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		msg := fmt.Sprintf("the authorization server refused the client registration (HTTP %d", resp.StatusCode)
+		if rr.Error != "" {
+			msg += ": " + sanitize(rr.Error, 64)
+		}
+		if rr.ErrorDescription != "" {
+			msg += ", " + sanitize(rr.ErrorDescription, 200)
+		}
+		return nil, errors.New(msg + ")")
+	}
+	if jsonErr != nil {
+		return nil, fmt.Errorf("the registration response is not valid JSON: %w", jsonErr)
+	}
+	if rr.ClientID == "" {
+		return nil, errors.New("the registration response has no client_id")
+	}
+	c := &Client{
+		ID:           rr.ClientID,
+		Secret:       rr.ClientSecret,
+		AuthMethod:   rr.TokenEndpointAuthMethod,
+		RedirectURI:  p.RedirectURI,
+		Issuer:       p.Issuer,
+		Kind:         KindDynamic,
+		RegisteredAt: now,
+	}
+	if c.AuthMethod == "" {
+		c.AuthMethod = req.TokenEndpointAuthMethod
+	}
+	if rr.ClientSecretExpiresAt > 0 {
+		c.SecretExpiresAt = time.Unix(rr.ClientSecretExpiresAt, 0)
+	}
+	if c.AuthMethod != AuthNone && c.Secret == "" {
+		return nil, fmt.Errorf("the authorization server registered a %s client without a client_secret", c.AuthMethod)
+	}
+	if p.RedirectURI != "" && len(rr.RedirectURIs) > 0 && !slices.Contains(rr.RedirectURIs, p.RedirectURI) {
+		return nil, errors.New("the authorization server registered different redirect URIs than requested")
+	}
+	return c, nil
+}
+
+// Expired reports whether the registration's client secret has expired (RFC 7591 §3.2.1), in
+// which case the client must register again.
+func (c *Client) Expired(now time.Time) bool {
+	return !c.SecretExpiresAt.IsZero() && !now.Before(c.SecretExpiresAt)
+}

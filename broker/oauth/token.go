@@ -1,0 +1,270 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// maxTokenResponse caps a token endpoint response; real ones are a few kilobytes.
+const maxTokenResponse = 1 << 20
+
+// Token is what a token endpoint granted. AccessToken and RefreshToken are secrets.
+type Token struct {
+	AccessToken  string    `json:"access_token"`
+	TokenType    string    `json:"token_type,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	// Scope is the granted scope (RFC 6749 §5.1); when the server leaves it out, the scope requested.
+	Scope    string    `json:"scope,omitempty"`
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+}
+
+// Scopes returns Scope split on spaces.
+func (t *Token) Scopes() []string { return strings.Fields(t.Scope) }
+
+// TokenError is an error response of a token endpoint (RFC 6749 §5.2), or a response that is not
+// one. It never holds the request's secrets nor the raw body.
+type TokenError struct {
+	Grant       string // "authorization_code", "refresh_token", "client_credentials"
+	Status      int
+	Code        string // e.g. "invalid_grant"; empty when the server sent no error code
+	Description string // sanitized error_description
+}
+
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "token endpoint refused the %s request", strings.ReplaceAll(e.Grant, "_", " "))
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	} else if e.Status != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.Status)
+	}
+	if e.Description != "" {
+		fmt.Fprintf(&b, " (%s)", e.Description)
+	}
+	return b.String()
+}
+
+// IsInvalidGrant reports whether err says the grant (code or refresh token) is dead:
+// RFC 6749 §5.2 invalid_grant. For a refresh token it means the user must sign in again.
+func IsInvalidGrant(err error) bool {
+	var te *TokenError
+	return errors.As(err, &te) && te.Code == "invalid_grant"
+}
+
+// ErrNoAccessToken is returned when a token response is a success without an access_token.
+var ErrNoAccessToken = errors.New("the token endpoint answered without an access_token")
+
+// Exchange redeems an authorization code (RFC 6749 §4.1.3) with the PKCE verifier and the
+// resource indicator. The state and iss of the redirect must have been checked already.
+func Exchange(ctx context.Context, hc *http.Client, tokenURL string, c *Client, req *AuthRequest, code string) (*Token, error) {
+	style, err := c.authStyle()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &oauth2.Config{
+		ClientID:     c.ID,
+		ClientSecret: c.Secret,
+		Endpoint:     oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: style},
+		RedirectURL:  req.RedirectURI,
+	}
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(req.Verifier)}
+	if req.Resource != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("resource", req.Resource))
+	}
+	now := time.Now()
+	tok, err := cfg.Exchange(withClient(ctx, hc), code, opts...)
+	if err != nil {
+		return nil, translateX(err, "authorization_code")
+	}
+	return fromX(tok, req.Scope, now), nil
+}
+
+// ClientCredentials requests a token with the client-credentials grant (RFC 6749 §4.4).
+func ClientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c *Client, scope, resource string) (*Token, error) {
+	style, err := c.authStyle()
+	if err != nil {
+		return nil, err
+	}
+	if c.Secret == "" {
+		return nil, errors.New("the client-credentials grant needs a client secret")
+	}
+	params := url.Values{}
+	if resource != "" {
+		params.Set("resource", resource)
+	}
+	cfg := &clientcredentials.Config{
+		ClientID: c.ID, ClientSecret: c.Secret, TokenURL: tokenURL,
+		Scopes: strings.Fields(scope), EndpointParams: params, AuthStyle: style,
+	}
+	now := time.Now()
+	tok, err := cfg.Token(withClient(ctx, hc))
+	if err != nil {
+		return nil, translateX(err, "client_credentials")
+	}
+	return fromX(tok, scope, now), nil
+}
+
+// Refresh uses a refresh token (RFC 6749 §6), sending resource when it is not empty. The caller
+// must replace the stored refresh token with the returned one: authorization servers rotate them
+// (OAuth 2.1 §4.3.1) and the old one is dead once this returns. When the server does not rotate,
+// the returned Token carries the old refresh token.
+func Refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, refreshToken, scope, resource string) (*Token, error) {
+	style, err := c.authStyle()
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
+	if resource != "" {
+		form.Set("resource", resource)
+	}
+	if style == oauth2.AuthStyleInParams {
+		form.Set("client_id", c.ID)
+		if c.Secret != "" {
+			form.Set("client_secret", c.Secret)
+		}
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("building the refresh request: %w", err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Accept", "application/json")
+	if style == oauth2.AuthStyleInHeader {
+		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
+	}
+	now := time.Now()
+	resp, err := noRedirects(hc).Do(r)
+	if err != nil {
+		return nil, fmt.Errorf("refreshing the token: %w", redactURLError(err))
+	}
+	defer resp.Body.Close()
+	tok, err := parseTokenResponse(resp, "refresh_token", now)
+	if err != nil {
+		return nil, err
+	}
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = refreshToken
+	}
+	if tok.Scope == "" {
+		tok.Scope = scope
+	}
+	return tok, nil
+}
+
+// parseTokenResponse reads an RFC 6749 §5.1/§5.2 JSON response.
+func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Token, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the token response: %w", err)
+	}
+	if len(body) > maxTokenResponse {
+		return nil, fmt.Errorf("the token response is larger than %d bytes", maxTokenResponse)
+	}
+	var tj struct {
+		AccessToken  string          `json:"access_token"`
+		TokenType    string          `json:"token_type"`
+		RefreshToken string          `json:"refresh_token"`
+		ExpiresIn    json.Number     `json:"expires_in"`
+		Scope        string          `json:"scope"`
+		Error        string          `json:"error"`
+		Description  string          `json:"error_description"`
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	jsonErr := json.Unmarshal(body, &tj)
+	failed := resp.StatusCode < 200 || resp.StatusCode > 299
+	if failed || tj.Error != "" {
+		return nil, &TokenError{Grant: grant, Status: resp.StatusCode, Code: sanitize(tj.Error, 64), Description: sanitize(tj.Description, 200)}
+	}
+	if jsonErr != nil {
+		return nil, fmt.Errorf("the token endpoint answered with %q that is not a JSON token response", ct)
+	}
+	if tj.AccessToken == "" {
+		return nil, ErrNoAccessToken
+	}
+	tok := &Token{AccessToken: tj.AccessToken, TokenType: tj.TokenType, RefreshToken: tj.RefreshToken, Scope: tj.Scope, IssuedAt: now}
+	if secs, err := tj.ExpiresIn.Int64(); err == nil && secs > 0 {
+		tok.Expiry = now.Add(time.Duration(secs) * time.Second)
+	}
+	return tok, nil
+}
+
+// fromX converts an x/oauth2 token.
+func fromX(t *oauth2.Token, requestedScope string, issued time.Time) *Token {
+	tok := &Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Scope: requestedScope, IssuedAt: issued}
+	if s, ok := t.Extra("scope").(string); ok && s != "" {
+		tok.Scope = s
+	}
+	return tok
+}
+
+// translateX turns x/oauth2's errors into ours. Its RetrieveError can embed the raw response
+// body in its message, so the body is dropped here and only the RFC 6749 fields survive.
+func translateX(err error, grant string) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		te := &TokenError{Grant: grant, Code: sanitize(re.ErrorCode, 64), Description: sanitize(re.ErrorDescription, 200)}
+		if re.Response != nil {
+			te.Status = re.Response.StatusCode
+		}
+		return te
+	}
+	if strings.Contains(err.Error(), "missing access_token") {
+		return ErrNoAccessToken
+	}
+	return fmt.Errorf("requesting a token: %w", redactURLError(err))
+}
+
+// withClient hands hc to x/oauth2 through the context, without redirects: a token request
+// must not be replayed (with its code and secret) to wherever a 307 points.
+func withClient(ctx context.Context, hc *http.Client) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, noRedirects(hc))
+}
+
+func noRedirects(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// redactURLError keeps transport errors but drops the URL's query, which never holds secrets in
+// our requests today but might in a future one.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery = ""
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+	}
+	return err
+}
+
+// sanitize keeps text from a remote server printable and short before it reaches a terminal.
+func sanitize(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, s)
+	if len([]rune(s)) > max {
+		s = string([]rune(s)[:max]) + "…"
+	}
+	return s
+}
