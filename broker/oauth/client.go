@@ -17,7 +17,7 @@ const (
 
 // How a Client came to be.
 const (
-	KindPreRegistered = "pre-registered"     // the user gave us a client id (and maybe a secret)
+	KindPreRegistered = "pre-registered"    // the user gave us a client id (and maybe a secret)
 	KindMetadataDoc   = "metadata-document" // the client id is our Client ID Metadata Document URL
 	KindDynamic       = "dynamic"           // RFC 7591 dynamic client registration
 )

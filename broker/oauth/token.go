@@ -174,13 +174,13 @@ func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Toke
 		return nil, fmt.Errorf("the token response is larger than %d bytes", maxTokenResponse)
 	}
 	var tj struct {
-		AccessToken  string          `json:"access_token"`
-		TokenType    string          `json:"token_type"`
-		RefreshToken string          `json:"refresh_token"`
-		ExpiresIn    json.Number     `json:"expires_in"`
-		Scope        string          `json:"scope"`
-		Error        string          `json:"error"`
-		Description  string          `json:"error_description"`
+		AccessToken  string      `json:"access_token"`
+		TokenType    string      `json:"token_type"`
+		RefreshToken string      `json:"refresh_token"`
+		ExpiresIn    json.Number `json:"expires_in"`
+		Scope        string      `json:"scope"`
+		Error        string      `json:"error"`
+		Description  string      `json:"error_description"`
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	jsonErr := json.Unmarshal(body, &tj)
