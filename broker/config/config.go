@@ -1,0 +1,236 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mcp-broker/mcp-broker/broker/lock"
+)
+
+// Version is the config file format this build reads and writes. A file with
+// a higher version came from a newer mcp-broker; Load refuses it rather than
+// let Save drop fields it does not know.
+const Version = 1
+
+// AuthMode says how mcp-broker authenticates to a server.
+type AuthMode string
+
+// The auth modes.
+const (
+	// AuthOAuth is the interactive OAuth 2.1 authorization code flow with PKCE.
+	AuthOAuth AuthMode = "oauth"
+	// AuthClientCredentials is the OAuth client credentials grant for
+	// machine clients; the client secret is in the secret store.
+	AuthClientCredentials AuthMode = "client-credentials"
+	// AuthBearer sends a static token or API key from the secret store.
+	AuthBearer AuthMode = "bearer"
+	// AuthNone sends no credentials.
+	AuthNone AuthMode = "none"
+)
+
+// Transport selects the MCP HTTP transport.
+type Transport string
+
+// The transports.
+const (
+	// TransportAuto tries Streamable HTTP and falls back to legacy SSE.
+	TransportAuto Transport = "auto"
+	// TransportStreamableHTTP is the Streamable HTTP transport (2025-03-26 on).
+	TransportStreamableHTTP Transport = "streamable-http"
+	// TransportSSE is the legacy HTTP+SSE transport (2024-11-05).
+	TransportSSE Transport = "sse"
+)
+
+// Server is one remote MCP server. It holds no secret: tokens, client secrets
+// and API keys are in the secret store, keyed by the server's name.
+type Server struct {
+	// Name is the user's handle for the server (see ValidateName).
+	Name string `json:"name"`
+	// URL is the MCP endpoint, also the OAuth resource indicator.
+	URL string `json:"url"`
+	// Auth is how to authenticate.
+	Auth AuthMode `json:"auth"`
+	// ClientID is a pre-registered OAuth client id (required for
+	// client-credentials; optional for oauth, where it skips registration).
+	ClientID string `json:"client_id,omitempty"`
+	// Scopes, when set, are requested instead of the discovered ones.
+	Scopes []string `json:"scopes,omitempty"`
+	// Transport is the MCP transport; "" means auto.
+	Transport Transport `json:"transport,omitempty"`
+	// Header names the header a bearer token or API key goes in; "" means
+	// "Authorization: Bearer <token>".
+	Header string `json:"header,omitempty"`
+	// ClientMetadataURL is an https URL of a Client ID Metadata Document,
+	// used as the client id where the authorization server supports it.
+	ClientMetadataURL string `json:"client_metadata_url,omitempty"`
+	// NoResourceOnRefresh leaves the resource parameter out of refresh
+	// requests, for authorization servers that reject it there.
+	NoResourceOnRefresh bool `json:"no_resource_on_refresh,omitempty"`
+}
+
+// File is the whole config file.
+type File struct {
+	// Version is the file format version (see the Version constant).
+	Version int `json:"version"`
+	// SecretStore is "keychain" (the default when empty) or "file"; the
+	// MCP_BROKER_SECRET_STORE environment variable overrides it.
+	SecretStore string `json:"secret_store,omitempty"`
+	// Servers are the configured servers, sorted by name on Save.
+	Servers []Server `json:"servers"`
+}
+
+// Server returns a pointer to the named server, so Update callbacks can
+// change it in place, and whether it exists.
+func (f *File) Server(name string) (*Server, bool) {
+	for i := range f.Servers {
+		if f.Servers[i].Name == name {
+			return &f.Servers[i], true
+		}
+	}
+	return nil, false
+}
+
+// Put adds s, or replaces the server of the same name.
+func (f *File) Put(s Server) {
+	if old, ok := f.Server(s.Name); ok {
+		*old = s
+		return
+	}
+	f.Servers = append(f.Servers, s)
+}
+
+// Remove deletes the named server and reports whether it was there.
+func (f *File) Remove(name string) bool {
+	n := len(f.Servers)
+	f.Servers = slices.DeleteFunc(f.Servers, func(s Server) bool { return s.Name == name })
+	return len(f.Servers) != n
+}
+
+// Validate checks every server and that no two share a name.
+func (f *File) Validate() error {
+	if f.SecretStore != "" && f.SecretStore != "keychain" && f.SecretStore != "file" {
+		return fmt.Errorf("secret_store %q: want \"keychain\" or \"file\"", f.SecretStore)
+	}
+	seen := make(map[string]bool, len(f.Servers))
+	for _, s := range f.Servers {
+		if err := s.Validate(); err != nil {
+			return err
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("server %q is configured twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	return nil
+}
+
+// Load reads the config file at path. A missing file is an empty config, not
+// an error: that is the state before the first `servers add`. A malformed
+// file is an error naming the file and the line and column, and is left as
+// it is for the user to fix.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &File{Version: Version}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	var f File
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("config file %s is not valid: %s", path, describeJSONError(data, err))
+	}
+	switch {
+	case f.Version > Version:
+		return nil, fmt.Errorf("config file %s has version %d, but this mcp-broker reads version %d: upgrade mcp-broker", path, f.Version, Version)
+	case f.Version < 0:
+		return nil, fmt.Errorf("config file %s has invalid version %d", path, f.Version)
+	case f.Version == 0:
+		// A hand-written file may leave the version out; it means 1.
+		f.Version = Version
+	}
+	return &f, nil
+}
+
+// describeJSONError turns an encoding/json error into "line L, column C: why"
+// so a user can find a typo in a hand-edited file.
+func describeJSONError(data []byte, err error) string {
+	var offset int64 = -1
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntaxErr):
+		offset = syntaxErr.Offset
+	case errors.As(err, &typeErr):
+		offset = typeErr.Offset
+	}
+	if offset <= 0 || offset > int64(len(data)) {
+		return err.Error()
+	}
+	// Offset counts the bytes read when decoding failed, so the culprit is
+	// the last of them.
+	before := data[:offset-1]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
+}
+
+// Save validates f and writes it to path atomically, servers sorted by name,
+// as a 0600 file, creating the folder 0700 if needed. f itself is not
+// reordered. An existing folder's mode is left alone: it may be one the user
+// chose with MCP_BROKER_CONFIG_DIR.
+func Save(path string, f *File) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("not saving config: %w", err)
+	}
+	out := *f
+	out.Version = Version
+	out.Servers = slices.Clone(f.Servers)
+	if out.Servers == nil {
+		out.Servers = []Server{} // "servers": [] reads better than null
+	}
+	slices.SortFunc(out.Servers, func(a, b Server) int { return strings.Compare(a.Name, b.Name) })
+	data, err := json.MarshalIndent(&out, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding config: %w", err)
+	}
+	data = append(data, '\n')
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating config folder: %w", err)
+	}
+	if err := WriteFileAtomic(path, data, 0o600); err != nil {
+		return fmt.Errorf("saving config: %w", err)
+	}
+	return nil
+}
+
+// Update loads the config at path, calls fn to change it, and saves the
+// result, all under a cross-process lock on path+".lock" so concurrent
+// updates from several processes apply one after another. If fn returns an
+// error nothing is written and Update returns that error unchanged.
+func Update(ctx context.Context, path string, fn func(*File) error) error {
+	release, err := lock.Acquire(ctx, path+".lock")
+	if err != nil {
+		return fmt.Errorf("locking config: %w", err)
+	}
+	defer release()
+	f, err := Load(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		return err
+	}
+	if err := Save(path, f); err != nil {
+		return err
+	}
+	return release()
+}

@@ -1,0 +1,58 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// EnvConfigDir names the environment variable that overrides the config
+// folder; tests and side-by-side installs use it.
+const EnvConfigDir = "MCP_BROKER_CONFIG_DIR"
+
+// appName is the folder name under the user config folder.
+const appName = "mcp-broker"
+
+// Dir returns mcp-broker's config folder: $MCP_BROKER_CONFIG_DIR if set,
+// else $XDG_CONFIG_HOME/mcp-broker (honoured on every OS, so a macOS user
+// who sets it gets what they asked for), else os.UserConfigDir()/mcp-broker.
+// It does not create the folder.
+func Dir() (string, error) {
+	if dir := os.Getenv(EnvConfigDir); dir != "" {
+		// A relative path would resolve against whatever folder Claude Code
+		// starts the bridge in, so refuse it rather than guess.
+		if !filepath.IsAbs(dir) {
+			return "", fmt.Errorf("%s must be an absolute path, got %q", EnvConfigDir, dir)
+		}
+		return filepath.Clean(dir), nil
+	}
+	// The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be
+	// ignored.
+	if xdg := os.Getenv("XDG_CONFIG_HOME"); xdg != "" && filepath.IsAbs(xdg) {
+		return filepath.Join(xdg, appName), nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the user config folder: %w", err)
+	}
+	return filepath.Join(base, appName), nil
+}
+
+// Path returns the config file's path, Dir()/config.json.
+func Path() (string, error) {
+	dir, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "config.json"), nil
+}
+
+// LockDir returns the folder for lock files, Dir()/locks. It lives here
+// rather than in package lock because this package imports lock (for Update).
+func LockDir() (string, error) {
+	dir, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "locks"), nil
+}

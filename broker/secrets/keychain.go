@@ -1,0 +1,276 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// DefaultTimeout bounds a keychain call when NewKeychain is given 0.
+const DefaultTimeout = 5 * time.Second
+
+// backend is the part of go-keyring a Keychain uses; tests put a fake here.
+type backend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// goKeyring is the real backend: the OS keychain through go-keyring.
+type goKeyring struct{}
+
+func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (goKeyring) Set(service, user, pass string) error     { return keyring.Set(service, user, pass) }
+func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+// Keychain is the Store backed by the OS keychain. Every call is bounded by
+// a timeout, and on Linux it first checks, cheaply over D-Bus, that a Secret
+// Service runs and its keyring is unlocked, so that a locked keyring gives
+// ErrLocked at once instead of an unlock prompt that blocks forever.
+//
+// go-keyring calls cannot be cancelled: one that times out keeps running in
+// the background until the OS answers. Calls on one Keychain therefore run
+// one at a time, so a hung keychain ties up at most one goroutine, and later
+// calls report ErrTimeout instead of piling up behind it.
+type Keychain struct {
+	timeout     time.Duration
+	allowPrompt bool
+	goos        string
+	backend     backend
+	// probe checks that the keychain can answer without prompting (see
+	// probeKeychain); it returns errors that already wrap a sentinel.
+	probe func(ctx context.Context, allowPrompt bool) error
+	// sem holds a token while a call runs, including one that timed out but
+	// has not returned yet.
+	sem chan struct{}
+}
+
+// KeychainOption configures NewKeychain.
+type KeychainOption func(*Keychain)
+
+// WithUnlockPrompt lets the OS show its unlock (or create-keyring) prompt
+// instead of failing fast with ErrLocked. Use it only where a person is
+// watching, such as the tray, together with a timeout long enough to type a
+// password: a bridge started by Claude Code must never wait on a prompt.
+func WithUnlockPrompt() KeychainOption {
+	return func(k *Keychain) { k.allowPrompt = true }
+}
+
+// NewKeychain returns the OS keychain Store. timeout bounds each call
+// (DefaultTimeout if 0): keep it short for the CLI and bridge, long for an
+// interactive app that allows the unlock prompt.
+func NewKeychain(timeout time.Duration, opts ...KeychainOption) *Keychain {
+	k := newKeychain(timeout, runtime.GOOS, goKeyring{}, probeKeychain)
+	for _, o := range opts {
+		o(k)
+	}
+	return k
+}
+
+func newKeychain(timeout time.Duration, goos string, b backend, probe func(context.Context, bool) error) *Keychain {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Keychain{timeout: timeout, goos: goos, backend: b, probe: probe, sem: make(chan struct{}, 1)}
+}
+
+// Describe implements Store.
+func (k *Keychain) Describe() string {
+	switch k.goos {
+	case "darwin":
+		return "OS keychain (macOS Keychain)"
+	case "windows":
+		return "OS keychain (Windows Credential Manager)"
+	default:
+		return "OS keychain (Secret Service)"
+	}
+}
+
+// Get implements Store.
+func (k *Keychain) Get(ctx context.Context, key string) (string, error) {
+	if err := validateKey(key); err != nil {
+		return "", err
+	}
+	return call(ctx, k, fmt.Sprintf("reading %q from the keychain", key), "", func() (string, error) {
+		return k.backend.Get(Service, key)
+	})
+}
+
+// Set implements Store.
+func (k *Keychain) Set(ctx context.Context, key, value string) error {
+	if err := validateKey(key); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("storing %q in the keychain", key)
+	if err := checkSize(k.goos, key, value); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	_, err := call(ctx, k, what, value, func() (struct{}, error) {
+		return struct{}{}, k.backend.Set(Service, key, value)
+	})
+	return err
+}
+
+// Delete implements Store.
+func (k *Keychain) Delete(ctx context.Context, key string) error {
+	if err := validateKey(key); err != nil {
+		return err
+	}
+	_, err := call(ctx, k, fmt.Sprintf("deleting %q from the keychain", key), "", func() (struct{}, error) {
+		return struct{}{}, k.backend.Delete(Service, key)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Platform caps on one keychain item, checked before calling so the user
+// gets a clear error rather than whatever the OS says.
+const (
+	// windowsMaxValue is CRED_MAX_CREDENTIAL_BLOB_SIZE (5*512 bytes).
+	windowsMaxValue = 2560
+	// darwinMaxItem is what the macOS Keychain reliably holds for service,
+	// account and password together (go-keyring's `security -i` command
+	// line, with the password base64-encoded, is capped at 4096 bytes).
+	darwinMaxItem = 3000
+)
+
+// checkSize returns ErrTooBig, wrapped with the limit, when value cannot fit
+// in one keychain item on goos. Linux has no cap.
+func checkSize(goos, key, value string) error {
+	switch goos {
+	case "windows":
+		if len(value) > windowsMaxValue {
+			return fmt.Errorf("%w: %d bytes, the Windows Credential Manager holds at most %d", ErrTooBig, len(value), windowsMaxValue)
+		}
+	case "darwin":
+		if n := len(Service) + len(key) + len(value); n > darwinMaxItem {
+			return fmt.Errorf("%w: %d bytes, the macOS Keychain holds about %d per item", ErrTooBig, len(value), darwinMaxItem-len(Service)-len(key))
+		}
+	}
+	return nil
+}
+
+// call runs fn, after the platform probe, in a goroutine bounded by the
+// Keychain's timeout and ctx, and turns its error into one of ours. what
+// says what the call does ("reading "x" from the keychain"); secret is the
+// value being stored, if any, kept out of every error.
+func call[T any](ctx context.Context, k *Keychain, what, secret string, fn func() (T, error)) (T, error) {
+	var zero T
+	start := time.Now()
+	tctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+
+	select {
+	case k.sem <- struct{}{}:
+	case <-tctx.Done():
+		return zero, k.doneErr(ctx, what, start)
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1) // buffered: a late answer must not block the goroutine
+	go func() {
+		// Owned by this call; it exits when the OS keychain answers, which
+		// may be after the call has given up (see Keychain).
+		defer func() { <-k.sem }()
+		if err := k.probe(tctx, k.allowPrompt); err != nil {
+			done <- result{err: err}
+			return
+		}
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return zero, classify(k.goos, what, r.err, secret)
+		}
+		return r.v, nil
+	case <-tctx.Done():
+		return zero, k.doneErr(ctx, what, start)
+	}
+}
+
+// doneErr explains why a call stopped waiting: the caller cancelled, or the
+// keychain did not answer in time.
+func (k *Keychain) doneErr(parent context.Context, what string, start time.Time) error {
+	if errors.Is(parent.Err(), context.Canceled) {
+		return fmt.Errorf("%s: %w", what, parent.Err())
+	}
+	waited := time.Since(start).Round(100 * time.Millisecond)
+	return fmt.Errorf("%s: %w within %s: %s", what, ErrTimeout, waited, timeoutHint(k.goos))
+}
+
+func timeoutHint(goos string) string {
+	switch goos {
+	case "darwin":
+		return "it is probably locked: " + hintDarwinUnlock
+	case "windows":
+		return "try again"
+	default:
+		return "it is probably locked and waiting for its password: " + hintUnlock
+	}
+}
+
+// Next steps that end our error messages.
+const (
+	hintUnlock       = "unlock the login keyring (for example in Seahorse) and try again"
+	hintDarwinUnlock = "unlock the login keychain (over SSH: security unlock-keychain) and try again"
+	hintFileStore    = "opt in to the unencrypted file store with MCP_BROKER_SECRET_STORE=file"
+	hintNoService    = "start gnome-keyring (or another Secret Service), or " + hintFileStore
+	hintNoDefault    = "create one (for example in Seahorse) and try again, or " + hintFileStore
+)
+
+// darwinInteractionNotAllowed is the exit status of /usr/bin/security when
+// the keychain is locked and it may not prompt (errSecInteractionNotAllowed,
+// typically over SSH).
+const darwinInteractionNotAllowed = 36
+
+// classify turns a backend or probe error into an error wrapping one of our
+// sentinels where it can tell which applies, prefixed with what.
+func classify(goos, what string, err error, secret string) error {
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoKeychain), errors.Is(err, ErrLocked),
+		errors.Is(err, ErrTimeout), errors.Is(err, ErrTooBig):
+		return fmt.Errorf("%s: %w", what, err) // from the probe: already explained
+	case errors.Is(err, keyring.ErrNotFound):
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		return fmt.Errorf("%s: %w", what, ErrTooBig)
+	case errors.Is(err, keyring.ErrUnsupportedPlatform):
+		return fmt.Errorf("%s: %w: %s has no supported keychain: %s", what, ErrNoKeychain, goos, hintFileStore)
+	}
+	err = scrub(err, secret)
+	if kind, hint, ok := classifyDBus(err); ok {
+		return fmt.Errorf("%s: %w: %s (%v)", what, kind, hint, err)
+	}
+	// go-keyring's own text when Unlock came back without unlocking: the
+	// prompt was dismissed or could not be shown, or there is no keyring.
+	if strings.Contains(err.Error(), "failed to unlock correct collection") {
+		return fmt.Errorf("%s: %w: %s", what, ErrLocked, hintUnlock)
+	}
+	var exitErr *exec.ExitError
+	if goos == "darwin" && errors.As(err, &exitErr) && exitErr.ExitCode() == darwinInteractionNotAllowed {
+		return fmt.Errorf("%s: %w: %s", what, ErrLocked, hintDarwinUnlock)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// scrub returns err, or a copy of its text with secret blanked if the text
+// contains it (unwrapping is lost then, deliberately: the wrapped error
+// would still hold the secret).
+func scrub(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "[secret]"))
+}

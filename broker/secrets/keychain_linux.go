@@ -1,0 +1,102 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// Secret Service names (https://specifications.freedesktop.org/secret-service-spec/).
+const (
+	ssName            = "org.freedesktop.secrets"
+	ssPath            = dbus.ObjectPath("/org/freedesktop/secrets")
+	ssInterface       = "org.freedesktop.Secret.Service"
+	ssCollectionIface = "org.freedesktop.Secret.Collection"
+	// ssLoginPath is the collection go-keyring prefers when it exists; it
+	// uses the "default" alias otherwise.
+	ssLoginPath = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+)
+
+// probeKeychain checks, over a private D-Bus connection, what go-keyring
+// would run into: no session bus, no Secret Service, no default keyring, or
+// a locked one. Unless allowPrompt, the last two fail here, fast, instead of
+// in go-keyring, which would wait on an unlock prompt forever when a display
+// is set.
+//
+// It never starts a bus: it only connects to one that DBUS_SESSION_BUS_ADDRESS
+// or $XDG_RUNTIME_DIR/bus names. That also protects go-keyring, whose shared
+// connection would otherwise run dbus-launch and leave a stray bus behind.
+func probeKeychain(ctx context.Context, allowPrompt bool) error {
+	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("%w: no D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		return fmt.Errorf("%w: cannot use the D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+	}
+	if err := conn.Hello(); err != nil {
+		return fmt.Errorf("%w: cannot use the D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+	}
+
+	// This call also starts an activatable Secret Service, as go-keyring's
+	// first call would.
+	svc := conn.Object(ssName, ssPath)
+	var collections dbus.Variant
+	if err := svc.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ssInterface, "Collections").Store(&collections); err != nil {
+		if kind, hint, ok := classifyDBus(err); ok {
+			return fmt.Errorf("%w: %s (%v)", kind, hint, err)
+		}
+		return fmt.Errorf("asking the Secret Service for its keyrings: %w", err)
+	}
+	if allowPrompt {
+		return nil
+	}
+
+	path := ssLoginPath
+	if paths, _ := collections.Value().([]dbus.ObjectPath); !slices.Contains(paths, ssLoginPath) {
+		if err := svc.CallWithContext(ctx, ssInterface+".ReadAlias", 0, "default").Store(&path); err != nil {
+			// A provider without aliases: let go-keyring find out.
+			return nil
+		}
+		if path == "/" {
+			return fmt.Errorf("%w: the Secret Service has no default keyring: %s", ErrNoKeychain, hintNoDefault)
+		}
+	}
+	var locked dbus.Variant
+	if err := conn.Object(ssName, path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ssCollectionIface, "Locked").Store(&locked); err != nil {
+		return nil // cannot tell; go-keyring's call is still bounded by the timeout
+	}
+	if v, _ := locked.Value().(bool); v {
+		return fmt.Errorf("%w: %s", ErrLocked, hintUnlock)
+	}
+	return nil
+}
+
+// classifyDBus recognises D-Bus failures that mean "no usable keychain" or
+// "locked", from the probe or from go-keyring.
+func classifyDBus(err error) (kind error, hint string, ok bool) {
+	var dbusErr dbus.Error
+	if errors.As(err, &dbusErr) {
+		switch {
+		case dbusErr.Name == "org.freedesktop.DBus.Error.ServiceUnknown",
+			dbusErr.Name == "org.freedesktop.DBus.Error.NameHasNoOwner",
+			strings.HasPrefix(dbusErr.Name, "org.freedesktop.DBus.Error.Spawn."):
+			return ErrNoKeychain, hintNoService, true
+		case dbusErr.Name == "org.freedesktop.Secret.Error.IsLocked":
+			return ErrLocked, hintUnlock, true
+		}
+		return nil, "", false
+	}
+	// go-keyring's shared connection, when no bus address is known: it tries
+	// dbus-launch, which may be missing or fail without a display.
+	msg := err.Error()
+	if strings.Contains(msg, "dbus-launch") || strings.Contains(msg, "couldn't determine address of session bus") {
+		return ErrNoKeychain, hintNoService, true
+	}
+	return nil, "", false
+}
