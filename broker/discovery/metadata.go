@@ -1,0 +1,133 @@
+package discovery
+
+import "slices"
+
+// ResourceMetadata is the part of an OAuth 2.0 Protected Resource Metadata
+// document (RFC 9728 §2) that an MCP client uses.
+type ResourceMetadata struct {
+	// Resource is the server's resource identifier; it must identify the
+	// server we asked about (RFC 9728 §3.3).
+	Resource string `json:"resource"`
+	// AuthorizationServers lists issuer identifiers of authorization servers
+	// that issue tokens for the resource; the MCP specification requires one.
+	AuthorizationServers []string `json:"authorization_servers,omitempty"`
+	// ScopesSupported lists the scopes the resource understands; the MCP
+	// client asks for all of them when the challenge names none.
+	ScopesSupported []string `json:"scopes_supported,omitempty"`
+	// BearerMethodsSupported lists how tokens may be sent ("header", ...).
+	BearerMethodsSupported []string `json:"bearer_methods_supported,omitempty"`
+	// ResourceName is a human-readable name of the resource.
+	ResourceName string `json:"resource_name,omitempty"`
+}
+
+// AuthServerMetadata is the part of an OAuth 2.0 Authorization Server
+// Metadata document (RFC 8414 §2, also served as OpenID Connect Discovery)
+// that an MCP client uses.
+type AuthServerMetadata struct {
+	// Issuer is the authorization server's issuer identifier; it must equal
+	// the issuer the metadata URL was built from (RFC 8414 §3.3).
+	Issuer string `json:"issuer"`
+	// AuthorizationEndpoint is where the browser is sent to sign in.
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	// TokenEndpoint is where codes and refresh tokens are redeemed.
+	TokenEndpoint string `json:"token_endpoint"`
+	// RegistrationEndpoint is the RFC 7591 dynamic registration endpoint, if any.
+	RegistrationEndpoint string `json:"registration_endpoint,omitempty"`
+	// RevocationEndpoint is the RFC 7009 token revocation endpoint, if any.
+	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
+
+	// ScopesSupported lists the scopes the server issues (offline_access is
+	// requested only when it appears here).
+	ScopesSupported []string `json:"scopes_supported,omitempty"`
+	// ResponseTypesSupported lists the supported response_type values.
+	ResponseTypesSupported []string `json:"response_types_supported,omitempty"`
+	// GrantTypesSupported lists the supported grant types; see SupportsGrant
+	// for the default when absent.
+	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
+	// TokenEndpointAuthMethodsSupported lists the client authentication
+	// methods of the token endpoint; see AuthMethods for the default.
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	// CodeChallengeMethodsSupported lists the PKCE methods; it must hold S256.
+	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported,omitempty"`
+
+	// ClientIDMetadataDocumentSupported says the server accepts an https URL
+	// of a client metadata document as client_id (the MCP "CIMD" option).
+	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
+	// AuthorizationResponseISSParameterSupported says authorization responses
+	// carry the iss parameter (RFC 9207), which the client must then check.
+	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+}
+
+// SupportsS256 reports whether the server advertises the PKCE S256 method.
+// Absent code_challenge_methods_supported means no: RFC 8414 says PKCE is
+// then not supported, and the MCP specification tells clients to refuse.
+func (m *AuthServerMetadata) SupportsS256() bool {
+	return m != nil && slices.Contains(m.CodeChallengeMethodsSupported, "S256")
+}
+
+// SupportsGrant reports whether the server supports grant type g. When the
+// metadata omits grant_types_supported, RFC 8414 §2 defines the default as
+// ["authorization_code", "implicit"].
+func (m *AuthServerMetadata) SupportsGrant(g string) bool {
+	if m == nil {
+		return false
+	}
+	if len(m.GrantTypesSupported) == 0 {
+		return g == "authorization_code" || g == "implicit"
+	}
+	return slices.Contains(m.GrantTypesSupported, g)
+}
+
+// AuthMethods returns the token endpoint's client authentication methods.
+// When the metadata omits them, RFC 8414 §2 defines the default as
+// ["client_secret_basic"].
+func (m *AuthServerMetadata) AuthMethods() []string {
+	if m == nil || len(m.TokenEndpointAuthMethodsSupported) == 0 {
+		return []string{"client_secret_basic"}
+	}
+	return m.TokenEndpointAuthMethodsSupported
+}
+
+// ValidateForBrowser checks what the browser sign-in needs before it may use
+// m: the endpoints, as EndpointProblems, and PKCE S256 (an error matching
+// ErrNoS256). It returns the first problem. It does not check the issuer:
+// that needs the issuer the metadata was fetched for (see
+// Fetcher.AuthServerMetadata).
+func (m *AuthServerMetadata) ValidateForBrowser() error {
+	if errs := m.EndpointProblems(); len(errs) > 0 {
+		return errs[0]
+	}
+	if !m.SupportsS256() {
+		return &NoS256Error{Issuer: m.Issuer, Advertised: m.CodeChallengeMethodsSupported}
+	}
+	return nil
+}
+
+// EndpointProblems checks every endpoint the client may call or open:
+// authorization and token endpoints must be present, and each present one
+// (those two, registration, revocation) must pass CheckEndpoint. It returns
+// one *MissingFieldError or *InsecureEndpointError per problem, in that
+// field order, or nil.
+func (m *AuthServerMetadata) EndpointProblems() []error {
+	var errs []error
+	for _, f := range []struct {
+		name, url string
+		required  bool
+	}{
+		{"authorization_endpoint", m.AuthorizationEndpoint, true},
+		{"token_endpoint", m.TokenEndpoint, true},
+		{"registration_endpoint", m.RegistrationEndpoint, false},
+		{"revocation_endpoint", m.RevocationEndpoint, false},
+	} {
+		switch {
+		case f.url == "" && f.required:
+			errs = append(errs, &MissingFieldError{Field: f.name})
+		case f.url == "":
+		default:
+			if err := CheckEndpoint(f.url); err != nil {
+				errs = append(errs, &InsecureEndpointError{Field: f.name, URL: f.url, Reason: err})
+			}
+		}
+	}
+	return errs
+}
