@@ -1,0 +1,28 @@
+// Package authserver is a small, in-memory OAuth 2.1 authorization server for
+// integration tests and for the `mcp-broker demo` command.
+//
+// It implements what an MCP client meets in the wild, and nothing more:
+//
+//   - Authorization Server Metadata (RFC 8414) and its OpenID Connect
+//     discovery aliases, for issuers with or without a path;
+//   - Dynamic Client Registration (RFC 7591), pre-registered clients
+//     (RegisterClient) and Client ID Metadata Documents (https URL client ids);
+//   - the authorization code grant with mandatory PKCE S256, an optional
+//     consent page, RFC 8707 resource indicators and RFC 9207 `iss`;
+//   - rotating refresh tokens with reuse detection: presenting a refresh
+//     token that was already rotated revokes every token of that grant, as
+//     real servers do. That is exactly what makes two concurrent refreshes
+//     with one refresh token dangerous, and tests rely on it;
+//   - the client_credentials grant for confidential clients;
+//   - token endpoint client authentication exactly as registered
+//     (none, client_secret_basic, client_secret_post).
+//
+// Tokens are opaque random strings kept in memory; a resource server checks
+// them with Verify (the demo MCP server does). Switches in Hostile make the
+// server misbehave in one precise way each, so that a client's security checks
+// can be tested against a real HTTP server.
+//
+// The server only listens on loopback addresses: Start refuses anything else.
+// It is a test and demo tool, not a production authorization server: there
+// are no users, no persistence and no rate limits.
+package authserver

@@ -1,0 +1,317 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is an in-memory OAuth 2.1 authorization server. All methods are safe
+// for concurrent use.
+type Server struct {
+	opts        Options
+	issuerPath  string // "" or "/tenant1"
+	scopes      []string
+	authMethods []string
+	cimdClient  *http.Client
+	handler     http.Handler
+
+	mu       sync.Mutex
+	baseURL  string
+	ttl      time.Duration
+	clients  map[string]*Client
+	codes    map[string]*authCode
+	access   map[string]*accessToken
+	refresh  map[string]*refreshToken
+	families []*family
+	pending  map[string]*pendingAuth
+	stats    Stats
+	requests []Request
+
+	// httpSrv and served belong to Serve/Close; guarded by mu.
+	httpSrv *http.Server
+	served  chan struct{}
+}
+
+// New returns a server configured by opts (see Options for the defaults of
+// zero values). It does not listen: call Start, or mount Handler.
+func New(opts Options) *Server {
+	s := &Server{
+		opts:        opts,
+		issuerPath:  normalizeIssuerPath(opts.Issuer),
+		scopes:      slices.Clone(opts.Scopes),
+		authMethods: slices.Clone(opts.AuthMethods),
+		cimdClient:  opts.CIMDClient,
+		baseURL:     strings.TrimSuffix(opts.BaseURL, "/"),
+		ttl:         opts.AccessTokenTTL,
+		clients:     map[string]*Client{},
+		codes:       map[string]*authCode{},
+		access:      map[string]*accessToken{},
+		refresh:     map[string]*refreshToken{},
+		pending:     map[string]*pendingAuth{},
+	}
+	if len(s.scopes) == 0 {
+		s.scopes = slices.Clone(DefaultScopes)
+	}
+	if len(s.authMethods) == 0 {
+		s.authMethods = slices.Clone(DefaultAuthMethods)
+	}
+	if s.cimdClient == nil {
+		s.cimdClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultAccessTokenTTL
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// normalizeIssuerPath turns "tenant1/" or "/tenant1" into "/tenant1" and "/"
+// into "", so that issuer = base + path never has a trailing slash.
+func normalizeIssuerPath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+// routes builds the mux. Endpoints live under the issuer path, as they do on
+// multi-tenant servers.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	p := s.issuerPath
+	if !s.opts.NoMetadata {
+		for _, path := range s.metadataPaths() {
+			mux.HandleFunc("GET "+path, s.handleMetadata)
+		}
+	}
+	mux.HandleFunc(p+"/authorize", s.handleAuthorize)
+	mux.HandleFunc("POST "+p+"/authorize/decision", s.handleDecision)
+	mux.HandleFunc("POST "+p+"/token", s.handleToken)
+	if !s.opts.DisableDCR {
+		mux.HandleFunc("POST "+p+"/register", s.handleRegister)
+	}
+	return mux
+}
+
+// Handler returns the server's HTTP handler, for mounting on another server
+// (set Options.BaseURL then, or let it be derived from each request).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens on addr (a loopback address such as "127.0.0.1:0"; empty
+// means that) and serves in the background until Close. It returns the base
+// URL, e.g. "http://127.0.0.1:43123"; the issuer is that plus Options.Issuer.
+func (s *Server) Start(addr string) (baseURL string, err error) {
+	ln, err := ListenLoopback(addr)
+	if err != nil {
+		return "", err
+	}
+	base, err := s.Serve(ln)
+	if err != nil {
+		_ = ln.Close()
+		return "", err
+	}
+	return base, nil
+}
+
+// Serve serves on ln, which must be bound to a loopback address, in the
+// background until Close. It lets a caller learn the address before building
+// the servers that need it. It returns the base URL.
+func (s *Server) Serve(ln net.Listener) (baseURL string, err error) {
+	if !isLoopbackAddr(ln.Addr()) {
+		return "", fmt.Errorf("serving on %s: not a loopback address", ln.Addr())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.httpSrv != nil {
+		return "", errors.New("serving: server already started")
+	}
+	s.baseURL = "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	s.httpSrv, s.served = srv, done
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln) // returns http.ErrServerClosed after Close
+	}()
+	return s.baseURL, nil
+}
+
+// Close stops the server started by Start or Serve and waits for it to exit.
+// It is safe to call more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv, done := s.httpSrv, s.served
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		err = srv.Close()
+	}
+	<-done
+	if err != nil {
+		return fmt.Errorf("closing authorization server: %w", err)
+	}
+	return nil
+}
+
+// Issuer returns the issuer URL (base URL plus Options.Issuer), or "" while
+// the base URL is unknown (not started, no Options.BaseURL).
+func (s *Server) Issuer() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.baseURL == "" {
+		return ""
+	}
+	return s.baseURL + s.issuerPath
+}
+
+// baseFor is the base URL to use when answering r.
+func (s *Server) baseFor(r *http.Request) string {
+	s.mu.Lock()
+	b := s.baseURL
+	s.mu.Unlock()
+	if b != "" {
+		return b
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// issuerFor is the issuer as seen by the client that sent r.
+func (s *Server) issuerFor(r *http.Request) string { return s.baseFor(r) + s.issuerPath }
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Requests returns a copy of every authorize, decision, token and register
+// request received so far, oldest first, secrets redacted.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Form = cloneValues(r.Form)
+		r.Header = r.Header.Clone()
+		out[i] = r
+	}
+	return out
+}
+
+// SetAccessTokenTTL changes the lifetime of access tokens issued from now on.
+func (s *Server) SetAccessTokenTTL(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d <= 0 {
+		d = DefaultAccessTokenTTL
+	}
+	s.ttl = d
+}
+
+// RegisterClient pre-registers a client, replacing any with the same ID. See
+// Client for the defaults of empty fields.
+func (s *Server) RegisterClient(c Client) {
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	c.GrantTypes = slices.Clone(c.GrantTypes)
+	if c.AuthMethod == "" {
+		c.AuthMethod = AuthNone
+		if c.Secret != "" {
+			c.AuthMethod = AuthClientSecretBasic
+		}
+	}
+	if len(c.GrantTypes) == 0 {
+		c.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[c.ID] = &c
+}
+
+// RevokeAll revokes every access and refresh token issued so far, as if the
+// user signed out everywhere. Clients then meet invalid_token at the
+// resource server and invalid_grant when refreshing.
+func (s *Server) RevokeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.families {
+		f.revoked = true
+	}
+}
+
+// record appends a request record.
+func (s *Server) record(r *http.Request, endpoint string, form map[string][]string, method, clientID string) {
+	h := http.Header{}
+	for _, k := range []string{"Mcp-Protocol-Version", "Content-Type", "Accept"} {
+		if v := r.Header.Values(k); len(v) > 0 {
+			h[k] = slices.Clone(v)
+		}
+	}
+	rec := Request{
+		Endpoint:   endpoint,
+		Method:     r.Method,
+		Form:       redact(form),
+		AuthMethod: method,
+		ClientID:   clientID,
+		Header:     h,
+		Time:       s.now(),
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, rec)
+}
+
+// ListenLoopback listens on addr, which must name a loopback host
+// ("127.0.0.1:0", "[::1]:8080", "localhost:0"); empty means "127.0.0.1:0".
+// Demo servers never listen on other interfaces.
+func ListenLoopback(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("parsing listen address %q: %w", addr, err)
+	}
+	if strings.EqualFold(host, "localhost") {
+		host = "127.0.0.1"
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("listening on %q: only loopback addresses are allowed", addr)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func isLoopbackAddr(a net.Addr) bool {
+	ap, err := netip.ParseAddrPort(a.String())
+	return err == nil && ap.Addr().IsLoopback()
+}

@@ -1,0 +1,304 @@
+package mcpserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
+)
+
+// Verifier checks an access token; *authserver.Server satisfies it.
+type Verifier interface {
+	Verify(token string) (authserver.TokenInfo, bool)
+}
+
+// PRMMode says where Protected Resource Metadata is served and whether the
+// 401 challenge points at it. The zero value is PRMPathAndChallenge.
+type PRMMode int
+
+const (
+	// PRMPathAndChallenge serves the path-form PRM
+	// (/.well-known/oauth-protected-resource/mcp and .../sse) and names it in
+	// the challenge's resource_metadata. What current servers do.
+	PRMPathAndChallenge PRMMode = iota
+	// PRMPathOnly serves the path-form PRM but sends no resource_metadata,
+	// so a client must find it by URL construction.
+	PRMPathOnly
+	// PRMRootOnly serves the /mcp resource's PRM at the root
+	// (/.well-known/oauth-protected-resource) only, without resource_metadata
+	// in the challenge.
+	PRMRootOnly
+	// PRMNone serves no PRM and a bare challenge, like servers of the
+	// 2025-03-26 era: the client must look for the authorization server at
+	// this server's origin (mount one with Options.Fallback).
+	PRMNone
+)
+
+// String returns the mode's name.
+func (m PRMMode) String() string {
+	switch m {
+	case PRMPathAndChallenge:
+		return "path+challenge"
+	case PRMPathOnly:
+		return "path-only"
+	case PRMRootOnly:
+		return "root-only"
+	case PRMNone:
+		return "none"
+	}
+	return fmt.Sprintf("PRMMode(%d)", int(m))
+}
+
+// Paths of the endpoints, relative to the base URL.
+const (
+	PathMCP     = "/mcp"
+	PathSSE     = "/sse"
+	PathMessage = "/message"
+	// PathPRM is the root well-known PRM path (RFC 9728 §3.1).
+	PathPRM = server.WellKnownProtectedResourcePath
+)
+
+// WrongResourceURL is the `resource` of the PRM when Options.WrongResource
+// is set.
+const WrongResourceURL = "https://other.example.com/mcp"
+
+// Options configures a Server.
+type Options struct {
+	// BaseURL is the scheme://host:port the server is reached at, used to
+	// build resource and metadata URLs. Start and Serve set it; when the
+	// Handler is mounted elsewhere and BaseURL is empty, it is derived from
+	// each request.
+	BaseURL string
+	// Verifier checks bearer tokens. Required unless NoAuth.
+	Verifier Verifier
+	// AuthServers is the PRM authorization_servers (issuer URLs).
+	AuthServers []string
+	// Scopes is the PRM scopes_supported; empty omits it.
+	Scopes []string
+	// ChallengeScope is the scope= of the 401 challenge; empty omits it.
+	ChallengeScope string
+	// PRM says where metadata is served and whether the challenge names it.
+	PRM PRMMode
+	// WrongResource is hostile: the PRM names WrongResourceURL instead of
+	// this server.
+	WrongResource bool
+	// StepUpScope, e.g. "mcp:admin", is required to call the admin_action
+	// tool; without it the call is answered 403 insufficient_scope. Empty
+	// means admin_action needs no extra scope.
+	StepUpScope string
+	// NoAuth serves the MCP endpoints without any authorization and no PRM.
+	NoAuth bool
+	// Fallback, if set, serves every path this server does not, typically
+	// an authorization server's Handler, so that both share one origin (the
+	// 2025-03-26 discovery rule, and a one-port demo).
+	Fallback http.Handler
+}
+
+// Hits counts what the authorization middleware did. It never holds a token.
+type Hits struct {
+	// Unauthorized counts 401 answers.
+	Unauthorized int
+	// Forbidden counts 403 (insufficient_scope) answers.
+	Forbidden int
+	// Authorized counts requests let through to the MCP handlers.
+	Authorized int
+	// LastAuthorizationOK tells whether the most recent request to a
+	// protected endpoint carried a valid bearer token for it.
+	LastAuthorizationOK bool
+	// TokenInQuery counts requests with an access_token query parameter,
+	// which is never accepted (tokens go in the header only).
+	TokenInQuery int
+}
+
+// Server is the demo MCP server. Its methods are safe for concurrent use.
+type Server struct {
+	opts     Options
+	mcp      *server.MCPServer
+	sessions *sessionManager
+	handler  http.Handler
+
+	mu      sync.Mutex
+	baseURL string
+	hits    Hits
+	httpSrv *http.Server
+	served  chan struct{}
+}
+
+// New returns a server configured by opts. It does not listen: call Start,
+// or mount Handler.
+func New(opts Options) *Server {
+	s := &Server{
+		opts:     opts,
+		mcp:      newMCPServer(),
+		sessions: newSessionManager(),
+		baseURL:  strings.TrimSuffix(opts.BaseURL, "/"),
+	}
+	s.handler = s.routes()
+	return s
+}
+
+func (s *Server) routes() http.Handler {
+	streamable := server.NewStreamableHTTPServer(s.mcp,
+		server.WithEndpointPath(PathMCP),
+		server.WithSessionIdManager(s.sessions),
+	)
+	sse := server.NewSSEServer(s.mcp,
+		server.WithSSEEndpoint(PathSSE),
+		server.WithMessageEndpoint(PathMessage),
+		// No base URL: the endpoint event carries a relative URL
+		// ("/message?sessionId=…"), which clients must resolve against the
+		// SSE URL, as many servers send it.
+	)
+	mux := http.NewServeMux()
+	mux.Handle(PathMCP, s.protect(PathMCP, streamable))
+	mux.Handle(PathSSE, s.protect(PathSSE, sse.SSEHandler()))
+	mux.Handle(PathMessage, s.protect(PathSSE, sse.MessageHandler()))
+	if !s.opts.NoAuth {
+		switch s.opts.PRM {
+		case PRMPathAndChallenge, PRMPathOnly:
+			mux.Handle(PathPRM+PathMCP, s.prmHandler(PathMCP))
+			mux.Handle(PathPRM+PathSSE, s.prmHandler(PathSSE))
+		case PRMRootOnly:
+			mux.Handle(PathPRM, s.prmHandler(PathMCP))
+		}
+	}
+	fallback := s.opts.Fallback
+	if fallback == nil {
+		fallback = http.NotFoundHandler()
+	}
+	mux.Handle("/", fallback)
+	return mux
+}
+
+// prmHandler serves the metadata of the resource at endpoint (PathMCP or
+// PathSSE). It is public: a client reads it before it has a token.
+func (s *Server) prmHandler(endpoint string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resource := s.baseFor(r) + endpoint
+		if s.opts.WrongResource {
+			resource = WrongResourceURL
+		}
+		server.NewProtectedResourceMetadataHandler(server.ProtectedResourceMetadataConfig{
+			Resource:               resource,
+			AuthorizationServers:   s.opts.AuthServers,
+			ScopesSupported:        s.opts.Scopes,
+			BearerMethodsSupported: []string{"header"},
+			ResourceName:           "mcp-broker demo server",
+		}).ServeHTTP(w, r)
+	})
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens on addr (a loopback address; empty means "127.0.0.1:0")
+// and serves in the background until Close. It returns the base URL.
+func (s *Server) Start(addr string) (baseURL string, err error) {
+	ln, err := authserver.ListenLoopback(addr)
+	if err != nil {
+		return "", err
+	}
+	base, err := s.Serve(ln)
+	if err != nil {
+		_ = ln.Close()
+		return "", err
+	}
+	return base, nil
+}
+
+// Serve serves on ln, which must be bound to a loopback address, in the
+// background until Close, and returns the base URL. Use it to learn the
+// address before building an authorization server that shares it.
+func (s *Server) Serve(ln net.Listener) (baseURL string, err error) {
+	host, _, err := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return "", fmt.Errorf("serving on %s: not a loopback address", ln.Addr())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.httpSrv != nil {
+		return "", errors.New("serving: server already started")
+	}
+	s.baseURL = "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	s.httpSrv, s.served = srv, done
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln) // returns http.ErrServerClosed after Close
+	}()
+	return s.baseURL, nil
+}
+
+// Close stops the server and waits for its accept loop to exit. Open SSE
+// streams are cut (their connections are closed), not drained. It is safe
+// to call more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv, done := s.httpSrv, s.served
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	err := srv.Close()
+	<-done
+	if err != nil {
+		return fmt.Errorf("closing MCP server: %w", err)
+	}
+	return nil
+}
+
+// URL is the Streamable HTTP endpoint (base + "/mcp"), which is also that
+// transport's resource identifier; "" before the base URL is known.
+func (s *Server) URL() string { return s.urlFor(PathMCP) }
+
+// SSEURL is the legacy SSE endpoint (base + "/sse"), which is also that
+// transport's resource identifier; "" before the base URL is known.
+func (s *Server) SSEURL() string { return s.urlFor(PathSSE) }
+
+// PRMURL is the path-form metadata URL of the resource at endpoint
+// (PathMCP or PathSSE), as named in the challenge.
+func (s *Server) PRMURL(endpoint string) string { return s.urlFor(PathPRM + endpoint) }
+
+func (s *Server) urlFor(path string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.baseURL == "" {
+		return ""
+	}
+	return s.baseURL + path
+}
+
+// Hits returns a copy of the middleware counters.
+func (s *Server) Hits() Hits {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits
+}
+
+// ExpireSessions forgets every Streamable HTTP session, as a restarted server
+// would: the next request carrying an old Mcp-Session-Id gets 404, and the
+// client must initialize again. It returns how many sessions were dropped.
+func (s *Server) ExpireSessions() int { return s.sessions.expireAll() }
+
+// baseFor is the base URL to use when answering r.
+func (s *Server) baseFor(r *http.Request) string {
+	s.mu.Lock()
+	b := s.baseURL
+	s.mu.Unlock()
+	if b != "" {
+		return b
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
