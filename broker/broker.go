@@ -1,0 +1,185 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/lock"
+	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
+)
+
+// Defaults for Options.
+const (
+	// DefaultSignInTimeout bounds a browser sign-in.
+	DefaultSignInTimeout = 5 * time.Minute
+	// callbackPath is the loopback redirect URI's path.
+	callbackPath = "/callback"
+	// lockWait bounds how long a token request waits for another process's refresh.
+	lockWait = 30 * time.Second
+)
+
+// Options configures a Broker. Only Secrets is required; the rest have working defaults.
+type Options struct {
+	// ConfigPath is the config file; default config.Path().
+	ConfigPath string
+	// Secrets is where every secret lives.
+	Secrets secrets.Store
+	// HTTP is used for every request to servers; default a client with a 30 s timeout.
+	HTTP *http.Client
+	// Opener opens the user's browser; default opener.System(os.Stderr) set by the caller.
+	Opener opener.Opener
+	// Prompt receives the lines a person must read during sign-in (the URL to open). Never stdout
+	// in the bridge. Default io.Discard.
+	Prompt io.Writer
+	// SignInTimeout bounds a browser sign-in; default 5 minutes.
+	SignInTimeout time.Duration
+	// Version is reported to authorization servers on registration.
+	Version string
+	// Log receives diagnostics; default discards.
+	Log *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Broker signs in to configured servers and hands out their credentials. It is safe for use by
+// several goroutines, and by several processes sharing the same config folder and secret store.
+type Broker struct {
+	configPath    string
+	secrets       secrets.Store
+	http          *http.Client
+	opener        opener.Opener
+	prompt        io.Writer
+	signInTimeout time.Duration
+	version       string
+	log           *slog.Logger
+	now           func() time.Time
+	stepUps       stepUps
+}
+
+// New returns a Broker.
+func New(opts Options) (*Broker, error) {
+	if opts.Secrets == nil {
+		return nil, errors.New("broker: no secret store")
+	}
+	b := &Broker{
+		configPath: opts.ConfigPath, secrets: opts.Secrets, http: opts.HTTP, opener: opts.Opener,
+		prompt: opts.Prompt, signInTimeout: opts.SignInTimeout, version: opts.Version, log: opts.Log, now: opts.Now,
+	}
+	if b.configPath == "" {
+		p, err := config.Path()
+		if err != nil {
+			return nil, err
+		}
+		b.configPath = p
+	}
+	if b.http == nil {
+		b.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	if b.prompt == nil {
+		b.prompt = io.Discard
+	}
+	if b.signInTimeout <= 0 {
+		b.signInTimeout = DefaultSignInTimeout
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	return b, nil
+}
+
+// ConfigPath returns the config file this Broker uses.
+func (b *Broker) ConfigPath() string { return b.configPath }
+
+// SecretStore describes where secrets are kept, for people.
+func (b *Broker) SecretStore() string { return b.secrets.Describe() }
+
+// Server returns the configured server of that name.
+func (b *Broker) Server(name string) (config.Server, error) {
+	f, err := config.Load(b.configPath)
+	if err != nil {
+		return config.Server{}, err
+	}
+	s, ok := f.Server(name)
+	if !ok {
+		return config.Server{}, &UnknownServerError{Name: name}
+	}
+	return *s, nil
+}
+
+// Servers returns every configured server, sorted by name.
+func (b *Broker) Servers() ([]config.Server, error) {
+	f, err := config.Load(b.configPath)
+	if err != nil {
+		return nil, err
+	}
+	return f.Servers, nil
+}
+
+// fetcher returns the discovery client, sharing our HTTP client.
+func (b *Broker) fetcher() *discovery.Fetcher {
+	return &discovery.Fetcher{HTTP: b.http}
+}
+
+// withServerLock runs fn under the server's cross-process lock.
+func (b *Broker) withServerLock(ctx context.Context, name string, wait time.Duration, fn func() error) error {
+	path, err := b.lockPath(name)
+	if err != nil {
+		return err
+	}
+	lctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	release, err := lock.Acquire(lctx, path)
+	if err != nil {
+		if ctx.Err() == nil && lctx.Err() != nil {
+			return fmt.Errorf("%s: another mcp-broker process is signing in or refreshing and did not finish within %s", name, wait)
+		}
+		return err
+	}
+	defer release()
+	return fn()
+}
+
+func (b *Broker) lockPath(name string) (string, error) {
+	if err := config.ValidateName(name); err != nil {
+		return "", err
+	}
+	return lockFile(b.configPath, name), nil
+}
+
+// UnknownServerError says no server of that name is configured.
+type UnknownServerError struct{ Name string }
+
+func (e *UnknownServerError) Error() string {
+	return fmt.Sprintf("no server named %q is configured: see `mcp-broker servers list`, or add it with `mcp-broker servers add %s URL`", e.Name, e.Name)
+}
+
+// ErrSignInRequired matches (errors.Is) every SignInRequiredError.
+var ErrSignInRequired = errors.New("sign-in required")
+
+// SignInRequiredError says a server has no usable credential and a person must sign in.
+type SignInRequiredError struct {
+	Server string
+	Reason string // why, e.g. "the sign-in has expired or was revoked"
+}
+
+func (e *SignInRequiredError) Error() string {
+	msg := e.Server + ": sign-in required"
+	if e.Reason != "" {
+		msg += " (" + e.Reason + ")"
+	}
+	return msg + ": run `mcp-broker login " + e.Server + "`"
+}
+
+// Is makes errors.Is(err, ErrSignInRequired) true.
+func (e *SignInRequiredError) Is(target error) bool { return target == ErrSignInRequired }

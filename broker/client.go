@@ -1,0 +1,151 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/oauth"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
+)
+
+// registration reads what the state file knows of the server's client at issuer.
+func (b *Broker) registration(name, issuer string) (registrationInfo, bool) {
+	st, err := loadState(statePath(b.configPath))
+	if err != nil {
+		return registrationInfo{}, false
+	}
+	s := st.Servers[name]
+	if s == nil {
+		return registrationInfo{}, false
+	}
+	i := slices.IndexFunc(s.Registrations, func(r registrationInfo) bool { return r.Issuer == issuer })
+	if i < 0 {
+		return registrationInfo{}, false
+	}
+	return s.Registrations[i], true
+}
+
+// loadClient returns the client registered for the server at issuer, with its secret.
+func (b *Broker) loadClient(ctx context.Context, srv config.Server, issuer string) (*oauth.Client, error) {
+	info, known := b.registration(srv.Name, issuer)
+	switch {
+	case srv.ClientID != "" && (!known || info.Kind == oauth.KindPreRegistered):
+		c := &oauth.Client{ID: srv.ClientID, Issuer: issuer, Kind: oauth.KindPreRegistered, AuthMethod: info.AuthMethod, RedirectURI: info.RedirectURI}
+		secret, err := b.secrets.Get(ctx, clientSecretKey(srv.Name))
+		switch {
+		case err == nil:
+			c.Secret = secret
+		case !errors.Is(err, secrets.ErrNotFound):
+			return nil, fmt.Errorf("%s: reading the client secret: %w", srv.Name, err)
+		}
+		if c.AuthMethod == "" {
+			c.AuthMethod = oauth.AuthNone
+			if c.Secret != "" {
+				c.AuthMethod = oauth.AuthClientSecretBasic
+			}
+		}
+		return c, nil
+	case known && info.Kind == oauth.KindMetadataDoc:
+		return &oauth.Client{ID: info.ClientID, Issuer: issuer, Kind: oauth.KindMetadataDoc, AuthMethod: oauth.AuthNone, RedirectURI: info.RedirectURI}, nil
+	}
+	raw, err := b.secrets.Get(ctx, registrationKey(srv.Name, issuer))
+	if errors.Is(err, secrets.ErrNotFound) {
+		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the client registration is gone"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the client registration: %w", srv.Name, err)
+	}
+	var c oauth.Client
+	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.ID == "" || c.Issuer != issuer {
+		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the stored client registration is damaged"}
+	}
+	return &c, nil
+}
+
+// clientPlan is the client a sign-in will use, decided before the loopback server starts.
+type clientPlan struct {
+	client *oauth.Client
+	// register is set when the client must first be registered dynamically, once the
+	// loopback redirect URI is known.
+	register bool
+	// port is the loopback port to reuse (0: any free port).
+	port int
+	// fixedPort is set when the redirect URI cannot change (it is registered and we cannot
+	// re-register), so a busy port is an error rather than a reason to register again.
+	fixedPort bool
+}
+
+// planClient chooses the client for a browser sign-in, in the MCP order: a pre-registered
+// client, a Client ID Metadata Document, a dynamic registration we already hold for this very
+// issuer, a new dynamic registration.
+func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discovery.AuthServerMetadata) (*clientPlan, error) {
+	issuer := as.Issuer
+	if srv.ClientID != "" {
+		c, err := b.loadClient(ctx, srv, issuer)
+		if err != nil {
+			return nil, err
+		}
+		if info, ok := b.registration(srv.Name, issuer); !ok || info.Kind != oauth.KindPreRegistered {
+			// First use with this AS: choose the auth method from what it supports.
+			if c.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), c.Secret != ""); err != nil {
+				return nil, fmt.Errorf("%s: %w", srv.Name, err)
+			}
+		}
+		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
+	}
+	if srv.ClientMetadataURL != "" && as.ClientIDMetadataDocumentSupported {
+		info, _ := b.registration(srv.Name, issuer)
+		c := &oauth.Client{ID: srv.ClientMetadataURL, Issuer: issuer, Kind: oauth.KindMetadataDoc, AuthMethod: oauth.AuthNone, RedirectURI: info.RedirectURI}
+		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
+	}
+	if c, err := b.loadClient(ctx, srv, issuer); err == nil && c.Kind == oauth.KindDynamic && !c.Expired(b.now()) {
+		return &clientPlan{client: c, port: portOf(c.RedirectURI), fixedPort: false}, nil
+	} else if err != nil && !errors.Is(err, ErrSignInRequired) {
+		return nil, err
+	}
+	if as.RegistrationEndpoint == "" {
+		hint := "pass a pre-registered client with `mcp-broker servers add " + srv.Name + " URL --client-id ID`"
+		if as.ClientIDMetadataDocumentSupported {
+			hint += " or a client metadata document with --client-metadata-url"
+		}
+		return nil, fmt.Errorf("%s: the authorization server %s offers no dynamic client registration: %s", srv.Name, issuer, hint)
+	}
+	return &clientPlan{register: true}, nil
+}
+
+// portOf returns the port of a loopback redirect URI, or 0.
+func portOf(redirectURI string) int {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return 0
+	}
+	p, _ := strconv.Atoi(u.Port())
+	return p
+}
+
+// saveClient records the client a successful sign-in used: dynamic registrations (they hold a
+// secret) in the secret store, every kind in the state file.
+func (b *Broker) saveClient(ctx context.Context, name string, c *oauth.Client) error {
+	if c.Kind == oauth.KindDynamic {
+		data, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encoding the client registration: %w", err)
+		}
+		if err := b.secrets.Set(ctx, registrationKey(name, c.Issuer), string(data)); err != nil {
+			return fmt.Errorf("%s: storing the client registration: %w", name, err)
+		}
+	}
+	return b.updateState(ctx, func(s *state) {
+		s.server(name).putRegistration(registrationInfo{
+			Issuer: c.Issuer, ClientID: c.ID, Kind: c.Kind, AuthMethod: c.AuthMethod,
+			RedirectURI: c.RedirectURI, RegisteredAt: c.RegisteredAt,
+		})
+	})
+}

@@ -1,0 +1,14 @@
+// Package broker signs in to remote MCP servers and hands out their credentials. It is the one
+// place that ties the pieces together: configuration (package config), discovery, client
+// registration and the token endpoint (packages discovery and oauth), the browser sign-in
+// (packages loopback and opener), and the secret store (package secrets).
+//
+// Every secret lives in the secret store, one item per secret (secret store keys are listed in
+// keys.go). What describes a credential without being one (expiry, scopes, which client is
+// registered with which authorization server) is mirrored into a small state file next to the
+// configuration, so that `status` and the tray never need to unlock the keychain.
+//
+// Any number of processes (the CLI, the tray, every bridge) use a Broker at once. They
+// coordinate through a per-server lock file: sign-in and refresh run under it, so a rotating
+// refresh token is spent exactly once and only one browser tab opens.
+package broker

@@ -1,0 +1,253 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/loopback"
+	"github.com/mcp-broker/mcp-broker/broker/oauth"
+	"github.com/mcp-broker/mcp-broker/broker/opener"
+)
+
+// LoginOptions tune a sign-in.
+type LoginOptions struct {
+	// NoBrowser prints the URL instead of opening a browser.
+	NoBrowser bool
+	// Scopes are added to the scopes requested (step-up: the scopes of an
+	// insufficient_scope challenge).
+	Scopes []string
+}
+
+// LoginResult describes a finished sign-in, without secrets.
+type LoginResult struct {
+	Server   string
+	Issuer   string
+	ClientID string
+	Scopes   []string
+	Expiry   string // RFC 3339, empty when the token does not expire
+}
+
+// Login signs in to the named server and stores the tokens. For OAuth servers it runs the
+// browser flow; for client-credentials servers it requests a token; bearer and unauthenticated
+// servers have nothing to sign in to. Nothing is stored unless the whole sign-in succeeds.
+func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*LoginResult, error) {
+	srv, err := b.Server(name)
+	if err != nil {
+		return nil, err
+	}
+	var tok *storedToken
+	switch srv.Auth {
+	case config.AuthNone:
+		return nil, fmt.Errorf("%s is configured without authorization: there is nothing to sign in to", name)
+	case config.AuthBearer:
+		return nil, fmt.Errorf("%s uses a static token, which `mcp-broker servers add %s URL --auth bearer --token-stdin` stores: there is nothing to sign in to", name, name)
+	case config.AuthClientCredentials:
+		err = b.withServerLock(ctx, name, lockWait, func() error {
+			tok, err = b.clientCredentialsLogin(ctx, srv)
+			return err
+		})
+	default:
+		// The lock spans the whole browser flow: a second process signing in to the same
+		// server waits instead of opening a second tab.
+		err = b.withServerLock(ctx, name, b.signInTimeout+lockWait, func() error {
+			tok, err = b.browserLogin(ctx, srv, opts)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &LoginResult{Server: name, Issuer: tok.Issuer, ClientID: tok.ClientID, Scopes: strings.Fields(tok.Scope)}
+	if !tok.Expiry.IsZero() {
+		res.Expiry = tok.Expiry.Format("2006-01-02T15:04:05Z07:00")
+	}
+	return res, nil
+}
+
+// discover runs discovery and insists on an authorization server.
+func (b *Broker) discover(ctx context.Context, srv config.Server) (*discovery.Result, error) {
+	res, err := b.fetcher().Discover(ctx, srv.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+	}
+	if res.AuthServer == nil {
+		if !res.AuthRequired {
+			return nil, fmt.Errorf("%s answered without asking for authorization and names no authorization server: it needs no sign-in (configure it with --auth none)", srv.Name)
+		}
+		return nil, fmt.Errorf("%s asks for authorization but names no authorization server: run `mcp-broker doctor %s` for details", srv.Name, srv.URL)
+	}
+	return res, nil
+}
+
+func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts LoginOptions) (*storedToken, error) {
+	res, err := b.discover(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	as := res.AuthServer
+	if err := as.ValidateForBrowser(); err != nil {
+		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+	}
+	var held []string
+	if old, err := b.loadToken(ctx, srv.Name); err == nil && old != nil && old.Issuer == as.Issuer {
+		held = strings.Fields(old.Scope)
+	}
+	scope := chooseScope(srv, res, held, opts.Scopes)
+
+	plan, err := b.planClient(ctx, srv, as)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := loopback.Listen(ctx, plan.port, callbackPath)
+	if errors.Is(err, loopback.ErrPortInUse) && plan.port != 0 && plan.client != nil && plan.client.Kind == oauth.KindDynamic {
+		// Our registered port is taken: register again with a new one rather than fail.
+		plan = &clientPlan{register: true}
+		ln, err = loopback.Listen(ctx, 0, callbackPath)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: starting the sign-in callback server: %w", srv.Name, err)
+	}
+	defer ln.Close()
+
+	client := plan.client
+	if plan.register {
+		client, err = oauth.Register(ctx, b.http, oauth.RegistrationParams{
+			Endpoint: as.RegistrationEndpoint, Issuer: as.Issuer, AuthMethods: as.AuthMethods(),
+			RedirectURI: ln.RedirectURI(), Scope: scope, SoftwareVersion: b.version,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", srv.Name, err)
+		}
+	}
+	client.RedirectURI = ln.RedirectURI()
+
+	req, err := oauth.NewAuthRequest(oauth.AuthRequestParams{
+		AuthorizationEndpoint: as.AuthorizationEndpoint, Issuer: as.Issuer,
+		RequireISS: as.AuthorizationResponseISSParameterSupported, Client: client,
+		RedirectURI: ln.RedirectURI(), Scope: scope, Resource: res.Resource,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := opener.CheckURL(req.URL); err != nil {
+		return nil, fmt.Errorf("%s: refusing to open the authorization URL: %w", srv.Name, err)
+	}
+	b.askForBrowser(ctx, srv.Name, req.URL, opts.NoBrowser)
+
+	waitCtx, cancel := context.WithTimeout(ctx, b.signInTimeout)
+	defer cancel()
+	cb, err := ln.Wait(waitCtx, func(cb loopback.Callback) error { return req.CheckRedirect(cb.State, cb.Iss) })
+	if err != nil {
+		if waitCtx.Err() != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("%s: the browser sign-in did not finish within %s", srv.Name, b.signInTimeout)
+		}
+		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+	}
+	tok, err := oauth.Exchange(ctx, b.http, as.TokenEndpoint, client, req, cb.Code)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+	}
+	if err := b.saveClient(ctx, srv.Name, client); err != nil {
+		return nil, err
+	}
+	return b.saveToken(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID)
+}
+
+// askForBrowser tells the person what is happening and opens the browser unless told not to.
+// A browser that cannot be opened is not an error: the URL is printed and we keep waiting.
+func (b *Broker) askForBrowser(ctx context.Context, name, authURL string, noBrowser bool) {
+	if noBrowser || b.opener == nil {
+		fmt.Fprintf(b.prompt, "To sign in to %s, open this URL in a browser:\n\n  %s\n\nWaiting for you to finish (up to %s; Ctrl-C cancels)…\n", name, authURL, b.signInTimeout)
+		return
+	}
+	fmt.Fprintf(b.prompt, "Opening your browser to sign in to %s…\nIf it does not open, visit:\n\n  %s\n\n", name, authURL)
+	if err := b.opener.Open(ctx, authURL); err != nil {
+		fmt.Fprintf(b.prompt, "Could not open a browser (%v): open the URL above yourself.\n", err)
+	}
+	fmt.Fprintf(b.prompt, "Waiting for you to finish (up to %s; Ctrl-C cancels)…\n", b.signInTimeout)
+}
+
+func (b *Broker) clientCredentialsLogin(ctx context.Context, srv config.Server) (*storedToken, error) {
+	res, err := b.discover(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	as := res.AuthServer
+	scope := chooseScope(srv, res, nil, nil)
+	var client *oauth.Client
+	switch {
+	case srv.ClientID != "":
+		client, err = b.loadClient(ctx, srv, as.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		if client.Secret == "" {
+			return nil, fmt.Errorf("%s: the client-credentials grant needs a client secret: add it with `mcp-broker servers add %s URL --auth client-credentials --client-id ID --client-secret-stdin`", srv.Name, srv.Name)
+		}
+		if info, ok := b.registration(srv.Name, as.Issuer); !ok || info.AuthMethod == "" {
+			if client.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), true); err != nil {
+				return nil, fmt.Errorf("%s: %w", srv.Name, err)
+			}
+		}
+	default:
+		if c, lerr := b.loadClient(ctx, srv, as.Issuer); lerr == nil && !c.Expired(b.now()) {
+			client = c
+		} else {
+			// Servers that register machine clients hand out a client id and secret here.
+			client, err = oauth.Register(ctx, b.http, oauth.RegistrationParams{
+				Endpoint: as.RegistrationEndpoint, Issuer: as.Issuer, AuthMethods: as.AuthMethods(),
+				Scope: scope, ClientCredentials: true, SoftwareVersion: b.version,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w (or give a client with --client-id and --client-secret-stdin)", srv.Name, err)
+			}
+		}
+	}
+	tok, err := oauth.ClientCredentials(ctx, b.http, as.TokenEndpoint, client, scope, res.Resource)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+	}
+	if err := b.saveClient(ctx, srv.Name, client); err != nil {
+		return nil, err
+	}
+	return b.saveToken(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID)
+}
+
+// chooseScope picks the scopes to request (MCP scope selection): the user's configured scopes;
+// else the scope of the 401 challenge; else everything the resource metadata lists; else none.
+// Step-up adds the scopes held and the scopes challenged. offline_access is added only when the
+// authorization server lists it, so that it issues a refresh token.
+func chooseScope(srv config.Server, res *discovery.Result, held, extra []string) string {
+	var scopes []string
+	switch {
+	case len(srv.Scopes) > 0:
+		scopes = srv.Scopes
+	case res.Challenge != nil && res.Challenge.Scope() != "":
+		scopes = strings.Fields(res.Challenge.Scope())
+	case res.ResourceMetadata != nil && len(res.ResourceMetadata.ScopesSupported) > 0:
+		scopes = res.ResourceMetadata.ScopesSupported
+	}
+	scopes = union(scopes, held, extra)
+	if len(scopes) > 0 && res.AuthServer != nil && slices.Contains(res.AuthServer.ScopesSupported, "offline_access") {
+		scopes = union(scopes, []string{"offline_access"})
+	}
+	return strings.Join(scopes, " ")
+}
+
+// union returns the distinct scopes of all lists, in first-seen order.
+func union(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		for _, s := range l {
+			if s != "" && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,119 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/lock"
+)
+
+// state is the non-secret mirror of what the secret store holds, per server. It lets status
+// answer without the keychain, and lets `servers remove` find every registration to delete.
+type state struct {
+	Servers map[string]*serverState `json:"servers"`
+}
+
+type serverState struct {
+	// Registrations lists the client registrations kept in the secret store, one per issuer.
+	Registrations []registrationInfo `json:"registrations,omitempty"`
+	Token         *tokenInfo         `json:"token,omitempty"`
+	// StaticToken is set while a bearer server's token is in the secret store.
+	StaticToken bool `json:"static_token,omitempty"`
+}
+
+// registrationInfo describes a registration without its secret.
+type registrationInfo struct {
+	Issuer       string    `json:"issuer"`
+	ClientID     string    `json:"client_id"`
+	Kind         string    `json:"kind"`
+	AuthMethod   string    `json:"token_endpoint_auth_method"`
+	RedirectURI  string    `json:"redirect_uri,omitempty"`
+	RegisteredAt time.Time `json:"registered_at,omitzero"`
+}
+
+// tokenInfo describes the stored token without the token.
+type tokenInfo struct {
+	Issuer      string    `json:"issuer,omitempty"`
+	ClientID    string    `json:"client_id,omitempty"`
+	Scope       string    `json:"scope,omitempty"`
+	Expiry      time.Time `json:"expiry,omitzero"`
+	ObtainedAt  time.Time `json:"obtained_at,omitzero"`
+	Refreshable bool      `json:"refreshable"`
+}
+
+func statePath(configPath string) string {
+	return filepath.Join(filepath.Dir(configPath), "state.json")
+}
+
+func loadState(path string) (*state, error) {
+	st := &state{Servers: map[string]*serverState{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, st); err != nil {
+		// The state is only a mirror: a damaged one is rebuilt as sign-ins happen, and the old
+		// file is kept aside for a human to look at.
+		_ = os.Rename(path, path+".damaged")
+		return &state{Servers: map[string]*serverState{}}, nil
+	}
+	if st.Servers == nil {
+		st.Servers = map[string]*serverState{}
+	}
+	return st, nil
+}
+
+// updateState applies fn to the state file under its own lock, atomically.
+func (b *Broker) updateState(ctx context.Context, fn func(*state)) error {
+	path := statePath(b.configPath)
+	release, err := lock.Acquire(ctx, path+".lock")
+	if err != nil {
+		return err
+	}
+	defer release()
+	st, err := loadState(path)
+	if err != nil {
+		return err
+	}
+	fn(st)
+	for name, s := range st.Servers {
+		if len(s.Registrations) == 0 && s.Token == nil && !s.StaticToken {
+			delete(st.Servers, name)
+		}
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the state: %w", err)
+	}
+	return config.WriteFileAtomic(path, append(data, '\n'), 0o600)
+}
+
+func (st *state) server(name string) *serverState {
+	s := st.Servers[name]
+	if s == nil {
+		s = &serverState{}
+		st.Servers[name] = s
+	}
+	return s
+}
+
+func (s *serverState) putRegistration(r registrationInfo) {
+	s.Registrations = slices.DeleteFunc(s.Registrations, func(x registrationInfo) bool { return x.Issuer == r.Issuer })
+	s.Registrations = append(s.Registrations, r)
+}
+
+// lockFile is the per-server lock, next to the config so every process of the user finds it.
+func lockFile(configPath, name string) string {
+	return filepath.Join(filepath.Dir(configPath), "locks", name+".lock")
+}

@@ -1,0 +1,109 @@
+package broker
+
+import (
+	"strings"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/config"
+)
+
+// Sign-in states of a server, as shown to people and scripts.
+const (
+	StateSignedIn       = "signed in"
+	StateExpired        = "expired, will refresh" // the access token expired; a refresh token is held
+	StateSignInRequired = "sign-in required"
+	StateStaticToken    = "token stored"
+	StateNoToken        = "no token stored"
+	StateNoAuth         = "no authorization"
+)
+
+// ServerStatus is what status shows for one server. It never holds a secret.
+type ServerStatus struct {
+	Name      string           `json:"name"`
+	URL       string           `json:"url"`
+	Auth      config.AuthMode  `json:"auth"`
+	Transport config.Transport `json:"transport"`
+	// SignedIn is true when a request can be made without a person: a live token, a refresh
+	// token, a client-credentials client or a static token.
+	SignedIn bool       `json:"signed_in"`
+	State    string     `json:"state"`
+	Expiry   *time.Time `json:"expiry,omitempty"`
+	Scopes   []string   `json:"scopes,omitempty"`
+	Issuer   string     `json:"issuer,omitempty"`
+	// Client is the registered OAuth client in use with Issuer, if any.
+	Client *ClientStatus `json:"client,omitempty"`
+}
+
+// ClientStatus describes a client registration without its secret.
+type ClientStatus struct {
+	ID           string     `json:"client_id"`
+	Kind         string     `json:"kind"`
+	AuthMethod   string     `json:"token_endpoint_auth_method,omitempty"`
+	RedirectURI  string     `json:"redirect_uri,omitempty"`
+	RegisteredAt *time.Time `json:"registered_at,omitempty"`
+}
+
+// Status reports every configured server; see ReadStatus.
+func (b *Broker) Status() ([]ServerStatus, error) { return ReadStatus(b.configPath, b.now()) }
+
+// ReadStatus reports every server configured in configPath. It reads the configuration and the
+// state file only, never the secret store, so it is fast, needs no Broker, and never blocks on
+// a locked keychain.
+func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
+	f, err := config.Load(configPath)
+	if err != nil {
+		return nil, err
+	}
+	servers := f.Servers
+	st, err := loadState(statePath(configPath))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ServerStatus, 0, len(servers))
+	for _, srv := range servers {
+		ss := ServerStatus{Name: srv.Name, URL: srv.URL, Auth: srv.Auth, Transport: srv.Transport, State: StateSignInRequired}
+		if ss.Transport == "" {
+			ss.Transport = config.TransportAuto
+		}
+		s := st.Servers[srv.Name]
+		if s == nil {
+			s = &serverState{}
+		}
+		switch srv.Auth {
+		case config.AuthNone:
+			ss.SignedIn, ss.State = true, StateNoAuth
+		case config.AuthBearer:
+			ss.SignedIn, ss.State = s.StaticToken, StateNoToken
+			if s.StaticToken {
+				ss.State = StateStaticToken
+			}
+		default:
+			if t := s.Token; t != nil {
+				ss.Issuer = t.Issuer
+				ss.Scopes = strings.Fields(t.Scope)
+				if !t.Expiry.IsZero() {
+					e := t.Expiry
+					ss.Expiry = &e
+				}
+				switch {
+				case t.Expiry.IsZero() || now.Before(t.Expiry):
+					ss.SignedIn, ss.State = true, StateSignedIn
+				case t.Refreshable || srv.Auth == config.AuthClientCredentials:
+					ss.SignedIn, ss.State = true, StateExpired
+				}
+				for _, r := range s.Registrations {
+					if r.Issuer == t.Issuer {
+						cs := &ClientStatus{ID: r.ClientID, Kind: r.Kind, AuthMethod: r.AuthMethod, RedirectURI: r.RedirectURI}
+						if !r.RegisteredAt.IsZero() {
+							ra := r.RegisteredAt
+							cs.RegisteredAt = &ra
+						}
+						ss.Client = cs
+					}
+				}
+			}
+		}
+		out = append(out, ss)
+	}
+	return out, nil
+}
