@@ -118,7 +118,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	if plan.register {
 		client, err = oauth.Register(ctx, b.http, oauth.RegistrationParams{
 			Endpoint: as.RegistrationEndpoint, Issuer: as.Issuer, AuthMethods: as.AuthMethods(),
-			RedirectURI: ln.RedirectURI(), Scope: scope, SoftwareVersion: b.version,
+			GrantTypes: as.GrantTypesSupported, RedirectURI: ln.RedirectURI(), Scope: scope, SoftwareVersion: b.version,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", srv.Name, err)

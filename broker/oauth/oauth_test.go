@@ -312,6 +312,15 @@ func TestRegister(t *testing.T) {
 		t.Errorf("request = %+v", got)
 	}
 
+	noRefresh := p
+	noRefresh.GrantTypes = []string{"authorization_code"}
+	if _, err := Register(t.Context(), nil, noRefresh); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got.GrantTypes, ",") != "authorization_code" {
+		t.Errorf("grant types = %v, want refresh_token left out when the AS does not offer it", got.GrantTypes)
+	}
+
 	status, resp = http.StatusBadRequest, `{"error":"invalid_redirect_uri","error_description":"nope"}`
 	if _, err := Register(t.Context(), nil, p); err == nil || !strings.Contains(err.Error(), "invalid_redirect_uri") {
 		t.Errorf("err = %v", err)

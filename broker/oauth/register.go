@@ -24,6 +24,10 @@ type RegistrationParams struct {
 	Issuer   string
 	// AuthMethods is the AS's token_endpoint_auth_methods_supported.
 	AuthMethods []string
+	// GrantTypes is the AS's grant_types_supported; refresh_token is asked for only when it is
+	// listed or the list is absent, since some servers refuse registrations naming a grant they
+	// do not offer.
+	GrantTypes []string
 	RedirectURI string // the exact loopback redirect URI; empty for a client-credentials client
 	Scope       string
 	// ClientCredentials registers a confidential client for the client-credentials grant
@@ -76,7 +80,10 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 	} else {
 		req.ApplicationType = "native"
 		req.RedirectURIs = []string{p.RedirectURI}
-		req.GrantTypes = []string{"authorization_code", "refresh_token"}
+		req.GrantTypes = []string{"authorization_code"}
+		if len(p.GrantTypes) == 0 || slices.Contains(p.GrantTypes, "refresh_token") {
+			req.GrantTypes = append(req.GrantTypes, "refresh_token")
+		}
 		req.ResponseTypes = []string{"code"}
 		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, false)
 		if err != nil {
