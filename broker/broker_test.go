@@ -587,3 +587,29 @@ func TestLogoutAndRemove(t *testing.T) {
 // loopbackAny is a redirect URI registration that, per RFC 8252 §7.3, matches a loopback
 // redirect URI on any port.
 func loopbackAny() []string { return []string{"http://127.0.0.1/callback"} }
+
+func TestRefreshAfterRejection(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.mustLogin()
+	old, err := e.b.Credential(t.Context(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server revoked the grant's access token early, e.g. after a restart.
+	fresh, err := e.b.Refresh(t.Context(), "demo", old.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Value == old.Value || e.as.Stats().Refreshes != 1 {
+		t.Fatalf("no new token (refreshes = %d)", e.as.Stats().Refreshes)
+	}
+	// A second report of the same rejected token (another request of the same burst) reuses
+	// the new token instead of spending the refresh token again.
+	again, err := e.b.Refresh(t.Context(), "demo", old.Value)
+	if err != nil || again.Value != fresh.Value || e.as.Stats().Refreshes != 1 {
+		t.Errorf("second refresh: %v, refreshes = %d", err, e.as.Stats().Refreshes)
+	}
+	if got := e.callTool("echo"); got != 200 {
+		t.Errorf("HTTP %d", got)
+	}
+}

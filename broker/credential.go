@@ -218,3 +218,32 @@ func (b *Broker) forgetToken(ctx context.Context, name string) {
 		b.log.Warn("updating the state file", "err", err)
 	}
 }
+
+// Refresh renews the named server's token after the server rejected it (a 401 mid-session),
+// even though it has not expired. rejected is the Credential.Value that was refused: when the
+// stored token is already another one (a different process refreshed first), nothing is sent
+// and the current credential is returned, so a burst of 401s costs one refresh.
+func (b *Broker) Refresh(ctx context.Context, name, rejected string) (*Credential, error) {
+	srv, err := b.Server(name)
+	if err != nil {
+		return nil, err
+	}
+	if srv.Auth != config.AuthOAuth && srv.Auth != config.AuthClientCredentials {
+		return nil, &SignInRequiredError{Server: name, Reason: "the server rejected the stored token"}
+	}
+	var tok *storedToken
+	err = b.withServerLock(ctx, name, lockWait, func() error {
+		if tok, err = b.loadToken(ctx, name); err != nil {
+			return err
+		}
+		if tok != nil && bearer(tok).Value != rejected && tok.fresh(b.now()) {
+			return nil
+		}
+		tok, err = b.renew(ctx, srv, tok)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bearer(tok), nil
+}
