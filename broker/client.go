@@ -77,9 +77,6 @@ type clientPlan struct {
 	register bool
 	// port is the loopback port to reuse (0: any free port).
 	port int
-	// fixedPort is set when the redirect URI cannot change (it is registered and we cannot
-	// re-register), so a busy port is an error rather than a reason to register again.
-	fixedPort bool
 }
 
 // planClient chooses the client for a browser sign-in, in the MCP order: a pre-registered
@@ -106,7 +103,7 @@ func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discover
 		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
 	}
 	if c, err := b.loadClient(ctx, srv, issuer); err == nil && c.Kind == oauth.KindDynamic && !c.Expired(b.now()) {
-		return &clientPlan{client: c, port: portOf(c.RedirectURI), fixedPort: false}, nil
+		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
 	} else if err != nil && !errors.Is(err, ErrSignInRequired) {
 		return nil, err
 	}

@@ -103,11 +103,16 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	if err != nil {
 		return nil, err
 	}
-	ln, err := loopback.Listen(ctx, plan.port, callbackPath)
-	if errors.Is(err, loopback.ErrPortInUse) && plan.port != 0 && plan.client != nil && plan.client.Kind == oauth.KindDynamic {
-		// Our registered port is taken: register again with a new one rather than fail.
-		plan = &clientPlan{register: true}
-		ln, err = loopback.Listen(ctx, 0, callbackPath)
+	wait := loopback.WithTimeout(b.signInTimeout)
+	ln, err := loopback.Listen(ctx, plan.port, callbackPath, wait)
+	if errors.Is(err, loopback.ErrPortInUse) && plan.port != 0 {
+		if plan.client.Kind == oauth.KindDynamic {
+			// Our registered port is taken: register again with a new one rather than fail.
+			plan = &clientPlan{register: true}
+		}
+		// Pre-registered and metadata-document clients use loopback redirect URIs, where the
+		// authorization server must accept any port (RFC 8252 §7.3).
+		ln, err = loopback.Listen(ctx, 0, callbackPath, wait)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: starting the sign-in callback server: %w", srv.Name, err)
