@@ -27,7 +27,7 @@ type RegistrationParams struct {
 	// GrantTypes is the AS's grant_types_supported; refresh_token is asked for only when it is
 	// listed or the list is absent, since some servers refuse registrations naming a grant they
 	// do not offer.
-	GrantTypes []string
+	GrantTypes  []string
 	RedirectURI string // the exact loopback redirect URI; empty for a client-credentials client
 	Scope       string
 	// ClientCredentials registers a confidential client for the client-credentials grant

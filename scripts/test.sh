@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# test.sh [STEP...]
+#
+# Runs the project's checks, in order, and prints a summary with each step's
+# result and time. Every step runs even when an earlier one failed, so one
+# CI run reports everything; the exit status is non-zero if any step failed.
+#
+# Steps (default: all of them, in this order):
+#   deps   scripts/install-deps.sh $DEPS_GROUPS (default: test)
+#   vet    go vet ./...
+#   gofmt  gofmt -l on every Go file outside testdata/
+#   test   go test ./... once, inside scripts/with-desktop.sh, so that the
+#          keychain and browser tests run instead of skipping; with -race
+#          where cgo is available, except for packages that link Fyne
+#          (race-building the GL stack costs minutes)
+#   fuzz   every Fuzz target, found with `go test -list`, for $FUZZTIME each
+# and, only when named: fmt (gofmt -w the same files gofmt checks).
+#
+# Environment: GO (default go), FUZZTIME (default 10s), TESTFLAGS (extra
+# `go test` flags, e.g. -count=1, -short or -timeout=10m; the default timeout
+# is 5m), DEPS_GROUPS, RACE (0 to turn -race off).
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+self="$root/scripts/test.sh"
+cd "$root" || exit 1
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-10s}
+TESTFLAGS=${TESTFLAGS:-}
+DEPS_GROUPS=${DEPS_GROUPS:-test}
+RACE=${RACE:-1}
+
+summary=()
+failed=0
+
+# run NAME CMD...: runs one step and records its outcome for the summary.
+run() {
+	local name=$1 start status
+	shift
+	printf '\n==> %s\n' "$name"
+	start=$SECONDS
+	"$@"
+	status=$?
+	local took=$((SECONDS - start))
+	if ((status == 0)); then
+		summary+=("$(printf '  %-6s ok     %4ds' "$name" "$took")")
+	else
+		summary+=("$(printf '  %-6s FAIL   %4ds  (exit %d)' "$name" "$took" "$status")")
+		failed=1
+	fi
+}
+
+step_deps() {
+	# shellcheck disable=SC2086 # DEPS_GROUPS is a list of words
+	scripts/install-deps.sh $DEPS_GROUPS
+}
+
+step_vet() {
+	"$GO" vet ./...
+}
+
+# go_files lists the Go files gofmt looks after: all but testdata's.
+go_files() {
+	find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './bin/*' -not -path './dist/*'
+}
+
+step_fmt() {
+	local files
+	files=$(go_files)
+	[[ -n "$files" ]] || return 0
+	# shellcheck disable=SC2086 # one path per word; Go file names have no spaces here
+	gofmt -l -w $files
+}
+
+step_gofmt() {
+	local files bad
+	files=$(go_files)
+	[[ -n "$files" ]] || return 0
+	# shellcheck disable=SC2086 # one path per word; Go file names have no spaces here
+	bad=$(gofmt -l $files) || return 1
+	if [[ -n "$bad" ]]; then
+		echo "not gofmt-ed (run make fmt):"
+		while read -r f; do echo "  $f"; done <<<"$bad"
+		return 1
+	fi
+}
+
+# race_ok reports whether -race can work here: it needs cgo and a C compiler.
+race_ok() {
+	[[ "$RACE" == 1 ]] || return 1
+	[[ "$("$GO" env CGO_ENABLED)" == 1 ]] || return 1
+	command -v "$("$GO" env CC)" >/dev/null
+}
+
+# go_tests runs inside with-desktop.sh: -race for the packages that do not
+# link Fyne, plain for those that do, in one or two go test invocations.
+go_tests() {
+	local -a race=() plain=() flags=()
+	# A hung test must not eat the default 10 minutes per package: 5 minutes
+	# is ample here. TESTFLAGS come after it, so -timeout there wins.
+	# shellcheck disable=SC2206 # TESTFLAGS is a list of words
+	flags=(-timeout=5m $TESTFLAGS)
+	if race_ok; then
+		local pkg deps
+		while read -r pkg deps; do
+			if [[ " $deps " == *" fyne.io/fyne/v2 "* ]]; then
+				plain+=("$pkg")
+			else
+				race+=("$pkg")
+			fi
+		done < <("$GO" list -f '{{.ImportPath}} {{join .Deps " "}}' ./...)
+	else
+		echo "(no cgo or no C compiler here: running without -race)"
+		local p
+		while read -r p; do plain+=("$p"); done < <("$GO" list ./...)
+	fi
+	local status=0
+	if ((${#race[@]} > 0)); then
+		echo "go test -race ${flags[*]:+${flags[*]} }(${#race[@]} packages)"
+		"$GO" test -race "${flags[@]}" "${race[@]}" || status=1
+	fi
+	if ((${#plain[@]} > 0)); then
+		echo "go test ${flags[*]:+${flags[*]} }(${#plain[@]} packages, without -race)"
+		"$GO" test "${flags[@]}" "${plain[@]}" || status=1
+	fi
+	return "$status"
+}
+
+step_test() {
+	scripts/with-desktop.sh "$self" __go_tests
+}
+
+step_fuzz() {
+	# Only packages whose tests mention a Fuzz function are listed (each
+	# listing builds a test binary); go test -list then says exactly which
+	# targets exist. Its output is the names, then "ok <pkg> <time>".
+	local -a candidates=()
+	local pkg dir
+	while read -r pkg dir; do
+		grep -qs '^func Fuzz' "$dir"/*_test.go && candidates+=("$pkg")
+	done < <("$GO" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' ./...)
+	if ((${#candidates[@]} == 0)); then
+		echo "no fuzz targets"
+		return 0
+	fi
+	local listing
+	listing=$("$GO" test -list '^Fuzz' "${candidates[@]}") || {
+		echo "$listing"
+		return 1
+	}
+	local -a targets=()
+	local -a names=()
+	local line
+	while read -r line; do
+		case "$line" in
+		Fuzz*) names+=("$line") ;;
+		ok*)
+			pkg=$(awk '{ print $2 }' <<<"$line")
+			for n in "${names[@]}"; do targets+=("$pkg $n"); done
+			names=()
+			;;
+		esac
+	done <<<"$listing"
+	local status=0 t
+	for t in "${targets[@]}"; do
+		read -r pkg n <<<"$t"
+		echo "--- $n ($pkg, $FUZZTIME)"
+		"$GO" test -run='^$' -fuzz="^${n}\$" -fuzztime="$FUZZTIME" "$pkg" || status=1
+	done
+	echo "fuzzed ${#targets[@]} target(s)"
+	return "$status"
+}
+
+if [[ "${1:-}" == "__go_tests" ]]; then
+	go_tests
+	exit $?
+fi
+
+steps=("$@")
+((${#steps[@]} > 0)) || steps=(deps vet gofmt test fuzz)
+for s in "${steps[@]}"; do
+	case "$s" in
+	deps | vet | gofmt | test | fuzz | fmt) ;;
+	*)
+		echo "test.sh: unknown step '$s' (deps vet gofmt test fuzz, or fmt)" >&2
+		exit 2
+		;;
+	esac
+done
+
+total=$SECONDS
+for s in "${steps[@]}"; do
+	run "$s" "step_$s"
+done
+
+printf '\n==== summary ====\n'
+printf '%s\n' "${summary[@]}"
+if ((failed)); then
+	printf '  total  FAIL   %4ds\n' $((SECONDS - total))
+	exit 1
+fi
+printf '  total  ok     %4ds\n' $((SECONDS - total))
