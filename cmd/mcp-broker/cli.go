@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2
+	exitProblem = 3 // doctor found a blocking problem
+)
+
+// keychainTimeout bounds each secret store call from the command line: a locked keyring can
+// otherwise block forever waiting for an unlock prompt.
+const keychainTimeout = 15 * time.Second
+
+// app is what every command shares.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	exitCode       int
+}
+
+// errSilent marks an error whose message was already printed.
+var errSilent = errors.New("")
+
+// usageError marks a mistake in the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return a.exitCode
+	case errors.Is(err, errSilent):
+		return exitError
+	}
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
+		strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "invalid argument") {
+		fmt.Fprintf(stderr, "mcp-broker: %v\nRun `mcp-broker --help` for usage.\n", err)
+		return exitUsage
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "mcp-broker: cancelled")
+		return 130
+	}
+	fmt.Fprintf(stderr, "mcp-broker: %v\n", err)
+	return exitError
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mcp-broker",
+		Short: "Sign in to remote MCP servers and keep their tokens in the OS keychain",
+		Long: `mcp-broker signs in to remote, OAuth-protected MCP servers (OAuth 2.1 with PKCE,
+client credentials, or a static token) and keeps every secret in the OS keychain.
+
+Add a server, sign in, check:
+  mcp-broker servers add studio https://mcp.example.com/mcp
+  mcp-broker login studio
+  mcp-broker status
+
+When a server misbehaves, ask what its discovery documents say:
+  mcp-broker doctor https://mcp.example.com/mcp`,
+		Version:       buildVersion(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	root.AddCommand(a.serversCmd(), a.loginCmd(), a.logoutCmd(), a.statusCmd(), a.doctorCmd(), a.bridgeCmd())
+	return root
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// logger writes diagnostics to stderr at the level named by MCP_BROKER_LOG (debug, info, warn,
+// error; default warn).
+func (a *app) logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("MCP_BROKER_LOG"))); err != nil {
+		level = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// broker opens the configuration and the secret store.
+func (a *app) broker(ctx context.Context) (*broker.Broker, error) {
+	path, err := config.Path()
+	if err != nil {
+		return nil, err
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	store, err := secrets.Open(ctx, secrets.Options{Kind: f.SecretStore, Timeout: keychainTimeout})
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := store.(*secrets.FileStore); ok {
+		fmt.Fprintf(a.stderr, "WARNING: secrets are kept in an %s, not in the OS keychain.\n", store.Describe())
+	}
+	return broker.New(broker.Options{
+		ConfigPath: path,
+		Secrets:    store,
+		Opener:     opener.System(a.stderr),
+		Prompt:     a.stderr,
+		Version:    buildVersion(),
+		Log:        a.logger(),
+	})
+}
+
+// readSecret reads a secret from standard input: one line typed without echo on a terminal,
+// everything (trailing newline trimmed) from a pipe. Secrets never come from argv, where every
+// user of the machine can read them.
+func (a *app) readSecret(what string) (string, error) {
+	if f, ok := a.stdin.(*os.File); ok && isTerminal(f) {
+		fmt.Fprintf(a.stderr, "%s (input is hidden): ", what)
+		b, err := readPassword(f)
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the %s: %w", strings.ToLower(what), err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(a.stdin, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("reading the %s from standard input: %w", strings.ToLower(what), err)
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if strings.ContainsAny(s, "\r\n") || s == "" {
+		return "", usageError{fmt.Sprintf("standard input must hold the %s on one line", strings.ToLower(what))}
+	}
+	return s, nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-broker/mcp-broker/broker"
+)
+
+func (a *app) loginCmd() *cobra.Command {
+	var noBrowser bool
+	cmd := &cobra.Command{
+		Use:   "login NAME",
+		Short: "Sign in to a server (opens your browser)",
+		Long: `Sign in to a server. For OAuth servers this opens your browser at the authorization
+server's sign-in page and waits (up to 5 minutes) for you to come back; with --no-browser,
+or when no browser can be opened, it prints the URL to open instead. Client-credentials
+servers get a token without a browser.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := a.broker(cmd.Context())
+			if err != nil {
+				return err
+			}
+			res, err := b.Login(cmd.Context(), args[0], broker.LoginOptions{NoBrowser: noBrowser})
+			if err != nil {
+				return err
+			}
+			msg := "Signed in to " + res.Server
+			var details []string
+			if len(res.Scopes) > 0 {
+				details = append(details, "scopes: "+strings.Join(res.Scopes, " "))
+			}
+			if res.Expiry != "" {
+				details = append(details, "token expires "+res.Expiry)
+			}
+			if len(details) > 0 {
+				msg += " (" + strings.Join(details, "; ") + ")"
+			}
+			fmt.Fprintln(a.stdout, "✔ "+msg+".")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
+	return cmd
+}
+
+func (a *app) logoutCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout NAME",
+		Short: "Forget a server's tokens",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := a.broker(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := b.Logout(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Signed out of %s: its tokens are deleted.\n", args[0])
+			return nil
+		},
+	}
+}

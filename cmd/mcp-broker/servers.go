@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-broker/mcp-broker/broker/config"
+)
+
+func (a *app) serversCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "servers",
+		Short: "Add, list and remove MCP servers",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(a.serversAddCmd(), a.serversListCmd(), a.serversRemoveCmd())
+	return cmd
+}
+
+func (a *app) serversAddCmd() *cobra.Command {
+	var (
+		auth, clientID, header, scopes, transport, metadataURL string
+		secretStdin, tokenStdin, noResourceOnRefresh           bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add NAME URL",
+		Short: "Add a server, or change one (secrets are read from standard input)",
+		Long: `Add a server, or replace the settings of one with the same name.
+
+Auth modes:
+  oauth               browser sign-in, OAuth 2.1 with PKCE (default)
+  client-credentials  OAuth client credentials: --client-id and --client-secret-stdin,
+                      or nothing if the server registers clients itself
+  bearer              a static token or API key: --token-stdin, and --header NAME when
+                      it goes in a header other than "Authorization: Bearer"
+  none                no authorization
+
+Secrets are never taken from the command line: pipe them in, or type them when asked.`,
+		Example: `  mcp-broker servers add studio https://mcp.example.com/mcp
+  mcp-broker servers add ci https://mcp.example.com/mcp --auth client-credentials --client-id ci-bot --client-secret-stdin < secret.txt
+  mcp-broker servers add search https://search.example.com/mcp --auth bearer --header X-API-Key --token-stdin`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			srv := config.Server{
+				Name: args[0], URL: args[1], Auth: config.AuthMode(auth), ClientID: clientID,
+				Scopes: strings.Fields(scopes), Transport: config.Transport(transport), Header: header,
+				ClientMetadataURL: metadataURL, NoResourceOnRefresh: noResourceOnRefresh,
+			}
+			if secretStdin && tokenStdin {
+				return usageError{"use --client-secret-stdin or --token-stdin, not both"}
+			}
+			if tokenStdin && srv.Auth != config.AuthBearer {
+				return usageError{"--token-stdin goes with --auth bearer"}
+			}
+			if srv.Auth == config.AuthBearer && secretStdin {
+				return usageError{"a bearer server takes its token with --token-stdin"}
+			}
+			if header != "" && srv.Auth != config.AuthBearer {
+				return usageError{"--header goes with --auth bearer"}
+			}
+			var secret string
+			var err error
+			switch {
+			case secretStdin:
+				secret, err = a.readSecret("Client secret")
+			case tokenStdin:
+				secret, err = a.readSecret("Token")
+			}
+			if err != nil {
+				return err
+			}
+			b, err := a.broker(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := b.AddServer(cmd.Context(), srv, secret); err != nil {
+				return err
+			}
+			next := "sign in with `mcp-broker login " + srv.Name + "`"
+			switch srv.Auth {
+			case config.AuthBearer, config.AuthNone:
+				next = "it is ready to use"
+			}
+			fmt.Fprintf(a.stdout, "Added %s (%s): %s.\n", srv.Name, srv.URL, next)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&auth, "auth", "oauth", "how to authenticate: oauth, client-credentials, bearer or none")
+	f.StringVar(&clientID, "client-id", "", "a pre-registered OAuth client id")
+	f.BoolVar(&secretStdin, "client-secret-stdin", false, "read the OAuth client secret from standard input")
+	f.BoolVar(&tokenStdin, "token-stdin", false, "read the static token or API key from standard input (--auth bearer)")
+	f.StringVar(&header, "header", "", "header for the static token, e.g. X-API-Key (default: Authorization: Bearer)")
+	f.StringVar(&scopes, "scopes", "", `scopes to request instead of the discovered ones, e.g. "read write"`)
+	f.StringVar(&transport, "transport", "auto", "MCP transport: auto, streamable-http or sse")
+	f.StringVar(&metadataURL, "client-metadata-url", "", "https URL of this client's Client ID Metadata Document")
+	f.BoolVar(&noResourceOnRefresh, "no-resource-on-refresh", false, "leave the resource indicator out of refresh requests (for authorization servers that reject it)")
+	return cmd
+}
+
+func (a *app) serversListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the configured servers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := config.Path()
+			if err != nil {
+				return err
+			}
+			f, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				servers := f.Servers
+				if servers == nil {
+					servers = []config.Server{}
+				}
+				return writeJSON(a.stdout, servers)
+			}
+			if len(f.Servers) == 0 {
+				fmt.Fprintln(a.stdout, "No servers yet: add one with `mcp-broker servers add NAME URL`.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tURL\tAUTH\tTRANSPORT")
+			for _, s := range f.Servers {
+				t := s.Transport
+				if t == "" {
+					t = config.TransportAuto
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.URL, s.Auth, t)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) serversRemoveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a server and every secret kept for it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := a.broker(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := b.RemoveServer(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Removed %s and its secrets.\n", args[0])
+			return nil
+		},
+	}
+}
+
+func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+)
+
+// statusJSON is the `status --json` document: stable names for scripts, never a secret.
+type statusJSON struct {
+	Config  string                `json:"config"`
+	Servers []broker.ServerStatus `json:"servers"`
+	// Bridges are the live bridge processes, from their status files.
+	Bridges []status.Bridge `json:"bridges"`
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every server, whether you are signed in, token expiry and scopes",
+		Long: `Show every configured server: its auth mode, whether you are signed in, when the
+token expires, its scopes and the registered OAuth client. It never shows a secret and
+never needs to unlock the keychain.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := config.Path()
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			st, err := broker.ReadStatus(path, now)
+			if err != nil {
+				return err
+			}
+			bridges := liveBridges()
+			if asJSON {
+				return writeJSON(a.stdout, statusJSON{Config: path, Servers: st, Bridges: bridges})
+			}
+			if len(st) == 0 {
+				fmt.Fprintln(a.stdout, "No servers yet: add one with `mcp-broker servers add NAME URL`.")
+			} else {
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tAUTH\tSTATE\tEXPIRES\tSCOPES\tCLIENT")
+				for _, s := range st {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Auth, s.State, expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+			}
+			if len(bridges) > 0 {
+				return printBridges(a.stdout, bridges, now)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// liveBridges lists the running bridges (an unreadable runtime folder means none: status
+// must still answer).
+func liveBridges() []status.Bridge {
+	dir, err := status.BridgesDir()
+	if err != nil {
+		return []status.Bridge{}
+	}
+	bridges, err := status.List(dir)
+	if err != nil || bridges == nil {
+		return []status.Bridge{}
+	}
+	return bridges
+}
+
+// printBridges prints the "Live bridges" section.
+func printBridges(w io.Writer, bridges []status.Bridge, now time.Time) error {
+	fmt.Fprintln(w, "\nLive bridges:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVER\tPID\tCLIENT\tTRANSPORT\tSTATE\tUP\tMESSAGES IN/OUT\tLAST ERROR")
+	for _, b := range bridges {
+		transport := b.Transport
+		if b.ProtocolVersion != "" {
+			transport += " " + b.ProtocolVersion
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", b.Server, b.PID, dash(b.Client), dash(transport), b.State,
+			now.Sub(b.Started).Round(time.Second), b.Messages.FromClient, b.Messages.ToClient, dash(b.LastError))
+	}
+	return tw.Flush()
+}
+
+func expiry(t *time.Time, now time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	d := t.Sub(now).Round(time.Minute)
+	if d <= 0 {
+		return t.Local().Format("15:04") + " (expired)"
+	}
+	return fmt.Sprintf("%s (in %s)", t.Local().Format("15:04"), strings.TrimSuffix(d.String(), "0s"))
+}
+
+func client(s broker.ServerStatus) string {
+	if s.Client == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%s) at %s", s.Client.ID, s.Client.Kind, s.Issuer)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
