@@ -21,6 +21,13 @@ type LoginOptions struct {
 	// Scopes are added to the scopes requested (step-up: the scopes of an
 	// insufficient_scope challenge).
 	Scopes []string
+	// IfNeeded skips the sign-in when, once the server's lock is held, a usable token is
+	// stored whose credential value is not Rejected: another process (a second bridge, the
+	// tray) signed in while this one waited, and a second browser tab would be one too many.
+	IfNeeded bool
+	// Rejected is the credential value (Credential.Value) the caller saw refused; with
+	// IfNeeded, a stored token with this value does not count as usable.
+	Rejected string
 }
 
 // LoginResult describes a finished sign-in, without secrets.
@@ -55,6 +62,12 @@ func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*Lo
 		// The lock spans the whole browser flow: a second process signing in to the same
 		// server waits instead of opening a second tab.
 		err = b.withServerLock(ctx, name, b.signInTimeout+lockWait, func() error {
+			if opts.IfNeeded {
+				if cur, lerr := b.loadToken(ctx, name); lerr == nil && cur != nil && cur.fresh(b.now()) && bearer(cur).Value != opts.Rejected {
+					tok = cur
+					return nil
+				}
+			}
 			tok, err = b.browserLogin(ctx, srv, opts)
 			return err
 		})

@@ -1,0 +1,344 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/upstream"
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+)
+
+// Defaults for Options.
+const (
+	// DefaultInitializeWait is how long the client's initialize waits for the server's own
+	// answer before the bridge answers it from the cache (Claude Code's `-p` mode gives a
+	// server about two seconds; a second is the promise).
+	DefaultInitializeWait = 700 * time.Millisecond
+	// DefaultToolsListWait is how long tools/list waits for a session before it gets the
+	// placeholder tool.
+	DefaultToolsListWait = 2 * time.Second
+	// closeWait bounds ending the upstream session on exit.
+	closeWait = 300 * time.Millisecond
+	// drainWait bounds waiting for the bridge's goroutines on exit.
+	drainWait = 400 * time.Millisecond
+	// flushWait bounds, at stdin EOF, the delivery of the notifications and answers the client
+	// sent last (its requests are abandoned: no one is left to read their answers).
+	flushWait = 250 * time.Millisecond
+)
+
+// Broker is what the bridge needs of *broker.Broker: credentials, and sign-in when there is
+// none.
+type Broker interface {
+	Credential(ctx context.Context, name string) (*broker.Credential, error)
+	Refresh(ctx context.Context, name, rejected string) (*broker.Credential, error)
+	StepUp(ctx context.Context, name, operation, scope string, opts broker.LoginOptions) (*broker.LoginResult, error)
+	StepUpSucceeded(name, operation string)
+	Login(ctx context.Context, name string, opts broker.LoginOptions) (*broker.LoginResult, error)
+}
+
+// Options configure Run.
+type Options struct {
+	// Server is the remote server (its name, URL and transport). Required.
+	Server config.Server
+	// Broker hands out credentials and signs in. Required.
+	Broker Broker
+	// In and Out are the client's side: stdin and stdout. Out must carry nothing else.
+	In  io.Reader
+	Out io.Writer
+	// MaxMessage bounds one message either way; default jsonrpc.DefaultMaxMessage.
+	MaxMessage int
+	// HTTP is the client for the MCP server; default upstream.NewHTTPClient().
+	HTTP *http.Client
+	// UserAgent is sent to the server.
+	UserAgent string
+	// Log receives diagnostics (never stdout); default discards.
+	Log *slog.Logger
+	// StatusDir is the folder of bridge status files (status.BridgesDir()); "" publishes none.
+	StatusDir string
+	// RuntimeDir is where the tray announces itself (status.RuntimeDir()); "" means no tray.
+	RuntimeDir string
+	// CacheDir keeps the last answer to initialize per server; "" keeps none.
+	CacheDir string
+	// NoBrowser: never sign in from the bridge; wait for another process (the tray or
+	// `mcp-broker login`) to do it.
+	NoBrowser bool
+	// InitializeWait and ToolsListWait override DefaultInitializeWait and DefaultToolsListWait.
+	InitializeWait, ToolsListWait time.Duration
+}
+
+// Run relays between the client (opts.In, opts.Out) and the server until the client closes
+// its side (nil) or ctx ends (ctx's error). Either way it returns within about a second.
+func Run(ctx context.Context, opts Options) error {
+	b, err := newBridge(opts)
+	if err != nil {
+		return err
+	}
+	return b.run(ctx)
+}
+
+// bridge is one relay. The fields below mu are its state; everything else is set up once.
+type bridge struct {
+	opts   Options
+	name   string
+	log    *slog.Logger
+	out    *jsonrpc.Writer
+	http   *http.Client
+	creds  *credentials
+	status *status.Publisher // nil without a status folder
+	ctx    context.Context   // ends at exit
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine but the stdin reader
+	notes  sync.WaitGroup // the sends of notifications and answers, flushed at EOF
+	kick   chan struct{}  // wakes the session manager early (sign-in done, retry now)
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever the state below changes
+
+	started   bool   // the session manager runs
+	init      []byte // the client's initialize; nil for a stateless (2026-07-28) client
+	initID    []byte
+	initDone  chan struct{} // closed once the client's initialize is answered
+	answered  bool          // the client's initialize has been answered
+	clientVer string        // protocolVersion the client asked for
+	dropInit  bool          // the client's notifications/initialized is still to be dropped
+
+	conn    upstream.Conn
+	broken  chan struct{} // closed when conn is found dead by a request
+	down    error         // the last failure to connect, while retrying
+	fatal   error         // the bridge cannot work at all
+	signIn  bool          // waiting for a person to sign in
+	authErr error         // the last sign-in failed; requests get this until a credential appears
+	login   bool          // a browser sign-in runs
+	polling bool          // awaitSignIn runs
+
+	placeholder bool // tools/list got the placeholder tool: the client must refetch
+	offered     bool // the placeholder tool was ever offered (so calls of it are ours)
+	inflight    map[string]*pending
+	unwritten   map[uint64]chan struct{}
+	seq         uint64
+}
+
+// pending is a client request waiting for its answer.
+type pending struct {
+	id        []byte
+	conn      upstream.Conn // where it was sent; nil while it waits for a session
+	cancelled bool          // the client cancelled it before it was sent
+}
+
+func newBridge(opts Options) (*bridge, error) {
+	if opts.Broker == nil || opts.In == nil || opts.Out == nil {
+		return nil, errors.New("bridge: Broker, In and Out are required")
+	}
+	if err := config.ValidateName(opts.Server.Name); err != nil {
+		return nil, err
+	}
+	if opts.Server.URL == "" {
+		return nil, errors.New("bridge: the server has no URL")
+	}
+	if opts.MaxMessage <= 0 {
+		opts.MaxMessage = jsonrpc.DefaultMaxMessage
+	}
+	if opts.HTTP == nil {
+		opts.HTTP = upstream.NewHTTPClient()
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.InitializeWait <= 0 {
+		opts.InitializeWait = DefaultInitializeWait
+	}
+	if opts.ToolsListWait <= 0 {
+		opts.ToolsListWait = DefaultToolsListWait
+	}
+	log := opts.Log.With("server", opts.Server.Name)
+	b := &bridge{
+		opts: opts, name: opts.Server.Name, log: log, out: jsonrpc.NewWriter(opts.Out), http: opts.HTTP,
+		kick: make(chan struct{}, 1), changed: make(chan struct{}), initDone: make(chan struct{}),
+		inflight: map[string]*pending{}, unwritten: map[uint64]chan struct{}{},
+	}
+	b.creds = &credentials{broker: opts.Broker, name: opts.Server.Name, log: log, now: time.Now}
+	return b, nil
+}
+
+func (b *bridge) run(ctx context.Context) error {
+	b.ctx, b.cancel = context.WithCancel(ctx)
+	defer b.cancel()
+	if b.opts.StatusDir != "" {
+		transport := string(b.opts.Server.Transport)
+		if transport == "" {
+			transport = string(config.TransportAuto)
+		}
+		p, err := status.Publish(b.opts.StatusDir, status.Bridge{
+			Server: b.name, URL: b.opts.Server.URL, Transport: transport, State: status.StateStarting,
+		}, b.log)
+		if err != nil {
+			b.log.Warn("not publishing the bridge status", "err", err)
+		} else {
+			b.status = p
+		}
+	}
+
+	// Read the credential (a keychain round trip) while the client is still starting, so the
+	// first request finds it ready.
+	b.goWait(func() {
+		if _, _, err := b.creds.Header(b.ctx); err != nil && b.ctx.Err() == nil {
+			b.log.Debug("reading the credential ahead", "err", err)
+		}
+	})
+	read := make(chan error, 1)
+	// The reader is the one goroutine not waited for: a read from stdin cannot be
+	// interrupted, and it ends when the process does or stdin closes.
+	go func() { read <- b.readClient() }()
+	var err error
+	select {
+	case err = <-read:
+		if err != nil {
+			b.log.Error("reading from the client", "err", err)
+		}
+		waitGroup(&b.notes, flushWait)
+	case <-b.ctx.Done():
+		err = ctx.Err()
+	}
+	b.shutdown()
+	return err
+}
+
+// readClient reads the client's messages until EOF.
+func (b *bridge) readClient() error {
+	r := jsonrpc.NewReader(b.opts.In, b.opts.MaxMessage)
+	for {
+		msg, err := r.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.Is(err, jsonrpc.ErrTooLarge):
+			b.log.Warn("the client sent a message larger than the limit; dropped", "limit", b.opts.MaxMessage)
+			b.writeClient(jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest,
+				fmt.Sprintf("mcp-broker: message larger than %d bytes dropped (see --max-message)", b.opts.MaxMessage), nil))
+			continue
+		case err != nil:
+			return err
+		}
+		if b.ctx.Err() != nil {
+			return nil
+		}
+		b.fromClient(msg)
+	}
+}
+
+// shutdown ends everything within about a second: requests are cancelled, the session is
+// ended (DELETE, bounded), goroutines are waited for (bounded), the status file removed.
+func (b *bridge) shutdown() {
+	b.cancel()
+	b.mu.Lock()
+	conn := b.conn
+	b.conn = nil
+	b.mu.Unlock()
+	if conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+		conn.Close(ctx)
+		cancel()
+	}
+	if !waitGroup(&b.wg, drainWait) {
+		b.log.Warn("some work did not stop in time at exit")
+	}
+	b.http.CloseIdleConnections()
+	if b.status != nil {
+		if err := b.status.Close(); err != nil {
+			b.log.Warn("removing the status file", "err", err)
+		}
+	}
+}
+
+// waitGroup waits for wg for at most d and reports whether it finished.
+func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// writeClient sends one message to the client. A client that is gone ends the bridge.
+func (b *bridge) writeClient(msg []byte) {
+	if err := b.out.Write(msg); err != nil {
+		if b.ctx.Err() == nil {
+			b.log.Error("writing to the client; exiting", "err", err)
+		}
+		b.cancel()
+		return
+	}
+	if b.status != nil {
+		b.status.CountToClient()
+	}
+}
+
+// goWait runs fn in a goroutine the bridge waits for at exit.
+func (b *bridge) goWait(fn func()) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		fn()
+	}()
+}
+
+// broadcast wakes everyone waiting on a state change. Called with mu held.
+func (b *bridge) broadcast() {
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// publish mirrors the state into the status file.
+func (b *bridge) publish() {
+	if b.status == nil {
+		return
+	}
+	b.mu.Lock()
+	st, lastErr := b.stateLocked()
+	conn := b.conn
+	b.mu.Unlock()
+	b.status.Update(func(s *status.Bridge) {
+		s.State = st
+		if lastErr != nil {
+			s.LastError = lastErr.Error()
+		}
+		if conn != nil {
+			s.Transport = string(conn.Transport())
+			s.ProtocolVersion = conn.ProtocolVersion()
+		}
+	})
+}
+
+// stateLocked derives the published state, and the error to show with it.
+func (b *bridge) stateLocked() (status.State, error) {
+	switch {
+	case b.fatal != nil:
+		return status.StateError, b.fatal
+	case b.signIn:
+		return status.StateNeedsSignIn, nil
+	case b.authErr != nil:
+		return status.StateError, b.authErr
+	case b.conn != nil:
+		return status.StateConnected, nil
+	case b.down != nil:
+		return status.StateReconnecting, b.down
+	}
+	return status.StateStarting, nil
+}

@@ -1,0 +1,163 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker"
+)
+
+// Cache lifetimes of a credential read from the broker.
+const (
+	// staticRecheck: a credential without expiry (a static token) is read again this often, so
+	// a token replaced with `servers add` is picked up.
+	staticRecheck = 5 * time.Minute
+	// noTokenRecheck: after "no credential", requests go out without one for this long
+	// before the store is asked again.
+	noTokenRecheck = 2 * time.Second
+	// minRecheck is the shortest cache life.
+	minRecheck = time.Second
+)
+
+// credentials is upstream.Credentials on the broker, with a cache: the keychain is asked only
+// when the token nears expiry (the broker then refreshes it), not on every request.
+type credentials struct {
+	broker Broker
+	name   string
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu       sync.Mutex
+	have     bool
+	header   string
+	value    string
+	until    time.Time
+	rejected string        // the last value the server refused and could not be renewed
+	fetching chan struct{} // closed when the read in progress ends
+}
+
+// Header returns the credential header. Without any credential it returns none rather than an
+// error: the server's 401 then starts the sign-in, and a server that needs no authorization
+// (an unconfigured --url) just works.
+func (c *credentials) Header(ctx context.Context) (string, string, error) {
+	for {
+		c.mu.Lock()
+		if c.have && c.now().Before(c.until) {
+			h, v := c.header, c.value
+			c.mu.Unlock()
+			return h, v, nil
+		}
+		fetching := c.fetching
+		if fetching == nil {
+			// This caller reads the store; the others wait for it rather than read it too.
+			c.fetching = make(chan struct{})
+			c.mu.Unlock()
+			break
+		}
+		c.mu.Unlock()
+		select {
+		case <-fetching:
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		}
+	}
+	defer func() {
+		c.mu.Lock()
+		close(c.fetching)
+		c.fetching = nil
+		c.mu.Unlock()
+	}()
+	cred, err := c.broker.Credential(ctx, c.name)
+	if errors.Is(err, broker.ErrSignInRequired) {
+		c.store(nil, noTokenRecheck)
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	c.store(cred, 0)
+	if cred == nil {
+		return "", "", nil
+	}
+	return cred.Header, cred.Value, nil
+}
+
+// store caches cred for life, or, when life is 0, until a little before it expires.
+func (c *credentials) store(cred *broker.Credential, life time.Duration) {
+	now := c.now()
+	if life == 0 {
+		life = staticRecheck
+		if cred != nil && !cred.Expiry.IsZero() {
+			left := cred.Expiry.Sub(now)
+			life = max(left-min(time.Minute, left/4), minRecheck)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.have, c.until = true, now.Add(life)
+	c.header, c.value = "", ""
+	if cred != nil {
+		c.header, c.value = cred.Header, cred.Value
+	}
+}
+
+func (c *credentials) forget() {
+	c.mu.Lock()
+	c.have = false
+	c.mu.Unlock()
+}
+
+// Refresh renews the credential after a 401. The broker spends a refresh token once however
+// many requests (or processes) were refused at the same time.
+func (c *credentials) Refresh(ctx context.Context, rejected string) error {
+	cred, err := c.broker.Refresh(ctx, c.name, rejected)
+	if err != nil {
+		c.mu.Lock()
+		c.have, c.rejected = false, rejected
+		c.mu.Unlock()
+		return err
+	}
+	c.store(cred, 0)
+	return nil
+}
+
+// StepUp signs in again with more scope after a 403 insufficient_scope.
+func (c *credentials) StepUp(ctx context.Context, operation, scope string) error {
+	c.forget()
+	_, err := c.broker.StepUp(ctx, c.name, operation, scope, broker.LoginOptions{})
+	return err
+}
+
+// StepUpDone resets the broker's step-up count for the operation.
+func (c *credentials) StepUpDone(operation string) { c.broker.StepUpSucceeded(c.name, operation) }
+
+// usable reports whether the store now holds a credential other than the one the server
+// refused: someone signed in.
+func (c *credentials) usable(ctx context.Context) bool {
+	cred, err := c.broker.Credential(ctx, c.name)
+	if err != nil {
+		return false
+	}
+	value := ""
+	if cred != nil {
+		value = cred.Value
+	}
+	c.mu.Lock()
+	rejected := c.rejected
+	c.mu.Unlock()
+	if value == rejected {
+		return false
+	}
+	c.store(cred, 0)
+	return true
+}
+
+// lastRejected is the value the server last refused.
+func (c *credentials) lastRejected() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rejected
+}

@@ -1,0 +1,27 @@
+// Package bridge is `mcp-broker bridge`: a stdio MCP server, as Claude Code launches it, that
+// relays every message to one remote MCP server over HTTP with the broker's credential.
+//
+// The relay is lossless: it reads one JSON-RPC message per line, looks only at the envelope
+// (package jsonrpc) and forwards the original bytes both ways, so ids are never renumbered and
+// params and results never re-encoded; unknown methods, notifications, batches,
+// server-to-client requests and the client's answers all pass, with no timeout of ours.
+//
+// Around the relay, the bridge keeps the client from waiting on a person or a slow server:
+//
+//   - initialize is answered within a second whatever the upstream state: with the server's own
+//     answer when it comes quickly, else with the last answer that server gave (cached per
+//     server) or a minimal one. When the real session comes up later, the bridge initializes
+//     upstream with the client's own parameters, swallows that answer, and tells the client
+//     with notifications/{tools,prompts,resources}/list_changed.
+//   - Without a credential, the bridge signs in: when the tray runs it publishes "needs sign-in"
+//     in its status file and the tray notifies the user; otherwise it opens the browser itself.
+//     Meanwhile tools/list gets, after a couple of seconds, one tool that explains the situation
+//     (and starts the sign-in when called), and every other request waits for the session, so
+//     a tool call made during sign-in gets its real result.
+//   - A server that is down gets each request answered at once with an error naming the server
+//     and the cause, while the bridge reconnects with backoff; a lost legacy stream fails the
+//     requests in flight on it with an error that says so.
+//
+// The bridge exits within a second of stdin closing or its context ending, even with requests
+// in flight: it ends the upstream session (DELETE, bounded) and removes its status file.
+package bridge

@@ -1,0 +1,369 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/upstream"
+	"github.com/mcp-broker/mcp-broker/broker"
+)
+
+// orderWait bounds how long a notification waits for the messages before it to be written,
+// so that a stuck connection cannot hold notifications forever.
+const orderWait = 2 * time.Second
+
+// fromClient routes one message from the client.
+func (b *bridge) fromClient(msg []byte) {
+	if b.status != nil {
+		b.status.CountFromClient()
+	}
+	env, err := jsonrpc.Parse(msg)
+	if err != nil {
+		b.log.Warn("the client sent a line that is not JSON", "err", err)
+		b.writeClient(jsonrpc.ErrorResponse(nil, jsonrpc.CodeParseError, "Parse error: the line is not JSON", nil))
+		return
+	}
+	switch env.Kind {
+	case jsonrpc.KindInvalid:
+		b.writeClient(jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message", nil))
+		return
+	case jsonrpc.KindBatch:
+		if invalidBatch(env) {
+			// JSON-RPC 2.0 section 6: one error per element. A server would only say the same.
+			out := []byte{'['}
+			for i := range env.Batch {
+				if i > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message", nil)...)
+			}
+			b.writeClient(append(out, ']'))
+			return
+		}
+	case jsonrpc.KindRequest:
+		if env.Method == "initialize" && b.firstInitialize() {
+			b.onInitialize(msg, env)
+			return
+		}
+	case jsonrpc.KindNotification:
+		if env.Method == "notifications/initialized" && b.takeInitialized() {
+			// The bridge sends its own with every session it opens (it opens several).
+			return
+		}
+		if env.Method == "notifications/cancelled" && b.cancelQueued(msg) {
+			return
+		}
+	}
+	b.startSession(nil, nil)
+	if env.Kind == jsonrpc.KindRequest && b.local(msg, env) {
+		return
+	}
+	b.dispatch(msg, env)
+}
+
+// cancelQueued handles notifications/cancelled for a request that still waits for a session:
+// the request is never sent (and, as for any cancelled request, never answered), and neither
+// is the notification. It reports whether that was the case.
+func (b *bridge) cancelQueued(msg []byte) bool {
+	var n struct {
+		Params struct {
+			RequestID json.RawMessage `json:"requestId"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(msg, &n) != nil || len(n.Params.RequestID) == 0 {
+		return false
+	}
+	key := jsonrpc.Envelope{ID: n.Params.RequestID}.IDKey()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.inflight[key]
+	if p == nil || p.conn != nil {
+		return false
+	}
+	p.cancelled = true
+	delete(b.inflight, key)
+	return true
+}
+
+// invalidBatch reports whether no element of a batch is a JSON-RPC message.
+func invalidBatch(env jsonrpc.Envelope) bool {
+	for _, e := range env.Batch {
+		if e.Kind != jsonrpc.KindInvalid {
+			return false
+		}
+	}
+	return true
+}
+
+// firstInitialize reports whether the session has not started yet: this initialize opens it.
+func (b *bridge) firstInitialize() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.started
+}
+
+// takeInitialized reports whether the client's notifications/initialized is to be dropped.
+func (b *bridge) takeInitialized() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	drop := b.dropInit
+	b.dropInit = false
+	return drop
+}
+
+// dispatch forwards msg in its own goroutine: requests may wait for a session, and Send waits
+// for the answer.
+func (b *bridge) dispatch(msg []byte, env jsonrpc.Envelope) {
+	ids := requestIDs(env)
+	var ps []*pending
+	b.mu.Lock()
+	for key, id := range ids {
+		p := &pending{id: id}
+		b.inflight[key] = p
+		ps = append(ps, p)
+	}
+	// A notification or an answer must not overtake the messages the client sent before it
+	// (notifications/cancelled for a request still being written, for one): it waits until
+	// they are on the wire.
+	var before []chan struct{}
+	if env.Kind != jsonrpc.KindRequest {
+		for _, ch := range b.unwritten {
+			before = append(before, ch)
+		}
+	}
+	b.seq++
+	seq := b.seq
+	wrote := make(chan struct{})
+	b.unwritten[seq] = wrote
+	b.mu.Unlock()
+
+	written := func() {
+		b.mu.Lock()
+		if _, ok := b.unwritten[seq]; ok {
+			delete(b.unwritten, seq)
+			close(wrote)
+		}
+		b.mu.Unlock()
+	}
+	note := env.Kind != jsonrpc.KindRequest && len(ids) == 0
+	if note {
+		b.notes.Add(1)
+	}
+	b.goWait(func() {
+		defer written()
+		if note {
+			defer b.notes.Done()
+		}
+		if len(before) > 0 {
+			waitAll(b.ctx, before, orderWait)
+		}
+		b.forward(msg, env, ids, ps, written)
+	})
+}
+
+// waitAll waits for every channel to close, for at most d in all.
+func waitAll(ctx context.Context, chans []chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for _, ch := range chans {
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// forward sends one client message upstream, waiting for a session first, and answers the
+// client's requests with an error when that fails.
+func (b *bridge) forward(msg []byte, env jsonrpc.Envelope, ids map[string][]byte, ps []*pending, written func()) {
+	var limit time.Duration
+	if env.Kind == jsonrpc.KindRequest && env.Method == "tools/list" {
+		limit = b.opts.ToolsListWait
+	}
+	for {
+		conn, err := b.waitConn(b.ctx, limit)
+		if errors.Is(err, errWaitTimeout) {
+			b.answerPlaceholder(env)
+			return
+		}
+		if err != nil {
+			if b.ctx.Err() == nil {
+				b.fail(env, ids, err)
+			}
+			return
+		}
+		if !b.assign(ps, conn) {
+			b.log.Debug("not sending a request the client cancelled while it waited", "method", env.Method)
+			return
+		}
+		ctx := upstream.WithWrote(b.ctx, written)
+		err = conn.Send(ctx, msg, env)
+		if err == nil || b.ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, broker.ErrSignInRequired) {
+			// Nothing reached the server: wait for the sign-in, then send again.
+			b.needSignIn(err)
+			continue
+		}
+		var ue *upstream.UnreachableError
+		if errors.As(err, &ue) || errors.Is(err, upstream.ErrLost) {
+			b.connBroken(conn, err)
+		}
+		b.fail(env, ids, err)
+		return
+	}
+}
+
+// requestIDs maps the id keys of the requests in env to their ids (copied: the envelope
+// aliases the message).
+func requestIDs(env jsonrpc.Envelope) map[string][]byte {
+	var ids map[string][]byte
+	add := func(e jsonrpc.Envelope) {
+		if e.Kind == jsonrpc.KindRequest {
+			if ids == nil {
+				ids = map[string][]byte{}
+			}
+			ids[e.IDKey()] = bytes.Clone(e.ID)
+		}
+	}
+	add(env)
+	for _, e := range env.Batch {
+		add(e)
+	}
+	return ids
+}
+
+// assign records which connection the requests went out on. It reports false when the
+// client cancelled the (single) request while it waited: it is not to be sent.
+func (b *bridge) assign(ps []*pending, conn upstream.Conn) bool {
+	if len(ps) == 0 {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(ps) == 1 && ps[0].cancelled {
+		return false
+	}
+	for _, p := range ps {
+		p.conn = conn
+	}
+	return true
+}
+
+// finish marks the request with id key answered; it reports whether it was in flight.
+func (b *bridge) finish(key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.inflight[key]; !ok {
+		return false
+	}
+	delete(b.inflight, key)
+	return true
+}
+
+// fail answers the requests in ids that are still in flight with an error that names the
+// server and the cause. Notifications and answers cannot be answered: they are logged.
+func (b *bridge) fail(env jsonrpc.Envelope, ids map[string][]byte, err error) {
+	if len(ids) == 0 {
+		b.log.Warn("could not forward a message", "method", env.Method, "kind", env.Kind.String(), "err", err)
+		return
+	}
+	text := b.describe(err)
+	for key, id := range ids {
+		if b.finish(key) {
+			b.writeClient(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, text, map[string]string{"server": b.name, "url": b.opts.Server.URL}))
+		}
+	}
+}
+
+// failConn answers every request in flight on conn, which is gone.
+func (b *bridge) failConn(conn upstream.Conn, err error) {
+	b.mu.Lock()
+	var ids [][]byte
+	for key, p := range b.inflight {
+		if p.conn == conn {
+			ids = append(ids, p.id)
+			delete(b.inflight, key)
+		}
+	}
+	b.mu.Unlock()
+	text := b.describe(fmt.Errorf("%w; the request may or may not have been carried out", err))
+	for _, id := range ids {
+		b.writeClient(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, text, map[string]string{"server": b.name, "url": b.opts.Server.URL}))
+	}
+}
+
+// describe turns an upstream failure into one sentence for the client (and the model).
+func (b *bridge) describe(err error) string {
+	var ue *upstream.UnreachableError
+	switch {
+	case errors.As(err, &ue):
+		return fmt.Sprintf("mcp-broker: the MCP server %q (%s) is unreachable: %s. mcp-broker keeps trying to reconnect.", b.name, b.opts.Server.URL, ue.Error())
+	case errors.Is(err, broker.ErrSignInRequired):
+		return fmt.Sprintf("mcp-broker: %v", err)
+	}
+	return fmt.Sprintf("mcp-broker: the MCP server %q (%s): %v", b.name, b.opts.Server.URL, err)
+}
+
+// fromServer relays one message from the server to the client. Answers to requests the client
+// no longer waits for (already answered with an error) are dropped, so the client never gets
+// two answers to one request.
+func (b *bridge) fromServer(msg []byte, env jsonrpc.Envelope) {
+	switch env.Kind {
+	case jsonrpc.KindResponse:
+		if !b.finish(env.IDKey()) {
+			b.log.Debug("dropping an answer to a request not in flight", "id", string(env.ID))
+			return
+		}
+	case jsonrpc.KindBatch:
+		for _, e := range env.Batch {
+			if e.Kind == jsonrpc.KindResponse {
+				b.finish(e.IDKey())
+			}
+		}
+	}
+	b.writeClient(msg)
+}
+
+// local answers the requests the bridge handles itself: the placeholder tool, and ping while
+// there is no session (the bridge is alive; the server's state is in the errors of real
+// requests). It reports whether it answered.
+func (b *bridge) local(msg []byte, env jsonrpc.Envelope) bool {
+	switch env.Method {
+	case "ping":
+		b.mu.Lock()
+		connected := b.conn != nil && !b.signIn
+		b.mu.Unlock()
+		if connected {
+			return false
+		}
+		b.writeClient(result(env.ID, struct{}{}))
+		return true
+	case "tools/call":
+		return b.callPlaceholder(env)
+	}
+	return false
+}
+
+// result builds a JSON-RPC result response.
+func result(id json.RawMessage, v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return jsonrpc.ErrorResponse(id, jsonrpc.CodeInternalError, "mcp-broker: encoding a result: "+err.Error(), nil)
+	}
+	out := make([]byte, 0, len(data)+len(id)+40)
+	out = append(out, `{"jsonrpc":"2.0","id":`...)
+	out = append(out, id...)
+	out = append(out, `,"result":`...)
+	out = append(out, data...)
+	return append(out, '}')
+}

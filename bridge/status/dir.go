@@ -1,0 +1,83 @@
+package status
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// EnvRuntimeDir names the environment variable that overrides the runtime folder; tests and
+// side-by-side installs use it. It must be an absolute path.
+const EnvRuntimeDir = "MCP_BROKER_RUNTIME_DIR"
+
+// RuntimeDir returns mcp-broker's per-user runtime folder: $MCP_BROKER_RUNTIME_DIR if set, else
+// $XDG_RUNTIME_DIR/mcp-broker (a private tmpfs on most Linux desktops), else
+// os.TempDir()/mcp-broker-<uid>. It does not create the folder (see Ensure).
+func RuntimeDir() (string, error) {
+	if dir := os.Getenv(EnvRuntimeDir); dir != "" {
+		if !filepath.IsAbs(dir) {
+			return "", fmt.Errorf("%s must be an absolute path, got %q", EnvRuntimeDir, dir)
+		}
+		return filepath.Clean(dir), nil
+	}
+	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" && filepath.IsAbs(xdg) {
+		return filepath.Join(xdg, "mcp-broker"), nil
+	}
+	name := "mcp-broker"
+	if uid := os.Getuid(); uid >= 0 {
+		// The temp folder is shared by every user on Unix: the uid keeps users apart, and
+		// Ensure refuses a folder someone else made.
+		name += "-" + strconv.Itoa(uid)
+	}
+	return filepath.Join(os.TempDir(), name), nil
+}
+
+// BridgesDir returns the folder of bridge status files, RuntimeDir()/bridges.
+func BridgesDir() (string, error) {
+	dir, err := RuntimeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "bridges"), nil
+}
+
+// Ensure creates dir (and its parents) with mode 0700 and checks that it is a folder that
+// belongs to the current user and that no one else can read or write, fixing the mode of
+// one it owns. In a shared temp folder another user could otherwise create our folder first
+// and read or plant status files.
+func Ensure(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	if err := checkDir(dir); err != nil {
+		return err
+	}
+	// The runtime folder above bridges/ is ours too; the temp folder above that is not.
+	if parent := filepath.Dir(dir); isOurs(parent) {
+		return checkDir(parent)
+	}
+	return nil
+}
+
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("checking %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	return checkOwner(dir, fi)
+}
+
+// isOurs reports whether dir is a folder this package names (so Ensure checks it too).
+func isOurs(dir string) bool {
+	base := filepath.Base(dir)
+	return base == "mcp-broker" || strings.HasPrefix(base, "mcp-broker-")
+}
+
+// errNotOurs is wrapped when a runtime folder belongs to another user.
+var errNotOurs = errors.New("belongs to another user")

@@ -1,0 +1,202 @@
+package status
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// eventually polls cond for up to 5 s.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPublishListClose(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bridges")
+	p, err := Publish(dir, Bridge{Server: "studio", URL: "https://mcp.example.com/mcp", Transport: "auto", State: StateStarting}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700 {
+		t.Errorf("folder mode %v, want 0700", fi.Mode().Perm())
+	}
+	eventually(t, func() bool { l, _ := List(dir); return len(l) == 1 })
+
+	p.Update(func(b *Bridge) {
+		b.State, b.Transport, b.ProtocolVersion, b.Client = StateConnected, "streamable-http", "2025-06-18", "claude-code 2.0"
+	})
+	for range 5 {
+		p.CountFromClient()
+		p.CountToClient()
+	}
+	p.CountToClient()
+	// Within a second of a change, the file says so.
+	eventually(t, func() bool {
+		l, _ := List(dir)
+		return len(l) == 1 && l[0].State == StateConnected && l[0].Messages == Counts{FromClient: 5, ToClient: 6}
+	})
+	l, _ := List(dir)
+	b := l[0]
+	if b.Server != "studio" || b.PID != os.Getpid() || b.Client != "claude-code 2.0" || b.ProtocolVersion != "2025-06-18" || b.Started.IsZero() || b.Since.IsZero() {
+		t.Errorf("listed %+v", b)
+	}
+	if runtime.GOOS != "windows" {
+		if fi, err := os.Stat(p.Path()); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("status file mode: %v %v", fi.Mode(), err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := os.Stat(p.Path()); !os.IsNotExist(err) {
+		t.Errorf("status file left after Close: %v", err)
+	}
+	if l, _ := List(dir); len(l) != 0 {
+		t.Errorf("listed after Close: %+v", l)
+	}
+}
+
+// deadPID returns the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func TestListIgnoresAndRemovesDeadBridges(t *testing.T) {
+	dir := t.TempDir()
+	dead := deadPID(t)
+	write := func(name string, v any) string {
+		data, _ := json.Marshal(v)
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	stale := write(fileName("gone", dead), Bridge{Server: "gone", PID: dead, State: StateConnected})
+	live := write(fileName("here", os.Getpid()), Bridge{Server: "here", PID: os.Getpid(), State: StateConnected})
+	write("damaged.1.json", "{not json")
+	write(fileName("liar", os.Getpid()+1), Bridge{Server: "liar", PID: os.Getpid()}) // name and content disagree
+	write(".here.json.tmp-123", Bridge{Server: "here", PID: os.Getpid()})
+
+	l, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l) != 1 || l[0].Server != "here" {
+		t.Errorf("List = %+v, want only the live bridge", l)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the dead bridge's file was not removed")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live bridge's file is gone: %v", err)
+	}
+	if l, err := List(filepath.Join(dir, "missing")); err != nil || len(l) != 0 {
+		t.Errorf("List of a missing folder = %v, %v", l, err)
+	}
+}
+
+func TestTray(t *testing.T) {
+	dir := t.TempDir()
+	if TrayRunning(dir) {
+		t.Fatal("a tray runs before any announced itself")
+	}
+	withdraw, err := AnnounceTray(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !TrayRunning(dir) {
+		t.Error("the announced tray is not seen")
+	}
+	if err := withdraw(); err != nil {
+		t.Fatal(err)
+	}
+	if TrayRunning(dir) {
+		t.Error("the tray is seen after withdrawing")
+	}
+	// A tray that crashed left its file: its pid is dead, so it does not count.
+	data, _ := json.Marshal(Tray{PID: deadPID(t), Started: time.Now()})
+	os.WriteFile(filepath.Join(dir, trayFile), data, 0o600)
+	if TrayRunning(dir) {
+		t.Error("a dead tray counts as running")
+	}
+}
+
+func TestRuntimeDir(t *testing.T) {
+	t.Setenv(EnvRuntimeDir, "")
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+	if d, _ := RuntimeDir(); d != "/run/user/1000/mcp-broker" {
+		t.Errorf("with XDG_RUNTIME_DIR: %q", d)
+	}
+	if d, _ := BridgesDir(); d != "/run/user/1000/mcp-broker/bridges" {
+		t.Errorf("BridgesDir: %q", d)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", "relative/ignored")
+	want := filepath.Join(os.TempDir(), "mcp-broker")
+	if runtime.GOOS != "windows" {
+		want += "-" + strconv.Itoa(os.Getuid())
+	}
+	if d, _ := RuntimeDir(); d != want {
+		t.Errorf("without XDG_RUNTIME_DIR: %q, want %q", d, want)
+	}
+	t.Setenv(EnvRuntimeDir, "/x/y")
+	if d, _ := RuntimeDir(); d != "/x/y" {
+		t.Errorf("with %s: %q", EnvRuntimeDir, d)
+	}
+	t.Setenv(EnvRuntimeDir, "rel")
+	if _, err := RuntimeDir(); err == nil {
+		t.Errorf("a relative %s is accepted", EnvRuntimeDir)
+	}
+}
+
+func TestEnsureFixesMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("modes are ACLs on Windows")
+	}
+	parent := filepath.Join(t.TempDir(), "mcp-broker-test")
+	dir := filepath.Join(parent, "bridges")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Ensure(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir, parent} {
+		if fi, _ := os.Stat(d); fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s mode %v, want 0700", d, fi.Mode().Perm())
+		}
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	if err := Ensure(file); err == nil {
+		t.Error("Ensure accepted a file")
+	}
+}

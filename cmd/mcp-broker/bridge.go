@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-broker/mcp-broker/bridge"
+	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
+)
+
+// Environment variables of the bridge.
+const (
+	// envServer names the server when --server is not given: what a .mcp.json entry sets.
+	envServer = "MCP_BROKER_SERVER"
+	// envLogFile, when set, also writes the bridge's log to that file (appended, 0600).
+	envLogFile = "MCP_BROKER_LOG_FILE"
+)
+
+func (a *app) bridgeCmd() *cobra.Command {
+	var (
+		server     string
+		rawURL     string
+		maxMessage int
+		noBrowser  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bridge [--server NAME | --url URL]",
+		Short: "Relay an MCP client on stdio to a remote server (what Claude Code launches)",
+		Long: `Speak MCP on standard input and output, one JSON-RPC message per line, and relay every
+message to the remote server over HTTP with your credential from the keychain. This is the
+command an MCP client such as Claude Code launches; the entry holds no secret:
+
+  {"mcpServers":{"studio":{"type":"stdio","command":"/abs/path/mcp-broker",
+    "args":["bridge"],"env":{"MCP_BROKER_SERVER":"studio"}}}}
+
+The server comes from --server or MCP_BROKER_SERVER. --url runs against a server that is not
+configured: it is added under a name derived from the URL, signed in to on the spot, and its
+tokens are kept in the keychain like any other's.
+
+Without a credential the bridge opens the browser to sign in (or, when the mcp-broker tray
+runs, leaves that to the tray), and answers the client meanwhile. Logs go to standard error
+(level from MCP_BROKER_LOG: debug, info, warn, error) and, with MCP_BROKER_LOG_FILE, to a file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if server == "" && rawURL == "" {
+				server = os.Getenv(envServer)
+			}
+			switch {
+			case server != "" && rawURL != "":
+				return usageError{"give --server or --url, not both"}
+			case server == "" && rawURL == "":
+				return usageError{"which server? pass --server NAME or --url URL, or set " + envServer}
+			case maxMessage < 1024:
+				return usageError{"--max-message must be at least 1024 bytes"}
+			}
+			return a.runBridge(cmd.Context(), server, rawURL, maxMessage, noBrowser)
+		},
+	}
+	cmd.Flags().StringVar(&server, "server", "", "the configured server to relay to (default $"+envServer+")")
+	cmd.Flags().StringVar(&rawURL, "url", "", "relay to this MCP URL, signing in to it on the spot")
+	cmd.Flags().IntVar(&maxMessage, "max-message", jsonrpc.DefaultMaxMessage, "largest message relayed either way, in bytes")
+	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "never open a browser: wait for the tray or `mcp-broker login` to sign in")
+	return cmd
+}
+
+func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int, noBrowser bool) error {
+	log, closeLog, err := a.bridgeLogger()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	b, err := a.bridgeBroker(ctx, log)
+	if err != nil {
+		return err
+	}
+	var srv config.Server
+	if rawURL != "" {
+		srv, err = b.EnsureURLServer(ctx, rawURL)
+	} else {
+		srv, err = b.Server(name)
+	}
+	if err != nil {
+		return err
+	}
+	opts := bridge.Options{
+		Server: srv, Broker: b, In: a.stdin, Out: a.stdout, MaxMessage: maxMessage,
+		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser,
+	}
+	if dir, err := status.BridgesDir(); err == nil {
+		opts.StatusDir = dir
+	}
+	if dir, err := status.RuntimeDir(); err == nil {
+		opts.RuntimeDir = dir
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		opts.CacheDir = filepath.Join(dir, "mcp-broker", "initialize")
+	}
+	log.Debug("bridge starting", "server", srv.Name, "url", srv.URL, "transport", srv.Transport)
+	err = bridge.Run(ctx, opts)
+	if errors.Is(err, context.Canceled) {
+		return nil // SIGINT or SIGTERM: a normal way for a client to stop us
+	}
+	return err
+}
+
+// bridgeBroker is app.broker for the bridge: the same configuration and secret store, with the
+// bridge's logger. The browser opener writes to stderr: stdout is the protocol.
+func (a *app) bridgeBroker(ctx context.Context, log *slog.Logger) (*broker.Broker, error) {
+	path, err := config.Path()
+	if err != nil {
+		return nil, err
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	store, err := secrets.Open(ctx, secrets.Options{Kind: f.SecretStore, Timeout: keychainTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return broker.New(broker.Options{
+		ConfigPath: path, Secrets: store, Opener: opener.System(a.stderr), Prompt: a.stderr,
+		Version: buildVersion(), Log: log,
+	})
+}
+
+// bridgeLogger writes to stderr and, with MCP_BROKER_LOG_FILE, to that file too, at the level
+// of MCP_BROKER_LOG (default warn).
+func (a *app) bridgeLogger() (*slog.Logger, func(), error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("MCP_BROKER_LOG"))); err != nil {
+		level = slog.LevelWarn
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	handler := slog.Handler(slog.NewTextHandler(a.stderr, hopts))
+	closeLog := func() {}
+	if path := os.Getenv(envLogFile); path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening the log file (%s): %w", envLogFile, err)
+		}
+		handler = slog.NewMultiHandler(handler, slog.NewTextHandler(f, hopts))
+		closeLog = func() { _ = f.Close() }
+	}
+	return slog.New(handler).With("pid", os.Getpid()), closeLog, nil
+}
