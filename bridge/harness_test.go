@@ -23,9 +23,10 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
-// wait bounds every wait of these tests: long enough for a loaded 2-core machine, short enough
+// wait bounds every wait of these tests: long enough for a 32 MiB relay under -race on a loaded
+// 2-core machine (it took 16 s in a full make test), short enough
 // that a hang fails the test rather than the whole run.
-const wait = 15 * time.Second
+const wait = 60 * time.Second
 
 // client plays Claude Code: it writes lines to the bridge's stdin and reads its stdout.
 type client struct {
