@@ -13,10 +13,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge"
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
-	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/opener"
-	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
 // Environment variables of the bridge.
@@ -80,7 +77,8 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 		return err
 	}
 	defer closeLog()
-	b, err := a.bridgeBroker(ctx, log)
+	a.log = log
+	b, err := a.broker(ctx)
 	if err != nil {
 		return err
 	}
@@ -114,35 +112,10 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 	return err
 }
 
-// bridgeBroker is app.broker for the bridge: the same configuration and secret store, with the
-// bridge's logger. The browser opener writes to stderr: stdout is the protocol.
-func (a *app) bridgeBroker(ctx context.Context, log *slog.Logger) (*broker.Broker, error) {
-	path, err := config.Path()
-	if err != nil {
-		return nil, err
-	}
-	f, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	store, err := secrets.Open(ctx, secrets.Options{Kind: f.SecretStore, Timeout: keychainTimeout})
-	if err != nil {
-		return nil, err
-	}
-	return broker.New(broker.Options{
-		ConfigPath: path, Secrets: store, Opener: opener.System(a.stderr), Prompt: a.stderr,
-		Version: buildVersion(), Log: log,
-	})
-}
-
 // bridgeLogger writes to stderr and, with MCP_BROKER_LOG_FILE, to that file too, at the level
 // of MCP_BROKER_LOG (default warn).
 func (a *app) bridgeLogger() (*slog.Logger, func(), error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(os.Getenv("MCP_BROKER_LOG"))); err != nil {
-		level = slog.LevelWarn
-	}
-	hopts := &slog.HandlerOptions{Level: level}
+	hopts := &slog.HandlerOptions{Level: logLevel()}
 	handler := slog.Handler(slog.NewTextHandler(a.stderr, hopts))
 	closeLog := func() {}
 	if path := os.Getenv(envLogFile); path != "" {

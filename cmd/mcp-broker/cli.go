@@ -39,6 +39,8 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	exitCode       int
+	// log, when set (by the bridge), replaces the default stderr logger.
+	log *slog.Logger
 }
 
 // errSilent marks an error whose message was already printed.
@@ -114,14 +116,23 @@ func buildVersion() string {
 // logger writes diagnostics to stderr at the level named by MCP_BROKER_LOG (debug, info, warn,
 // error; default warn).
 func (a *app) logger() *slog.Logger {
+	if a.log != nil {
+		return a.log
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: logLevel()}))
+}
+
+// logLevel is the level MCP_BROKER_LOG names, warn by default.
+func logLevel() slog.Level {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(os.Getenv("MCP_BROKER_LOG"))); err != nil {
 		level = slog.LevelWarn
 	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	return level
 }
 
-// broker opens the configuration and the secret store.
+// broker opens the configuration and the secret store. The browser opener writes to stderr:
+// in the bridge, stdout is the protocol.
 func (a *app) broker(ctx context.Context) (*broker.Broker, error) {
 	path, err := config.Path()
 	if err != nil {
