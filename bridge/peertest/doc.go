@@ -1,0 +1,16 @@
+// Package peertest runs the real third-party MCP peers against `mcp-broker bridge`: the
+// official conformance suite (with the driver in bridge/internal/conformancedriver), the
+// Claude Code CLI, and the MCP Inspector CLI, against the reference server-everything and the
+// in-repo OAuth-protected demo server, all on 127.0.0.1.
+//
+// The peers come from npm, pinned in testdata/peers, installed by scripts/install-peers.sh
+// into a cache folder ($MCP_BROKER_PEERS_DIR, default ~/.cache/mcp-broker-peers). Without that
+// install the tests skip, except under CI=true, where they fail: there a missing peer is a
+// broken environment. The package holds only tests, behind the build tag `peers`:
+//
+//	scripts/install-peers.sh && scripts/with-desktop.sh go test -tags peers -v ./bridge/peertest
+//
+// They are not in `make test` yet, because three scenarios still fail on bridge bugs (the GET
+// stream opened after the first requests; Claude Code's server/discover probe taken for a
+// stateless client; one step-up too many); they join it once those are fixed.
+package peertest
