@@ -19,10 +19,13 @@ DEPS_GROUPS ?= test
 FUZZTIME ?= 10s
 # Extra `go test` flags for `make test`, e.g. TESTFLAGS=-count=1.
 TESTFLAGS ?=
+# Extra flags for the `make bench` program, e.g. BENCHFLAGS=-quick (see
+# `go run ./bridge/internal/bench -h`).
+BENCHFLAGS ?=
 
 export GO FUZZTIME TESTFLAGS DEPS_GROUPS
 
-.PHONY: help build run test install-deps fmt lint clean
+.PHONY: help build run test bench install-deps fmt lint clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -36,6 +39,13 @@ run: build ## build, then run bin/mcp-broker (with --help for now: see RUN_ARGS)
 
 test: ## install test deps, then vet, gofmt, go test (in a private desktop session), fuzz
 	scripts/test.sh
+
+bench: build ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go microbenchmarks: results in bench/
+	scripts/install-peers.sh || echo "make bench: the npm peers did not install: mcp-remote is left out" >&2
+	mkdir -p bench
+	$(GO) test -run '^$$' -bench . -benchmem ./bridge/jsonrpc ./bridge/sse | tee bench/micro.txt
+	$(GO) run ./bridge/internal/bench -bin $(BIN) -peers "$$(scripts/install-peers.sh --print-dir)" \
+		-micro bench/micro.txt -out bench $(BENCHFLAGS)
 
 install-deps: ## install the missing Debian packages of DEPS_GROUPS (default: test)
 	scripts/install-deps.sh $(DEPS_GROUPS)

@@ -154,7 +154,7 @@ func (b *bridge) dispatch(msg []byte, env jsonrpc.Envelope) {
 	if note {
 		b.notes.Add(1)
 	}
-	b.goWait(func() {
+	b.spawn(func() {
 		defer written()
 		if note {
 			defer b.notes.Done()
@@ -206,6 +206,7 @@ func (b *bridge) forward(msg []byte, env jsonrpc.Envelope, ids map[string][]byte
 		}
 		ctx := upstream.WithWrote(b.ctx, written)
 		err = conn.Send(ctx, msg, env)
+		b.relayedBig(len(msg))
 		if err == nil || b.ctx.Err() != nil {
 			return
 		}
@@ -332,6 +333,7 @@ func (b *bridge) fromServer(msg []byte, env jsonrpc.Envelope) {
 		}
 	}
 	b.writeClient(msg)
+	b.relayedBig(len(msg))
 }
 
 // local answers the requests the bridge handles itself: the placeholder tool, and ping while

@@ -23,27 +23,11 @@ var errWaitTimeout = errors.New("no session yet")
 // onInitialize handles the client's initialize: it starts the session manager with it, and
 // makes sure the client has an answer within InitializeWait.
 func (b *bridge) onInitialize(msg []byte, env jsonrpc.Envelope) {
-	var p struct {
-		Params struct {
-			ProtocolVersion string `json:"protocolVersion"`
-			ClientInfo      struct {
-				Name    string `json:"name"`
-				Version string `json:"version"`
-			} `json:"clientInfo"`
-		} `json:"params"`
-	}
-	_ = json.Unmarshal(msg, &p)
 	b.mu.Lock()
-	b.clientVer = p.Params.ProtocolVersion
 	b.dropInit = true
 	b.mu.Unlock()
-	if b.status != nil {
-		client := p.Params.ClientInfo.Name
-		if v := p.Params.ClientInfo.Version; client != "" && v != "" {
-			client += " " + v
-		}
-		b.status.Update(func(s *status.Bridge) { s.Client = client })
-	}
+	// The session first: the client waits for it. Decoding the client's name for the status
+	// (and its protocol version, used only when an answer has to be made up) comes after.
 	b.startSession(msg, env.ID)
 	b.goWait(func() {
 		t := time.NewTimer(b.opts.InitializeWait)
@@ -55,6 +39,13 @@ func (b *bridge) onInitialize(msg []byte, env jsonrpc.Envelope) {
 		case <-b.ctx.Done():
 		}
 	})
+	if b.status != nil {
+		_, client, version := initializeParams(msg)
+		if client != "" && version != "" {
+			client += " " + version
+		}
+		b.status.Update(func(s *status.Bridge) { s.Client = client })
+	}
 }
 
 // startSession starts the session manager once: with the client's initialize, or (init nil,
@@ -206,6 +197,7 @@ func (b *bridge) onConnected(conn upstream.Conn, answer []byte) <-chan struct{} 
 		b.writeClient(answer)
 		close(b.initDone)
 	}
+	b.settle()
 	if answer != nil {
 		b.cacheInitialize(answer)
 	}
@@ -337,15 +329,32 @@ func (b *bridge) answerInitialize([]byte) {
 		return
 	}
 	b.answered = true
-	id, clientVer := b.initID, b.clientVer
+	id, init := b.initID, b.init
 	b.mu.Unlock()
 	res := b.cachedInitialize()
 	b.log.Info("answering initialize before the server did", "from_cache", res != nil)
 	if res == nil {
+		clientVer, _, _ := initializeParams(init)
 		res = minimalInitialize(b.name, clientVer)
 	}
 	b.writeClient(resultRaw(id, res))
 	close(b.initDone)
+}
+
+// initializeParams reads what the bridge uses of the client's initialize: the protocol
+// version it asks for and its name and version.
+func initializeParams(msg []byte) (protocolVersion, name, version string) {
+	var p struct {
+		Params struct {
+			ProtocolVersion string `json:"protocolVersion"`
+			ClientInfo      struct {
+				Name    string `json:"name"`
+				Version string `json:"version"`
+			} `json:"clientInfo"`
+		} `json:"params"`
+	}
+	_ = json.Unmarshal(msg, &p)
+	return p.Params.ProtocolVersion, p.Params.ClientInfo.Name, p.Params.ClientInfo.Version
 }
 
 // resultRaw builds a result response around an encoded result.

@@ -214,7 +214,7 @@ func (c *legacy) Send(ctx context.Context, msg []byte, env jsonrpc.Envelope) err
 		// Not what the transport says, but some servers answer in the POST's body.
 		body, err := readBody(resp, c.opts.MaxMessage)
 		resp.Body.Close()
-		if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		if body = trimJSONSpace(body); err == nil && len(body) > 0 {
 			c.deliver(body)
 		}
 		return nil

@@ -34,7 +34,6 @@ type streamable struct {
 	base
 	url      string
 	init     []byte // the client's initialize, for re-initialization; nil when stateless
-	replay   []byte // init with replayID as its id
 	lost     chan struct{}
 	ctx      context.Context // the connection's life: the GET stream, re-initialization
 	cancel   context.CancelFunc
@@ -51,11 +50,7 @@ type streamable struct {
 
 func newStreamable(opts Options, u *url.URL, init []byte) *streamable {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &streamable{base: newBase(opts), url: u.String(), init: init, lost: make(chan struct{}), ctx: ctx, cancel: cancel}
-	if init != nil {
-		c.replay = withID(init, replayID)
-	}
-	return c
+	return &streamable{base: newBase(opts), url: u.String(), init: init, lost: make(chan struct{}), ctx: ctx, cancel: cancel}
 }
 
 // withID returns msg with its id replaced. The other members keep their exact bytes
@@ -196,7 +191,10 @@ func (c *streamable) reinit(ctx context.Context, failed string) error {
 		return nil // another request already did it
 	}
 	c.log.Info("the server forgot the session; initializing again")
-	env, err := jsonrpc.Parse(c.replay)
+	// Built here rather than up front: a session 404 is rare, and decoding and encoding the
+	// client's initialize is a millisecond the bridge's cold start need not pay.
+	replay := withID(c.init, replayID)
+	env, err := jsonrpc.Parse(replay)
 	if err != nil {
 		return fmt.Errorf("replaying initialize: %w", err)
 	}
@@ -204,7 +202,7 @@ func (c *streamable) reinit(ctx context.Context, failed string) error {
 	c.mu.Lock()
 	c.session = ""
 	c.mu.Unlock()
-	if _, err := c.open(ctx, c.replay, env); err != nil {
+	if _, err := c.open(ctx, replay, env); err != nil {
 		return fmt.Errorf("initializing a new session: %w", err)
 	}
 	if c.opts.OnSession != nil {
@@ -277,7 +275,7 @@ func (c *streamable) handle(ctx context.Context, resp *http.Response, env jsonrp
 		if err != nil {
 			return err
 		}
-		if len(bytes.TrimSpace(body)) == 0 {
+		if body = trimJSONSpace(body); len(body) == 0 {
 			return nil
 		}
 		got, _ := c.deliver(body)

@@ -441,9 +441,9 @@ func mediaType(h http.Header) string {
 // at the end: a buffer that doubles as it fills would copy and clear a 32 MiB answer several
 // times over.
 func readBody(resp *http.Response, max int) ([]byte, error) {
-	tooBig := fmt.Errorf("the server's answer is more than the %d-byte limit", max)
+	tooBig := func() error { return fmt.Errorf("the server's answer is more than the %d-byte limit", max) }
 	if resp.ContentLength > int64(max) {
-		return nil, tooBig
+		return nil, tooBig()
 	}
 	readErr := func(err error) error {
 		return &UnreachableError{Err: fmt.Errorf("reading the answer: %w", err)}
@@ -463,7 +463,7 @@ func readBody(resp *http.Response, max int) ([]byte, error) {
 		chunks = append(chunks, chunk[:n])
 		total += n
 		if total > max {
-			return nil, tooBig
+			return nil, tooBig()
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			break
@@ -481,6 +481,22 @@ func readBody(resp *http.Response, max int) ([]byte, error) {
 		out = append(out, c...)
 	}
 	return out, nil
+}
+
+// trimJSONSpace returns body without the JSON whitespace around its value (a slice of it, no
+// copy). Many servers end a JSON body with a newline (Go's json.Encoder does); relayed as is, that
+// newline would make the stdio writer compact the whole message into a copy, which for a 32 MiB
+// answer is a third 32 MiB buffer and a pass over every byte, to remove one byte the line
+// framing replaces anyway.
+func trimJSONSpace(body []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	for len(body) > 0 && isSpace(body[len(body)-1]) {
+		body = body[:len(body)-1]
+	}
+	for len(body) > 0 && isSpace(body[0]) {
+		body = body[1:]
+	}
+	return body
 }
 
 // backoff returns the wait before reconnection attempt n (1-based): 1 s doubling to 30 s.
