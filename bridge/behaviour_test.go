@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -339,6 +340,61 @@ func TestStatelessRequests(t *testing.T) {
 		h := r.Header
 		if h.Get("Mcp-Method") != want[i].method || h.Get("Mcp-Name") != want[i].name || h.Get("Mcp-Protocol-Version") != "2026-07-28" || h.Get("Mcp-Session-Id") != "" {
 			t.Errorf("request %d headers: method %q name %q version %q session %q", i, h.Get("Mcp-Method"), h.Get("Mcp-Name"), h.Get("Mcp-Protocol-Version"), h.Get("Mcp-Session-Id"))
+		}
+	}
+}
+
+// Claude Code probes with a 2026-07-28 server/discover before it sends initialize: the probe
+// must not lock the bridge into stateless requests.
+func TestDiscoverProbeThenInitialize(t *testing.T) {
+	for _, transport := range []config.Transport{config.TransportAuto, config.TransportStreamableHTTP, config.TransportSSE} {
+		t.Run(string(transport), func(t *testing.T) {
+			m := demoServer(t)
+			u := m.URL()
+			if transport == config.TransportSSE {
+				u = m.SSEURL()
+			}
+			srv := config.Server{Name: "demo", URL: u, Transport: transport}
+			c := run(t, bridge.Options{Server: srv, Broker: newBroker(t, srv, "", nil)})
+			meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
+			c.send(`{"jsonrpc":"2.0","id":"probe","method":"server/discover","params":{` + meta + `}}`)
+			c.recvID(`"probe"`) // an answer or an error, depending on the transport
+			res := resultOf(t, c.initialize())
+			if v, _ := res["protocolVersion"].(string); v == "" || v == "2026-07-28" {
+				t.Errorf("initialize answered with protocolVersion %q, want the server's 2025 revision", v)
+			}
+			if got := toolText(t, c.call(1, "tools/call", `{"name":"echo","arguments":{"message":"after the probe"}}`)); got != "after the probe" {
+				t.Errorf("tools/call after the probe: %q", got)
+			}
+		})
+	}
+}
+
+// The same against a server of the 2025 era, which refuses requests without a session the way
+// the TypeScript SDK does (400, "Server not initialized"): the probe gets that error, and the
+// initialize that follows opens a session that every later request uses.
+func TestDiscoverProbeAgainstAnOlderServer(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, msg message) {
+		if r.Header.Get("Mcp-Session-Id") == "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null}`)
+			return
+		}
+		writeJSON(w, `{"jsonrpc":"2.0","id":`+string(msg.ID)+`,"result":{}}`)
+	})
+	srv := config.Server{Name: "older", URL: f.URL()}
+	c := run(t, bridge.Options{Server: srv, Broker: newBroker(t, srv, "", nil)})
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
+	c.send(`{"jsonrpc":"2.0","id":"probe","method":"server/discover","params":{` + meta + `}}`)
+	errorOf(t, decode(t, c.recvID(`"probe"`)))
+	c.initialize()
+	resultOf(t, c.call(1, "tools/list", ""))
+	for _, r := range f.all() {
+		var m message
+		_ = json.Unmarshal(r.Body, &m)
+		if m.Method == "tools/list" && r.Header.Get("Mcp-Session-Id") != fakeSession {
+			t.Errorf("tools/list went out with session %q, want %q", r.Header.Get("Mcp-Session-Id"), fakeSession)
 		}
 	}
 }

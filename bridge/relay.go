@@ -46,7 +46,7 @@ func (b *bridge) fromClient(msg []byte) {
 			return
 		}
 	case jsonrpc.KindRequest:
-		if env.Method == "initialize" && b.firstInitialize() {
+		if env.Method == "initialize" && b.opensSession() {
 			b.onInitialize(msg, env)
 			return
 		}
@@ -100,11 +100,12 @@ func invalidBatch(env jsonrpc.Envelope) bool {
 	return true
 }
 
-// firstInitialize reports whether the session has not started yet: this initialize opens it.
-func (b *bridge) firstInitialize() bool {
+// opensSession reports whether an initialize opens the session: none has started yet, or the
+// client has so far sent only stateless requests.
+func (b *bridge) opensSession() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return !b.started
+	return !b.started || b.init == nil
 }
 
 // takeInitialized reports whether the client's notifications/initialized is to be dropped.

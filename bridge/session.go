@@ -29,13 +29,16 @@ func (b *bridge) onInitialize(msg []byte, env jsonrpc.Envelope) {
 	// The session first: the client waits for it. Decoding the client's name for the status
 	// (and its protocol version, used only when an answer has to be made up) comes after.
 	b.startSession(msg, env.ID)
+	b.mu.Lock()
+	initDone := b.initDone
+	b.mu.Unlock()
 	b.goWait(func() {
 		t := time.NewTimer(b.opts.InitializeWait)
 		defer t.Stop()
 		select {
 		case <-t.C:
 			b.answerInitialize(nil)
-		case <-b.initDone:
+		case <-initDone:
 		case <-b.ctx.Done():
 		}
 	})
@@ -49,10 +52,15 @@ func (b *bridge) onInitialize(msg []byte, env jsonrpc.Envelope) {
 }
 
 // startSession starts the session manager once: with the client's initialize, or (init nil,
-// a client that sent something else first) for stateless 2026-07-28 requests.
+// a client that sent something else first) for stateless 2026-07-28 requests. An initialize
+// after stateless requests turns the connection into a session (see upgradeSession).
 func (b *bridge) startSession(init, id []byte) {
 	b.mu.Lock()
 	if b.started {
+		if init != nil && b.init == nil {
+			b.upgradeSessionLocked(init, id)
+			return
+		}
 		b.mu.Unlock()
 		return
 	}
@@ -65,6 +73,26 @@ func (b *bridge) startSession(init, id []byte) {
 	}
 	b.mu.Unlock()
 	b.goWait(b.manage)
+}
+
+// upgradeSessionLocked handles an initialize from a client that began with stateless requests:
+// Claude Code, for one, probes with a 2026-07-28 server/discover and falls back to initialize
+// when the server answers as one of the older era. The probe must not fix the era: the
+// stateless connection gives way to a session opened with this initialize. Called with b.mu
+// held; it unlocks.
+func (b *bridge) upgradeSessionLocked(init, id []byte) {
+	b.init = init
+	b.initID = bytes.Clone(id)
+	b.answered = false
+	b.initDone = make(chan struct{})
+	b.down, b.fatal = nil, nil
+	conn := b.conn
+	b.mu.Unlock()
+	b.log.Info("the client sent initialize after stateless requests: opening a session")
+	if conn != nil {
+		b.connBroken(conn, nil)
+	}
+	b.wake()
 }
 
 // manage opens the session and keeps it open: it reconnects with backoff when the server is
@@ -86,7 +114,7 @@ func (b *bridge) manage() {
 		}
 		if err == nil {
 			failures = 0
-			broken := b.onConnected(conn, answer)
+			broken := b.onConnected(conn, answer, init)
 			select {
 			case <-conn.Lost():
 				b.onLost(conn, conn.LostErr())
@@ -180,8 +208,15 @@ func (b *bridge) closeConn(conn upstream.Conn) {
 // onConnected makes conn the session: the client's initialize gets the server's answer if it
 // is still waiting; otherwise the answer is swallowed and the client told to refetch its
 // lists. It returns the channel that closes when a request finds conn dead.
-func (b *bridge) onConnected(conn upstream.Conn, answer []byte) <-chan struct{} {
+func (b *bridge) onConnected(conn upstream.Conn, answer, init []byte) <-chan struct{} {
 	b.mu.Lock()
+	if init == nil && b.init != nil {
+		// Stateless, but the client sent initialize meanwhile: open a session instead.
+		b.mu.Unlock()
+		broken := make(chan struct{})
+		close(broken)
+		return broken
+	}
 	fresh := !b.answered
 	b.answered = true
 	notify := (!fresh && b.init != nil) || b.placeholder
@@ -195,7 +230,7 @@ func (b *bridge) onConnected(conn upstream.Conn, answer []byte) <-chan struct{} 
 	b.log.Info("session open", "transport", conn.Transport(), "protocol", conn.ProtocolVersion())
 	if fresh && answer != nil {
 		b.writeClient(answer)
-		close(b.initDone)
+		b.closeInitDone()
 	}
 	b.settle()
 	if answer != nil {
@@ -274,7 +309,7 @@ func (b *bridge) initRefused(ie *upstream.InitializeError) {
 	b.mu.Unlock()
 	if fresh {
 		b.writeClient(ie.Response)
-		close(b.initDone)
+		b.closeInitDone()
 	}
 	b.publish()
 }
@@ -338,7 +373,15 @@ func (b *bridge) answerInitialize([]byte) {
 		res = minimalInitialize(b.name, clientVer)
 	}
 	b.writeClient(resultRaw(id, res))
+	b.closeInitDone()
+}
+
+// closeInitDone says the client's initialize has its answer. Only the one that set answered
+// calls it, once per initialize.
+func (b *bridge) closeInitDone() {
+	b.mu.Lock()
 	close(b.initDone)
+	b.mu.Unlock()
 }
 
 // initializeParams reads what the bridge uses of the client's initialize: the protocol

@@ -143,10 +143,23 @@ func (c *streamable) open(ctx context.Context, msg []byte, env jsonrpc.Envelope)
 		if err := c.notifyInitialized(c.ctx); err != nil && c.ctx.Err() == nil {
 			c.log.Warn("the server did not take notifications/initialized", "err", err)
 		}
-		c.startListening(session)
+		// The GET stream must be open before the first request goes out: a server that sends
+		// a request (elicitation, sampling) while handling a tool call puts it on that stream
+		// if it exists, and loses it if the stream is still on its way. A server that is slow
+		// to answer the GET costs at most getHeadStart.
+		answered := c.startListening(session)
+		select {
+		case <-answered:
+		case <-time.After(getHeadStart):
+			c.log.Debug("the GET stream is slow to open; going on without waiting")
+		case <-c.ctx.Done():
+		}
 	}()
 	return answer, nil
 }
+
+// getHeadStart bounds how long a new session's requests wait for its GET stream to open.
+const getHeadStart = time.Second
 
 // initializeResult reads the protocol version from an answer to initialize, and whether the
 // answer is an error.
@@ -426,12 +439,16 @@ func (c *streamable) get(ctx context.Context, session, version, lastID string) (
 	})
 }
 
-// startListening opens the optional GET stream of a session in the background.
-func (c *streamable) startListening(session string) {
+// startListening opens the optional GET stream of a session in the background. The channel
+// it returns is closed once the server has answered the first GET (with a stream, a refusal
+// or an error), or at once when there is no stream to open.
+func (c *streamable) startListening(session string) <-chan struct{} {
+	answered := make(chan struct{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.init == nil {
-		return
+		close(answered)
+		return answered
 	}
 	if c.getCancel != nil {
 		c.getCancel()
@@ -441,8 +458,9 @@ func (c *streamable) startListening(session string) {
 	c.streams.Add(1)
 	go func() {
 		defer c.streams.Done()
-		c.listen(ctx, session)
+		c.listen(ctx, session, answered)
 	}()
+	return answered
 }
 
 func (c *streamable) stopListening() {
@@ -456,13 +474,23 @@ func (c *streamable) stopListening() {
 
 // listen keeps the GET stream of a session open, reconnecting with Last-Event-ID after the
 // server's retry: delay (or a backoff) until ctx ends, the server says it has no such stream
-// (404 or 405 on the first attempt) or forgets the session (404).
-func (c *streamable) listen(ctx context.Context, session string) {
+// (404 or 405 on the first attempt) or forgets the session (404). It closes answered once the
+// first attempt has its answer.
+func (c *streamable) listen(ctx context.Context, session string, answered chan<- struct{}) {
 	var cur streamCursor
 	failures := 0
+	defer func() {
+		if answered != nil {
+			close(answered)
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		_, version := c.current()
 		resp, err := c.get(ctx, session, version, cur.lastID)
+		if answered != nil {
+			close(answered)
+			answered = nil
+		}
 		switch {
 		case ctx.Err() != nil:
 			if err == nil {
