@@ -407,21 +407,40 @@ func TestStepUpGivesUp(t *testing.T) {
 	// The AS does not know mcp:admin, so it can never be granted.
 	e := newEnv(t, envOptions{as: authserver.Options{Scopes: []string{"mcp:read"}}, mcp: mcpserver.Options{StepUpScope: "mcp:admin"}})
 	e.mustLogin()
-	var err error
-	for i := 0; i < broker.MaxStepUpAttempts+1 && err == nil || i < broker.MaxStepUpAttempts+1; i++ {
+	// The first sign-in counts: MaxStepUpAttempts authorization requests in all.
+	for i := 1; i <= broker.MaxStepUpAttempts; i++ {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		_, err = e.b.StepUp(ctx, "demo", "tools/call admin_action", "mcp:admin", broker.LoginOptions{})
-		e.browser.Wait()
+		_, err := e.b.StepUp(ctx, "demo", "tools/call admin_action", "mcp:admin", broker.LoginOptions{})
 		cancel()
 		var lim *broker.StepUpLimitError
 		if errors.As(err, &lim) {
 			if i != broker.MaxStepUpAttempts {
-				t.Fatalf("gave up after %d attempts", i)
+				t.Fatalf("gave up at step-up %d, want %d", i, broker.MaxStepUpAttempts)
+			}
+			if lim.AlreadyHeld {
+				t.Fatal("AlreadyHeld for a scope the token lacks")
 			}
 			return
 		}
+		e.browser.Wait()
 	}
-	t.Fatalf("never gave up; last err = %v", err)
+	t.Fatal("never gave up")
+}
+
+func TestStepUpForAScopeAlreadyHeld(t *testing.T) {
+	e := newEnv(t, envOptions{as: authserver.Options{Scopes: []string{"mcp:read"}}, mcp: mcpserver.Options{Scopes: []string{"mcp:read"}}})
+	if res := e.mustLogin(); !slices.Equal(res.Scopes, []string{"mcp:read"}) {
+		t.Fatalf("signed in with scopes %v, want [mcp:read]", res.Scopes)
+	}
+	before := e.as.Stats().Authorizations
+	_, err := e.b.StepUp(t.Context(), "demo", "tools/call echo", "mcp:read", broker.LoginOptions{})
+	var lim *broker.StepUpLimitError
+	if !errors.As(err, &lim) || !lim.AlreadyHeld {
+		t.Fatalf("err = %v, want a StepUpLimitError with AlreadyHeld", err)
+	}
+	if got := e.as.Stats().Authorizations; got != before {
+		t.Fatalf("%d new authorization requests, want none", got-before)
+	}
 }
 
 func TestISSParameter(t *testing.T) {
@@ -611,5 +630,36 @@ func TestRefreshAfterRejection(t *testing.T) {
 	}
 	if got := e.callTool("echo"); got != 200 {
 		t.Errorf("HTTP %d", got)
+	}
+}
+
+// blockingOpener opens the URL in a browser that follows it, and then, like a text browser
+// run in the terminal, returns only when it is told to stop.
+type blockingOpener struct{ browser *opener.Browser }
+
+func (o blockingOpener) Open(ctx context.Context, url string) error {
+	if err := o.browser.Open(ctx, url); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestSignInWithABrowserThatBlocks(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	b, err := broker.New(broker.Options{
+		ConfigPath: e.config, Secrets: e.store, Opener: blockingOpener{e.browser}, Prompt: e.prompt, SignInTimeout: 20 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if _, err := b.Login(ctx, "demo", broker.LoginOptions{}); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	e.browser.Wait()
+	if strings.Contains(e.prompt.String(), "Could not open") {
+		t.Errorf("the opener's return at the end of the sign-in was reported as a failure:\n%s", e.prompt)
 	}
 }

@@ -155,7 +155,15 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	if err := opener.CheckURL(req.URL); err != nil {
 		return nil, fmt.Errorf("%s: refusing to open the authorization URL: %w", srv.Name, err)
 	}
-	b.askForBrowser(ctx, srv.Name, req.URL, opts.NoBrowser)
+	// The browser opens while the callback server already serves: an opener that returns only
+	// when the browser quits (a text browser in the terminal) must not keep the callback
+	// unanswered, and with it the browser, waiting on each other.
+	openCtx, stopOpening := context.WithCancel(ctx)
+	opening := b.askForBrowser(openCtx, srv.Name, req.URL, opts.NoBrowser)
+	defer func() {
+		stopOpening()
+		<-opening
+	}()
 
 	waitCtx, cancel := context.WithTimeout(ctx, b.signInTimeout)
 	defer cancel()
@@ -176,18 +184,25 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	return b.saveToken(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID)
 }
 
-// askForBrowser tells the person what is happening and opens the browser unless told not to.
-// A browser that cannot be opened is not an error: the URL is printed and we keep waiting.
-func (b *Broker) askForBrowser(ctx context.Context, name, authURL string, noBrowser bool) {
+// askForBrowser tells the person what is happening and, unless told not to, opens the browser
+// in the background; the channel it returns closes once the opener has returned (it returns
+// early when ctx ends). A browser that cannot be opened is not an error: the URL is printed
+// and we keep waiting.
+func (b *Broker) askForBrowser(ctx context.Context, name, authURL string, noBrowser bool) <-chan struct{} {
+	done := make(chan struct{})
 	if noBrowser || b.opener == nil {
 		fmt.Fprintf(b.prompt, "To sign in to %s, open this URL in a browser:\n\n  %s\n\nWaiting for you to finish (up to %s; Ctrl-C cancels)…\n", name, authURL, b.signInTimeout)
-		return
+		close(done)
+		return done
 	}
-	fmt.Fprintf(b.prompt, "Opening your browser to sign in to %s…\nIf it does not open, visit:\n\n  %s\n\n", name, authURL)
-	if err := b.opener.Open(ctx, authURL); err != nil {
-		fmt.Fprintf(b.prompt, "Could not open a browser (%v): open the URL above yourself.\n", err)
-	}
-	fmt.Fprintf(b.prompt, "Waiting for you to finish (up to %s; Ctrl-C cancels)…\n", b.signInTimeout)
+	fmt.Fprintf(b.prompt, "Opening your browser to sign in to %s…\nIf it does not open, visit:\n\n  %s\n\nWaiting for you to finish (up to %s; Ctrl-C cancels)…\n", name, authURL, b.signInTimeout)
+	go func() {
+		defer close(done)
+		if err := b.opener.Open(ctx, authURL); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(b.prompt, "Could not open a browser (%v): open the URL above yourself.\n", err)
+		}
+	}()
+	return done
 }
 
 func (b *Broker) clientCredentialsLogin(ctx context.Context, srv config.Server) (*storedToken, error) {
