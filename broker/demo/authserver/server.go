@@ -1,16 +1,15 @@
 package authserver
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/demo/internal/localhttp"
 )
 
 // Server is an in-memory OAuth 2.1 authorization server. All methods are safe
@@ -35,10 +34,12 @@ type Server struct {
 	stats    Stats
 	requests []Request
 
-	// httpSrv and served belong to Serve/Close; guarded by mu.
-	httpSrv *http.Server
-	served  chan struct{}
+	// run serves the handler on a loopback listener (Serve, Close).
+	run localhttp.Server
 }
+
+// closeGrace is how long Close lets requests in flight finish.
+const closeGrace = 5 * time.Second
 
 // New returns a server configured by opts (see Options for the defaults of
 // zero values). It does not listen: call Start, or mount Handler.
@@ -110,58 +111,30 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // means that) and serves in the background until Close. It returns the base
 // URL, e.g. "http://127.0.0.1:43123"; the issuer is that plus Options.Issuer.
 func (s *Server) Start(addr string) (baseURL string, err error) {
-	ln, err := ListenLoopback(addr)
-	if err != nil {
-		return "", err
-	}
-	base, err := s.Serve(ln)
-	if err != nil {
-		_ = ln.Close()
-		return "", err
-	}
-	return base, nil
+	return localhttp.Start(addr, s.Serve)
 }
 
 // Serve serves on ln, which must be bound to a loopback address, in the
 // background until Close. It lets a caller learn the address before building
 // the servers that need it. It returns the base URL.
 func (s *Server) Serve(ln net.Listener) (baseURL string, err error) {
-	if !isLoopbackAddr(ln.Addr()) {
-		return "", fmt.Errorf("serving on %s: not a loopback address", ln.Addr())
-	}
+	// s.mu is held until baseURL is set, so a request answered before that
+	// cannot see an empty base URL.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.httpSrv != nil {
-		return "", errors.New("serving: server already started")
+	base, err := s.run.Serve(ln, s.handler)
+	if err != nil {
+		return "", err
 	}
-	s.baseURL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	s.httpSrv, s.served = srv, done
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln) // returns http.ErrServerClosed after Close
-	}()
-	return s.baseURL, nil
+	s.baseURL = base
+	return base, nil
 }
 
-// Close stops the server started by Start or Serve and waits for it to exit.
-// It is safe to call more than once.
+// Close stops the server started by Start or Serve and waits for it to exit,
+// giving requests in flight a few seconds to finish. It is safe to call more
+// than once.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	srv, done := s.httpSrv, s.served
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		err = srv.Close()
-	}
-	<-done
-	if err != nil {
+	if err := s.run.Close(closeGrace); err != nil {
 		return fmt.Errorf("closing authorization server: %w", err)
 	}
 	return nil
@@ -289,29 +262,4 @@ func (s *Server) record(r *http.Request, endpoint string, form map[string][]stri
 // ListenLoopback listens on addr, which must name a loopback host
 // ("127.0.0.1:0", "[::1]:8080", "localhost:0"); empty means "127.0.0.1:0".
 // Demo servers never listen on other interfaces.
-func ListenLoopback(addr string) (net.Listener, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("parsing listen address %q: %w", addr, err)
-	}
-	if strings.EqualFold(host, "localhost") {
-		host = "127.0.0.1"
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("listening on %q: only loopback addresses are allowed", addr)
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", addr, err)
-	}
-	return ln, nil
-}
-
-func isLoopbackAddr(a net.Addr) bool {
-	ap, err := netip.ParseAddrPort(a.String())
-	return err == nil && ap.Addr().IsLoopback()
-}
+func ListenLoopback(addr string) (net.Listener, error) { return localhttp.Listen(addr) }

@@ -1,17 +1,16 @@
 package mcpserver
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/broker/demo/internal/localhttp"
 )
 
 // Verifier checks an access token; *authserver.Server satisfies it.
@@ -127,8 +126,8 @@ type Server struct {
 	mu      sync.Mutex
 	baseURL string
 	hits    Hits
-	httpSrv *http.Server
-	served  chan struct{}
+	// run serves the handler on a loopback listener (Serve, Close).
+	run localhttp.Server
 }
 
 // New returns a server configured by opts. It does not listen: call Start,
@@ -201,55 +200,30 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Start listens on addr (a loopback address; empty means "127.0.0.1:0")
 // and serves in the background until Close. It returns the base URL.
 func (s *Server) Start(addr string) (baseURL string, err error) {
-	ln, err := authserver.ListenLoopback(addr)
-	if err != nil {
-		return "", err
-	}
-	base, err := s.Serve(ln)
-	if err != nil {
-		_ = ln.Close()
-		return "", err
-	}
-	return base, nil
+	return localhttp.Start(addr, s.Serve)
 }
 
 // Serve serves on ln, which must be bound to a loopback address, in the
 // background until Close, and returns the base URL. Use it to learn the
 // address before building an authorization server that shares it.
 func (s *Server) Serve(ln net.Listener) (baseURL string, err error) {
-	host, _, err := net.SplitHostPort(ln.Addr().String())
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		return "", fmt.Errorf("serving on %s: not a loopback address", ln.Addr())
-	}
+	// s.mu is held until baseURL is set, so a request answered before that
+	// cannot see an empty base URL.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.httpSrv != nil {
-		return "", errors.New("serving: server already started")
+	base, err := s.run.Serve(ln, s.handler)
+	if err != nil {
+		return "", err
 	}
-	s.baseURL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	s.httpSrv, s.served = srv, done
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln) // returns http.ErrServerClosed after Close
-	}()
-	return s.baseURL, nil
+	s.baseURL = base
+	return base, nil
 }
 
 // Close stops the server and waits for its accept loop to exit. Open SSE
 // streams are cut (their connections are closed), not drained. It is safe
 // to call more than once.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	srv, done := s.httpSrv, s.served
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	err := srv.Close()
-	<-done
-	if err != nil {
+	if err := s.run.Close(0); err != nil {
 		return fmt.Errorf("closing MCP server: %w", err)
 	}
 	return nil
