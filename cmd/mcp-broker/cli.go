@@ -100,6 +100,7 @@ When a server misbehaves, ask what its discovery documents say:
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.AddCommand(a.serversCmd(), a.loginCmd(), a.logoutCmd(), a.statusCmd(), a.doctorCmd(), a.bridgeCmd())
+	root.AddCommand(a.claudeCmd())
 	root.AddCommand(a.demoCmd())
 	return root
 }
