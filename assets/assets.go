@@ -1,5 +1,6 @@
 // Package assets holds the files that MCP Broker embeds in its binary: the pages the
-// loopback server shows in the browser at the end of a sign-in (and, later, tray icons).
+// loopback server shows in the browser at the end of a sign-in, and the icons of the app and
+// its tray.
 //
 // Everything here is static and self-contained so that it works offline, under a strict
 // Content-Security-Policy (no scripts, no external fetches), and from a binary that was
@@ -19,6 +20,17 @@ import (
 //
 //go:embed callback_success.html callback_failure.html
 var Files embed.FS
+
+// Icons holds the app icon (icon.png, 512×512, also what `fyne package` puts in the desktop
+// archive) and one tray icon per state (tray-ok.png, tray-signin.png, tray-error.png,
+// tray-empty.png, 64×64). All are PNG: the Linux tray only decodes PNG. They are drawn by
+// assets/internal/iconart; edit the drawing and run `go generate ./assets`, never the PNGs (a
+// test checks that they match). A separate variable from Files, so that a program that never
+// shows an icon does not carry them.
+//
+//go:generate go run ./internal/gen
+//go:embed icon.png tray-ok.png tray-signin.png tray-error.png tray-empty.png
+var Icons embed.FS
 
 // pageData is what the callback templates see.
 type pageData struct {

@@ -94,6 +94,8 @@ Add a server, sign in, check:
 When a server misbehaves, ask what its discovery documents say:
   mcp-broker doctor https://mcp.example.com/mcp`,
 		Version:       buildVersion(),
+		Args:          cobra.NoArgs,
+		RunE:          a.runTray,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -1,0 +1,97 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/doctor"
+)
+
+// diagnose runs `mcp-broker doctor`'s diagnosis of a server URL. The report carries every
+// finding, failures included, so the error is only for a report that could not be made.
+func diagnose(ctx context.Context, rawURL string) (*doctor.Report, error) {
+	r := doctor.Run(ctx, &discovery.Fetcher{}, rawURL)
+	if r == nil {
+		return nil, fmt.Errorf("diagnosing %s: no report", rawURL)
+	}
+	return r, nil
+}
+
+// serverEditor is the server form's view of the broker (windows.ServerEditor).
+type serverEditor struct {
+	open func(ctx context.Context) (*broker.Broker, error)
+	// saved is called after a successful save, so the tray reads the new state at once.
+	saved func()
+}
+
+// Diagnose implements windows.ServerEditor.
+func (e serverEditor) Diagnose(ctx context.Context, rawURL string) (*doctor.Report, error) {
+	return diagnose(ctx, rawURL)
+}
+
+// Save implements windows.ServerEditor.
+func (e serverEditor) Save(ctx context.Context, srv config.Server, secret string) error {
+	b, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.AddServer(ctx, srv, secret); err != nil {
+		return err
+	}
+	e.saved()
+	return nil
+}
+
+// claudeWriter is the Configure Claude Code window's view of package claudeconfig
+// (windows.ClaudeWriter).
+type claudeWriter struct {
+	ctx context.Context
+	w   claudeconfig.Writer
+}
+
+// Preview implements windows.ClaudeWriter.
+func (c claudeWriter) Preview(scope, dir, name string) (path, entry string, err error) {
+	t, err := target(scope, dir)
+	if err != nil {
+		return "", "", err
+	}
+	p, err := c.w.Preview(t, name)
+	if err != nil {
+		return "", "", err
+	}
+	entry = p.Snippet
+	if p.Status == claudeconfig.StatusDifferent {
+		// The person sees what is replaced before choosing to write (the file is backed up).
+		entry += "\n\nThis replaces the entry of that name there now:\n" + p.Current
+	}
+	return p.Path, entry, nil
+}
+
+// Write implements windows.ClaudeWriter. It replaces another entry of the same name: the
+// preview showed it, and the file is backed up first.
+func (c claudeWriter) Write(scope, dir, name string) (path, backup string, err error) {
+	t, err := target(scope, dir)
+	if err != nil {
+		return "", "", err
+	}
+	res, err := c.w.Add(c.ctx, t, name, claudeconfig.AddOptions{Replace: true})
+	if err != nil {
+		return "", "", err
+	}
+	return res.Path, res.Backup, nil
+}
+
+// Command implements windows.ClaudeWriter.
+func (c claudeWriter) Command(name string) string { return claudeconfig.Command(name, c.w.Binary) }
+
+func target(scope, dir string) (claudeconfig.Target, error) {
+	s, err := claudeconfig.ParseScope(scope)
+	if err != nil {
+		return claudeconfig.Target{}, err
+	}
+	return claudeconfig.Target{Scope: s, Dir: dir}, nil
+}

@@ -1,0 +1,546 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/demo"
+	"github.com/mcp-broker/mcp-broker/broker/doctor"
+	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
+	"github.com/mcp-broker/mcp-broker/ui/model"
+	"github.com/mcp-broker/mcp-broker/ui/tray"
+	"github.com/mcp-broker/mcp-broker/ui/windows"
+)
+
+// shutdownTimeout bounds the wait for background work (a sign-in, a keychain call) after the
+// window loop has ended: quitting must not hang on a keychain that does not answer.
+const shutdownTimeout = 5 * time.Second
+
+// trayApp is the running app: it implements tray.Actions, and owns every goroutine it starts
+// (wg; each ends with ctx, which Run cancels once Fyne's loop is over).
+//
+// Fields below "UI thread" are read and written only on Fyne's UI thread (menu handlers, and
+// functions passed to fyne.Do), so they need no lock.
+type trayApp struct {
+	ctx     context.Context
+	opts    Options
+	log     *slog.Logger
+	fyne    fyne.App
+	desk    trayHost // nil without a tray
+	watcher *model.Watcher
+	notes   chan *fyne.Notification
+	auto    startAtLogin
+	wg      sync.WaitGroup
+
+	// UI thread.
+	// root is the one tray menu given to Fyne, refilled on every change: Fyne's tray, once
+	// ready, re-reads the menu it was first given, so a new menu passed before then would be
+	// replaced by the stale first one.
+	root         *fyne.Menu
+	snap         model.Snapshot
+	haveSnap     bool
+	outline      string
+	icon         model.State
+	iconSet      bool
+	signIns      map[string]*signIn
+	startAtLogin bool
+	demo         *demo.Demo
+	demoStarting bool
+	status       *windows.Status
+}
+
+// signIn is a sign-in under way.
+type signIn struct {
+	cancel context.CancelFunc
+	win    *windows.SignIn // nil until the browser has been asked to open
+}
+
+// trayHost is the part of Fyne's desktop.App the tray uses; tests record it.
+type trayHost interface {
+	SetSystemTrayMenu(menu *fyne.Menu)
+	SetSystemTrayIcon(icon fyne.Resource)
+}
+
+// run builds the app and runs Fyne's loop until the user quits or ctx ends.
+func run(ctx context.Context, opts Options, withTray bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	runtimeDir := opts.RuntimeDir
+	if runtimeDir == "" {
+		d, err := status.RuntimeDir()
+		if err != nil {
+			return err
+		}
+		runtimeDir = d
+	}
+	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: appName, Version: opts.Version, Icon: tray.AppIcon(), Release: true})
+	a := app.NewWithID(AppID)
+	a.SetIcon(tray.AppIcon())
+
+	var host trayHost
+	if desk, ok := a.(desktop.App); ok && withTray {
+		host = desk
+	}
+	t := newTrayApp(ctx, a, opts, runtimeDir, host, systemStartAtLogin())
+	if host == nil {
+		// No tray: the status window stands in for it, with the tray's menu as its menu, and
+		// closing it ends the app.
+		t.status.Window().SetCloseIntercept(a.Quit)
+		t.status.Show()
+	} else {
+		// Bridges leave interactive sign-in to a live tray (which tells the user); without a
+		// tray icon to click there is no one to leave it to.
+		withdraw, err := status.AnnounceTray(runtimeDir)
+		if err != nil {
+			t.log.Warn("announcing the tray to bridges failed: bridges will open the browser themselves", "err", err)
+		} else {
+			defer func() {
+				if err := withdraw(); err != nil {
+					t.log.Warn("withdrawing the tray announcement", "err", err)
+				}
+			}()
+		}
+	}
+
+	t.start()
+	// ctx ending (SIGINT, SIGTERM via the command's context) quits the app like the menu does.
+	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
+	defer stop()
+
+	a.Run()
+
+	cancel()
+	t.shutdown()
+	return nil
+}
+
+// newTrayApp builds the app's state, its status window and, with a host, the first tray menu
+// and icon. Nothing runs in the background until start.
+func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string, host trayHost, auto startAtLogin) *trayApp {
+	t := &trayApp{
+		ctx: ctx, opts: opts, log: opts.Log, fyne: a, desk: host,
+		watcher: model.NewWatcher(model.Paths{Config: opts.ConfigPath, Bridges: filepath.Join(runtimeDir, "bridges")}, opts.PollInterval, nil),
+		notes:   make(chan *fyne.Notification, 16),
+		auto:    auto,
+		signIns: map[string]*signIn{},
+	}
+	if on, err := t.auto.Enabled(); err != nil {
+		t.log.Warn("reading the start-at-login setting", "err", err)
+	} else {
+		t.startAtLogin = on
+	}
+	t.status = windows.NewStatus(a)
+	t.status.OnAddServer = t.AddServer
+	if host != nil {
+		// The menu first: Fyne starts the tray with it, and the icon can only be set after.
+		t.root = tray.Menu(model.Snapshot{}, t.menuOptions(), t)
+		t.outline = tray.Outline(t.root)
+		host.SetSystemTrayMenu(t.root)
+		t.setIcon(model.Empty)
+	}
+	return t
+}
+
+// start starts the background work: the watcher, whose snapshots reach the UI thread through
+// fyne.Do, and, with a tray, the notification sender.
+func (t *trayApp) start() {
+	if t.desk != nil {
+		t.wg.Go(t.sendNotifications)
+	}
+	t.wg.Go(func() {
+		_ = t.watcher.Run(t.ctx, func(s model.Snapshot) { fyne.Do(func() { t.apply(s) }) })
+	})
+}
+
+// shutdown stops what the app started, once the window loop is over.
+func (t *trayApp) shutdown() {
+	done := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownTimeout):
+		t.log.Warn("background work did not stop in time; quitting anyway")
+	}
+	if t.demo != nil {
+		if err := t.demo.Close(); err != nil {
+			t.log.Warn("stopping the demo server", "err", err)
+		}
+	}
+}
+
+// apply shows a new snapshot: menu, icon, status window, and a notification for each server
+// a client has just started waiting on.
+func (t *trayApp) apply(s model.Snapshot) {
+	t.log.Debug("state", "servers", len(s.Servers), "bridges", len(s.Bridges), "state", s.State.String(), "config_error", s.ConfigError)
+	prev := t.snap
+	if !t.haveSnap {
+		prev = model.Snapshot{}
+	}
+	t.snap, t.haveSnap = s, true
+	servers := make([]broker.ServerStatus, len(s.Servers))
+	for i, srv := range s.Servers {
+		servers[i] = srv.ServerStatus
+	}
+	t.status.Update(servers, s.Bridges, s.At)
+	t.refresh()
+	for _, name := range model.NewlyWaiting(prev, s) {
+		srv, _ := s.Server(name)
+		t.notify(capitalize(srv.WaitingClient())+" is waiting for you to sign in to "+name,
+			"Choose “Sign in to "+name+"” in the MCP Broker menu.")
+	}
+}
+
+// refresh rebuilds the menu from the current snapshot and the app's own state, and hands it
+// to the tray only when it reads differently (a rebuild makes some tray hosts flicker).
+func (t *trayApp) refresh() {
+	m := tray.Menu(t.snap, t.menuOptions(), t)
+	out := tray.Outline(m)
+	if out == t.outline {
+		t.setIcon(t.snap.State)
+		return
+	}
+	t.outline = out
+	if t.desk == nil {
+		t.status.Window().SetMainMenu(fyne.NewMainMenu(m))
+		return
+	}
+	t.root.Items = m.Items
+	t.desk.SetSystemTrayMenu(t.root)
+	t.setIcon(t.snap.State)
+}
+
+func (t *trayApp) setIcon(s model.State) {
+	if t.desk == nil || (t.iconSet && s == t.icon) {
+		return
+	}
+	t.icon, t.iconSet = s, true
+	t.desk.SetSystemTrayIcon(tray.Icon(s))
+}
+
+func (t *trayApp) menuOptions() tray.Options {
+	signing := map[string]bool{}
+	for name := range t.signIns {
+		signing[name] = true
+	}
+	return tray.Options{
+		StartAtLogin:   t.startAtLogin,
+		NoStartAtLogin: !t.auto.Supported(),
+		SigningIn:      signing,
+		DemoStarting:   t.demoStarting,
+	}
+}
+
+// notify queues a desktop notification. Sending is a D-Bus round trip, done off the UI thread;
+// a full queue drops the note rather than block the UI.
+func (t *trayApp) notify(title, content string) {
+	t.log.Info("notification", "title", title, "content", content)
+	if t.desk == nil {
+		return
+	}
+	select {
+	case t.notes <- fyne.NewNotification(title, content):
+	default:
+	}
+}
+
+func (t *trayApp) sendNotifications() {
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case n := <-t.notes:
+			t.fyne.SendNotification(n)
+		}
+	}
+}
+
+// openBroker opens the broker for one operation. The secret store is chosen again each time
+// (the config file names it), and op, when set, receives the browser's URL.
+func (t *trayApp) openBroker(ctx context.Context, op opener.Opener) (*broker.Broker, error) {
+	f, err := config.Load(t.opts.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	store, err := secrets.Open(ctx, secrets.Options{Kind: f.SecretStore, Timeout: t.opts.KeychainTimeout, UnlockPrompt: true})
+	if err != nil {
+		return nil, err
+	}
+	if op == nil {
+		op = opener.System(t.opts.Stderr)
+	}
+	return broker.New(broker.Options{
+		ConfigPath: t.opts.ConfigPath,
+		Secrets:    store,
+		Opener:     op,
+		Version:    t.opts.Version,
+		Log:        t.log,
+	})
+}
+
+// background runs fn in a goroutine the app owns, with the app's context.
+func (t *trayApp) background(fn func(ctx context.Context)) {
+	t.wg.Go(func() { fn(t.ctx) })
+}
+
+// SignIn implements tray.Actions: it starts a sign-in, or shows the one under way.
+func (t *trayApp) SignIn(name string) {
+	if s := t.signIns[name]; s != nil {
+		if s.win != nil {
+			s.win.Window().Show()
+			s.win.Window().RequestFocus()
+		}
+		return
+	}
+	ctx, cancel := context.WithCancel(t.ctx)
+	s := &signIn{cancel: cancel}
+	t.signIns[name] = s
+	t.refresh()
+	// The browser is opened by the broker, once it knows the URL; the sign-in window shows
+	// then, with the URL to open again or copy.
+	op := urlOpener{next: opener.System(t.opts.Stderr), onURL: func(u string) {
+		fyne.Do(func() {
+			if t.signIns[name] == s && s.win == nil && ctx.Err() == nil {
+				s.win = windows.ShowSignIn(t.fyne, name, u, cancel)
+			}
+		})
+	}}
+	t.background(func(context.Context) {
+		defer cancel()
+		var res *broker.LoginResult
+		b, err := t.openBroker(ctx, op)
+		if err == nil {
+			res, err = b.Login(ctx, name, broker.LoginOptions{})
+		}
+		// Read now: the deferred cancel runs before the UI thread gets to the closure.
+		cancelled := ctx.Err() != nil
+		fyne.Do(func() { t.signInDone(name, s, res, err, cancelled) })
+	})
+}
+
+func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, err error, cancelled bool) {
+	if t.signIns[name] == s {
+		delete(t.signIns, name)
+	}
+	if s.win != nil {
+		s.win.Close()
+	}
+	switch {
+	case err == nil:
+		msg := "Claude Code and your other MCP clients can use " + name + " now."
+		if res != nil && res.Expiry != "" {
+			if exp, perr := time.Parse(time.RFC3339, res.Expiry); perr == nil {
+				msg += " The access token renews by itself after " + exp.Local().Format("15:04") + "."
+			}
+		}
+		t.notify("Signed in to "+name, msg)
+	case cancelled && t.ctx.Err() == nil:
+		t.log.Info("sign-in cancelled", "server", name)
+	case t.ctx.Err() != nil:
+		// Quitting.
+	default:
+		t.log.Warn("sign-in failed", "server", name, "err", err)
+		t.notify("Sign-in to "+name+" failed", sentence(err, name))
+	}
+	t.watcher.Kick()
+	t.refresh()
+}
+
+// SignOut implements tray.Actions.
+func (t *trayApp) SignOut(name string) {
+	t.background(func(ctx context.Context) {
+		b, err := t.openBroker(ctx, nil)
+		if err == nil {
+			err = b.Logout(ctx, name)
+		}
+		t.watcher.Kick()
+		if err != nil {
+			t.log.Warn("sign-out failed", "server", name, "err", err)
+			t.notify("Signing out of "+name+" failed", sentence(err, name))
+			return
+		}
+		t.notify("Signed out of "+name, "Its tokens are deleted from your keychain.")
+	})
+}
+
+// ConfigureClaude implements tray.Actions.
+func (t *trayApp) ConfigureClaude(name string) {
+	windows.ShowConfigureClaude(t.fyne, claudeWriter{ctx: t.ctx, w: claudeconfig.Writer{Binary: t.opts.Binary}}, name)
+}
+
+// CopyClaudeCommand implements tray.Actions.
+func (t *trayApp) CopyClaudeCommand(name string) {
+	cmd := claudeconfig.Command(name, t.opts.Binary)
+	t.fyne.Clipboard().SetContent(cmd)
+	t.notify("Copied the Claude Code command", cmd)
+}
+
+// Diagnose implements tray.Actions.
+func (t *trayApp) Diagnose(name string) {
+	srv, ok := t.snap.Server(name)
+	if !ok {
+		return
+	}
+	windows.ShowDiagnosis(t.fyne, name, srv.URL, func(ctx context.Context) (*doctor.Report, error) { return diagnose(ctx, srv.URL) })
+}
+
+// EditServer implements tray.Actions.
+func (t *trayApp) EditServer(name string) {
+	f, err := config.Load(t.opts.ConfigPath)
+	if err != nil {
+		t.notify("The configuration cannot be read", sentence(err, ""))
+		return
+	}
+	srv, ok := f.Server(name)
+	if !ok {
+		return
+	}
+	existing := *srv
+	windows.ShowServerForm(t.fyne, t.editor(), &existing)
+}
+
+// AddServer implements tray.Actions.
+func (t *trayApp) AddServer() { windows.ShowServerForm(t.fyne, t.editor(), nil) }
+
+func (t *trayApp) editor() serverEditor {
+	return serverEditor{open: func(ctx context.Context) (*broker.Broker, error) { return t.openBroker(ctx, nil) }, saved: t.watcher.Kick}
+}
+
+// ShowStatus implements tray.Actions.
+func (t *trayApp) ShowStatus() { t.status.Show() }
+
+// TryDemo implements tray.Actions: it starts the demo servers in this process (they live as
+// long as the tray) and adds them as server "demo".
+func (t *trayApp) TryDemo() {
+	if t.demo != nil || t.demoStarting {
+		return
+	}
+	t.demoStarting = true
+	t.refresh()
+	t.background(func(ctx context.Context) {
+		d, err := demo.Start(ctx, demo.Options{})
+		if err == nil {
+			var b *broker.Broker
+			if b, err = t.openBroker(ctx, nil); err == nil {
+				_, err = d.AddTo(ctx, b)
+			}
+			if err != nil {
+				_ = d.Close()
+			}
+		}
+		t.watcher.Kick()
+		fyne.Do(func() {
+			t.demoStarting = false
+			if err != nil {
+				t.refresh()
+				t.log.Warn("starting the demo failed", "err", err)
+				t.notify("The demo server did not start", sentence(err, ""))
+				return
+			}
+			t.demo = d
+			t.refresh()
+			msg := "Sign in to it from the MCP Broker menu (demo › Sign in), then choose Configure Claude Code…"
+			if notes := d.Notes(); len(notes) > 0 {
+				msg += " " + strings.Join(notes, " ")
+			}
+			t.notify("The demo server is running", msg)
+		})
+	})
+}
+
+// SetStartAtLogin implements tray.Actions. The entry starts this executable, the tray build,
+// directly.
+func (t *trayApp) SetStartAtLogin(on bool) {
+	t.background(func(context.Context) {
+		var err error
+		if on {
+			var exe string
+			if exe, err = os.Executable(); err == nil {
+				err = t.auto.Enable(exe)
+			}
+		} else {
+			err = t.auto.Disable()
+		}
+		now, rerr := t.auto.Enabled()
+		if rerr != nil {
+			now = on && err == nil
+		}
+		fyne.Do(func() {
+			t.startAtLogin = now
+			t.refresh()
+		})
+		if err != nil {
+			t.log.Warn("changing start at login failed", "on", on, "err", err)
+			t.notify("Start at login could not be changed", sentence(err, ""))
+		}
+	})
+}
+
+// Quit implements tray.Actions.
+func (t *trayApp) Quit() {
+	for _, s := range t.signIns {
+		s.cancel()
+	}
+	t.fyne.Quit()
+}
+
+// urlOpener tells the tray the authorization URL, then opens the browser.
+type urlOpener struct {
+	next  opener.Opener
+	onURL func(string)
+}
+
+// Open implements opener.Opener.
+func (o urlOpener) Open(ctx context.Context, u string) error {
+	o.onURL(u)
+	return o.next.Open(ctx, u)
+}
+
+// sentence makes an error readable in a notification: its text without the "server: " prefix
+// the broker's errors start with (the notification's title names the server already), first
+// letter capitalised, ending with a full stop.
+func sentence(err error, server string) string {
+	var sir *broker.SignInRequiredError
+	if errors.As(err, &sir) && sir.Reason != "" {
+		return capitalize(sir.Reason) + "."
+	}
+	s := err.Error()
+	if server != "" {
+		s = strings.TrimPrefix(s, server+": ")
+	}
+	s = capitalize(s)
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+var _ tray.Actions = (*trayApp)(nil)

@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/ui/model"
+	"github.com/mcp-broker/mcp-broker/ui/tray"
+)
+
+// fakeHost records what the app hands to the tray.
+type fakeHost struct {
+	menus []string // outlines
+	icons []string // resource names
+}
+
+func (h *fakeHost) SetSystemTrayMenu(m *fyne.Menu)      { h.menus = append(h.menus, tray.Outline(m)) }
+func (h *fakeHost) SetSystemTrayIcon(res fyne.Resource) { h.icons = append(h.icons, res.Name()) }
+
+// fakeAutostart is an autostart that remembers.
+type fakeAutostart struct {
+	on      bool
+	enabled []string
+	fail    error
+}
+
+func (f *fakeAutostart) Supported() bool        { return true }
+func (f *fakeAutostart) Enabled() (bool, error) { return f.on, nil }
+func (f *fakeAutostart) Enable(bin string) error {
+	if f.fail != nil {
+		return f.fail
+	}
+	f.on, f.enabled = true, append(f.enabled, bin)
+	return nil
+}
+func (f *fakeAutostart) Disable() error { f.on = false; return nil }
+
+func newTestApp(t *testing.T) (*trayApp, *fakeHost, *fakeAutostart) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	host, auto := &fakeHost{}, &fakeAutostart{}
+	opts := Options{ConfigPath: filepath.Join(dir, "config.json"), Binary: "/opt/mcp-broker/mcp-broker", Log: slog.New(slog.DiscardHandler)}
+	ta := newTrayApp(t.Context(), a, opts, filepath.Join(dir, "run"), host, auto)
+	t.Cleanup(func() { ta.wg.Wait() })
+	return ta, host, auto
+}
+
+func snapshot(bridges []status.Bridge, servers ...string) model.Snapshot {
+	var ss []broker.ServerStatus
+	for _, n := range servers {
+		ss = append(ss, broker.ServerStatus{Name: n, URL: "https://" + n + ".example/mcp", Auth: config.AuthOAuth, State: broker.StateSignInRequired})
+	}
+	return model.Build(ss, bridges, time.Now())
+}
+
+// notes drains the queued notifications.
+func notes(ta *trayApp) []string {
+	var got []string
+	for {
+		select {
+		case n := <-ta.notes:
+			got = append(got, n.Title+" | "+n.Content)
+		default:
+			return got
+		}
+	}
+}
+
+func TestApplyRebuildsOnlyOnChange(t *testing.T) {
+	ta, host, _ := newTestApp(t)
+	if len(host.menus) != 1 || !slices.Equal(host.icons, []string{"tray-empty.png"}) {
+		t.Fatalf("start: %d menus, icons %q", len(host.menus), host.icons)
+	}
+
+	ta.apply(snapshot(nil)) // the same empty state: nothing to redo
+	if len(host.menus) != 1 || len(host.icons) != 1 {
+		t.Errorf("an unchanged state rebuilt the tray: %d menus, icons %q", len(host.menus), host.icons)
+	}
+
+	ta.apply(snapshot(nil, "studio"))
+	ta.apply(snapshot(nil, "studio"))
+	if len(host.menus) != 2 || !strings.Contains(host.menus[1], "studio · sign-in required") {
+		t.Errorf("menus after adding studio: %q", host.menus)
+	}
+	if !slices.Equal(host.icons, []string{"tray-empty.png", "tray-signin.png"}) {
+		t.Errorf("icons = %q", host.icons)
+	}
+
+	// A bridge starts waiting: the menu says so, and one notification goes out, not one per poll.
+	waiting := []status.Bridge{{Server: "studio", PID: 1, State: status.StateNeedsSignIn, Client: "claude-code 2.0.0"}}
+	ta.apply(snapshot(waiting, "studio"))
+	ta.apply(snapshot(waiting, "studio"))
+	if last := host.menus[len(host.menus)-1]; !strings.HasPrefix(last, "⚠ Sign in to studio — Claude Code is waiting") {
+		t.Errorf("menu while waiting:\n%s", last)
+	}
+	if got := notes(ta); !slices.Equal(got, []string{"Claude Code is waiting for you to sign in to studio | Choose “Sign in to studio” in the MCP Broker menu."}) {
+		t.Errorf("notifications = %q", got)
+	}
+}
+
+func TestCopyClaudeCommand(t *testing.T) {
+	ta, _, _ := newTestApp(t)
+	ta.CopyClaudeCommand("studio")
+	want := claudeconfig.Command("studio", "/opt/mcp-broker/mcp-broker")
+	if got := ta.fyne.Clipboard().Content(); got != want {
+		t.Errorf("clipboard = %q, want %q", got, want)
+	}
+	if !strings.Contains(want, "claude mcp add studio") || !strings.Contains(want, "MCP_BROKER_SERVER=studio") || !strings.Contains(want, "/opt/mcp-broker/mcp-broker bridge") {
+		t.Errorf("the command %q is not the one the issue asks for", want)
+	}
+	if got := notes(ta); len(got) != 1 || !strings.Contains(got[0], want) {
+		t.Errorf("notifications = %q", got)
+	}
+}
+
+func TestSetStartAtLogin(t *testing.T) {
+	ta, host, auto := newTestApp(t)
+	ta.SetStartAtLogin(true)
+	ta.wg.Wait()
+	exe, _ := os.Executable()
+	if !auto.on || !slices.Equal(auto.enabled, []string{exe}) {
+		t.Errorf("autostart: on %v, enabled %q (want this executable, the tray build)", auto.on, auto.enabled)
+	}
+	// The menu follows on the UI thread (fyne.Do); the test driver runs it at once or soon.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(host.menus[len(host.menus)-1], "[x] Start at login") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the menu never showed Start at login checked:\n%s", host.menus[len(host.menus)-1])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	auto.fail = errors.New("the autostart folder is read-only")
+	ta.SetStartAtLogin(false)
+	ta.wg.Wait()
+	ta.SetStartAtLogin(true)
+	ta.wg.Wait()
+	got := notes(ta)
+	if len(got) != 1 || !strings.Contains(got[0], "Start at login could not be changed | The autostart folder is read-only.") {
+		t.Errorf("notifications = %q", got)
+	}
+}
+
+func TestSentence(t *testing.T) {
+	tests := []struct {
+		err    error
+		server string
+		want   string
+	}{
+		{errors.New("studio: the browser sign-in did not finish within 5m0s"), "studio", "The browser sign-in did not finish within 5m0s."},
+		{errors.New("studio: x"), "", "Studio: x."},
+		{errors.New("already a sentence."), "", "Already a sentence."},
+		{fmt.Errorf("wrapped: %w", &broker.SignInRequiredError{Server: "s", Reason: "the sign-in has expired"}), "s", "The sign-in has expired."},
+		{errors.New("évidemment"), "", "Évidemment."},
+	}
+	for _, tt := range tests {
+		if got := sentence(tt.err, tt.server); got != tt.want {
+			t.Errorf("sentence(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

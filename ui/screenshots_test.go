@@ -1,0 +1,175 @@
+package ui_test
+
+import (
+	"bytes"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/ui/internal/xwin"
+)
+
+// TestScreenshots shows the tray the way a person sees it, in a real StatusNotifierItem host
+// (gtk-sni-tray-standalone from Debian's haskell-gtk-sni-tray-utils, a panel at the bottom of
+// the screen) under Xvfb, and keeps screenshots in $MCP_BROKER_ARTIFACTS:
+//
+//   - tray-menu.png: the menu opened by clicking the icon, with a server a Claude Code session
+//     is waiting on;
+//   - tray-submenu.png: the same with the server's submenu open;
+//   - sign-in-window.png: the window shown while the browser sign-in runs;
+//   - status-window.png: the status window with the server and the live session.
+//
+// It also checks that cancelling a sign-in by closing its window brings the menu back.
+func TestScreenshots(t *testing.T) {
+	testenv.RequireDisplay(t)
+	conn := testenv.RequireSessionBus(t)
+	host := testenv.RequireTool(t, "gtk-sni-tray-standalone", "apt-get install haskell-gtk-sni-tray-utils")
+	xdotool := testenv.RequireTool(t, "xdotool", "apt-get install xdotool")
+	testenv.RequireTool(t, "import", "apt-get install imagemagick")
+	cli, trayBin := binaries(t)
+	d := newDesk(t)
+	dm := startDemo(t)
+	d.servers(dm.Server())
+
+	// The host first: it is also the StatusNotifierWatcher, which a tray registers with when it
+	// starts (a watcher that comes later is only noticed by some trays).
+	d.start(host, nil, nil, "--watcher", "--bottom", "--size", "48")
+	poll(t, 30*time.Second, "the StatusNotifierWatcher", func() bool {
+		var owned bool
+		err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&owned)
+		return err == nil && owned
+	})
+
+	tr := d.start(trayBin, nil, nil)
+	s := waitForTray(t, conn, tr.cmd.Process.Pid)
+	b := d.startBridge(cli, "demo")
+	defer b.stop(t)
+	s.waitMenu(30*time.Second, "the waiting bridge", func(m item) bool {
+		_, ok := m.find("⚠ Sign in to demo")
+		return ok
+	})
+	// The watcher lists the item by the tray's well-known or unique bus name.
+	var owner string
+	if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, s.name).Store(&owner); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 30*time.Second, "the tray registered with the host", func() bool {
+		v, err := conn.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").
+			GetProperty("org.kde.StatusNotifierWatcher.RegisteredStatusNotifierItems")
+		if err != nil {
+			return false
+		}
+		items, _ := v.Value().([]string)
+		return slices.ContainsFunc(items, func(it string) bool { return strings.Contains(it, owner) || strings.Contains(it, s.name) })
+	})
+
+	// Click the icon: the host's panel is the window named after it, the icon its first cell.
+	x, y := hostIcon(t, xdotool)
+	before := shot(t)
+	run(t, xdotool, "mousemove", strconv.Itoa(x), strconv.Itoa(y), "click", "1")
+	settle(t, before, "the menu", time.Second)
+	screenshot(t, "tray-menu.png")
+
+	// Down to the server's item (the waiting item, a separator, then the server), Right opens
+	// its submenu, which the host fills in once it is open.
+	before = shot(t)
+	run(t, xdotool, "key", "Down", "Down", "Right")
+	// The host opens the submenu empty and fills it in about a second later (its dbusmenu
+	// library waits on AboutToShow): wait for a longer quiet spell.
+	settle(t, before, "the submenu", 3*time.Second)
+	screenshot(t, "tray-submenu.png")
+	run(t, xdotool, "key", "Escape", "Escape", "Escape")
+
+	// The sign-in window, then cancel it by closing it: the menu offers the sign-in again.
+	before = shot(t)
+	s.click("⚠ Sign in to demo")
+	poll(t, 30*time.Second, "the sign-in window", func() bool { ok, _ := xwin.Exists("Sign in to demo"); return ok })
+	settle(t, before, "the sign-in window", time.Second)
+	screenshot(t, "sign-in-window.png")
+	if err := xwin.Close("Sign in to demo"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitMenu(30*time.Second, "the sign-in offered again after cancelling", func(m item) bool {
+		_, ok := m.find("⚠ Sign in to demo")
+		_, signing := m.find("demo · signing in…")
+		return ok && !signing
+	})
+
+	// The status window, opened from the menu.
+	before = shot(t)
+	s.click("Status…")
+	poll(t, 30*time.Second, "the status window", func() bool { ok, _ := xwin.Exists("MCP Broker status"); return ok })
+	settle(t, before, "the status window", time.Second)
+	screenshot(t, "status-window.png")
+
+	s.click("Quit")
+	if code := tr.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("exit %d after Quit", code)
+	}
+}
+
+// hostIcon returns the screen position of the first icon in gtk-sni-tray-standalone's panel.
+func hostIcon(t *testing.T, xdotool string) (int, int) {
+	t.Helper()
+	var out string
+	poll(t, 30*time.Second, "the host's panel window", func() bool {
+		o, err := exec.Command(xdotool, "search", "--onlyvisible", "--name", "gtk-sni-tray-standalone").Output()
+		out = strings.TrimSpace(string(o))
+		return err == nil && out != ""
+	})
+	win := strings.Fields(out)[0]
+	geo, err := exec.Command(xdotool, "getwindowgeometry", "--shell", win).Output()
+	if err != nil {
+		t.Fatalf("xdotool getwindowgeometry: %v", err)
+	}
+	vals := map[string]int{}
+	for _, line := range strings.Split(string(geo), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			n, _ := strconv.Atoi(v)
+			vals[k] = n
+		}
+	}
+	// Icons are laid out from the left, each as tall as the panel.
+	return vals["X"] + vals["HEIGHT"]/2, vals["Y"] + vals["HEIGHT"]/2
+}
+
+// settle waits until the screen differs from before and then stays the same for quiet, so a
+// screenshot shows what was drawn, not half of it. The pictures only illustrate: a screen that
+// never settles (a spinner) is taken as it is after 15 s.
+func settle(t *testing.T, before []byte, what string, quiet time.Duration) {
+	t.Helper()
+	poll(t, 30*time.Second, what+" on screen", func() bool { return !bytes.Equal(shot(t), before) })
+	prev, since := shot(t), time.Now()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		cur := shot(t)
+		if !bytes.Equal(cur, prev) {
+			prev, since = cur, time.Now()
+			continue
+		}
+		if time.Since(since) >= quiet {
+			return
+		}
+	}
+}
+
+// shot returns the screen as PNG bytes (for telling whether something changed).
+func shot(t *testing.T) []byte {
+	t.Helper()
+	out, err := exec.Command("import", "-window", "root", "png:-").Output()
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return out
+}
+
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}

@@ -1,0 +1,140 @@
+package windows
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/oauth"
+)
+
+// The words people see for the broker's values, kept in one place so the
+// status window and the server form say the same thing.
+
+// authChoice pairs an auth mode with its label in the server form.
+type authChoice struct {
+	mode  config.AuthMode
+	label string
+}
+
+// authChoices are the server form's sign-in methods, in the order shown.
+var authChoices = []authChoice{
+	{config.AuthOAuth, "OAuth: sign in with the browser"},
+	{config.AuthClientCredentials, "OAuth client credentials (no browser)"},
+	{config.AuthBearer, "API key or bearer token"},
+	{config.AuthNone, "None"},
+}
+
+// transportChoice pairs a transport with its label in the server form.
+type transportChoice struct {
+	transport config.Transport
+	label     string
+}
+
+// transportChoices are the server form's transports, in the order shown.
+var transportChoices = []transportChoice{
+	{config.TransportAuto, "Automatic (recommended)"},
+	{config.TransportStreamableHTTP, "Streamable HTTP"},
+	{config.TransportSSE, "SSE (legacy)"},
+}
+
+// authName is an auth mode in a few words, for the status window.
+func authName(m config.AuthMode) string {
+	switch m {
+	case config.AuthOAuth:
+		return "OAuth (browser sign-in)"
+	case config.AuthClientCredentials:
+		return "OAuth client credentials"
+	case config.AuthBearer:
+		return "API key or bearer token"
+	case config.AuthNone:
+		return "none"
+	}
+	return string(m)
+}
+
+// transportName is a transport as the status window shows it. Bridges report
+// the transport in use with the same values as the configuration.
+func transportName(t string) string {
+	switch config.Transport(t) {
+	case "", config.TransportAuto:
+		return "automatic"
+	case config.TransportStreamableHTTP:
+		return "Streamable HTTP"
+	case config.TransportSSE:
+		return "SSE (legacy)"
+	}
+	return t
+}
+
+// clientKind says how mcp-broker got its OAuth client for a server.
+func clientKind(kind string) string {
+	switch kind {
+	case oauth.KindDynamic:
+		return "registered automatically"
+	case oauth.KindPreRegistered:
+		return "your client id"
+	case oauth.KindMetadataDoc:
+		return "client ID metadata document"
+	}
+	return kind
+}
+
+// serverState is a server's sign-in state as a badge: words and importance.
+func serverState(s broker.ServerStatus) (string, widget.Importance) {
+	switch s.State {
+	case broker.StateSignedIn:
+		return "Signed in", widget.SuccessImportance
+	case broker.StateExpired:
+		return "Token expired, will refresh", widget.MediumImportance
+	case broker.StateSignInRequired:
+		return "Sign-in required", widget.WarningImportance
+	case broker.StateStaticToken:
+		return "Token stored", widget.SuccessImportance
+	case broker.StateNoToken:
+		return "No token stored", widget.WarningImportance
+	case broker.StateNoAuth:
+		return "No sign-in needed", widget.SuccessImportance
+	}
+	return sentenceCase(s.State), widget.MediumImportance
+}
+
+// bridgeState is a bridge's state as a badge.
+func bridgeState(s status.State) (string, widget.Importance) {
+	switch s {
+	case status.StateConnected:
+		return "Connected", widget.SuccessImportance
+	case status.StateStarting:
+		return "Starting", widget.MediumImportance
+	case status.StateNeedsSignIn:
+		return "Waiting for sign-in", widget.WarningImportance
+	case status.StateReconnecting:
+		return "Reconnecting", widget.WarningImportance
+	case status.StateError:
+		return "Error", widget.DangerImportance
+	}
+	return sentenceCase(string(s)), widget.MediumImportance
+}
+
+// sentenceCase upper-cases the first letter, without adding a period.
+func sentenceCase(s string) string {
+	if s == "" {
+		return "Unknown"
+	}
+	out := sentence(s)
+	if out[len(out)-1] == '.' && s[len(s)-1] != '.' {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// plural is "1 session" or "3 sessions".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,536 @@
+package windows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/doctor"
+)
+
+// ServerEditor is what the add/edit server window needs from the broker.
+type ServerEditor interface {
+	// Diagnose runs the diagnosis of `mcp-broker doctor` on rawURL. It is
+	// called in a goroutine; ctx is cancelled when the window closes.
+	Diagnose(ctx context.Context, rawURL string) (*doctor.Report, error)
+	// Save adds srv, or replaces the configured server of the same name, and
+	// stores secret (the client secret; the token or API key for
+	// config.AuthBearer) in the secret store. An empty secret keeps the one
+	// stored, if any. srv has passed srv.Validate.
+	Save(ctx context.Context, srv config.Server, secret string) error
+}
+
+// ServerForm is the window that adds a server or edits one: URL, name, how
+// to sign in, transport. Before saving it checks the URL with the diagnosis
+// of `mcp-broker doctor` and shows what it found; a blocking problem needs a
+// confirmation to save anyway. The secret typed in is never shown, and when
+// editing it is never read back: an empty field keeps the stored one.
+type ServerForm struct {
+	win      fyne.Window
+	ed       ServerEditor
+	existing *config.Server
+
+	// ctx is cancelled when the window closes, stopping a check or save in
+	// flight; bg counts the goroutines running them.
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+
+	url, name, clientID, secret, scopes, header *widget.Entry
+	auth, transport                             *widget.Select
+
+	urlErr, nameErr, scopesErr, headerErr *widget.Label
+	clientIDHint, secretHint              *widget.RichText
+	secretLabel                           *widget.Label
+	clientIDRow, secretRow, scopesRow     []fyne.CanvasObject // label and field, hidden together
+	headerRow                             []fyne.CanvasObject
+
+	check, save, cancelBtn *widget.Button
+	busy                   *widget.Activity
+	busyText               *widget.Label
+	busyRow                *fyne.Container
+	findings               *fyne.Container // the check's result, or what Check does
+	message                *widget.Label   // a failed check or save, above the buttons
+
+	suggested  string         // the name last suggested from the URL
+	checkedURL string         // the URL report and checkErr are about; "" when not checked
+	report     *doctor.Report // the last check's findings
+	checkErr   error          // why the last check could not run
+	run        int            // the current check's number: a superseded check's result is dropped
+	confirm    *dialog.ConfirmDialog
+}
+
+// ShowServerForm opens the window to add a server (existing nil) or edit
+// existing. The name of an existing server cannot be changed here: its
+// tokens are stored under it.
+func ShowServerForm(a fyne.App, ed ServerEditor, existing *config.Server) *ServerForm {
+	f := &ServerForm{ed: ed, existing: existing}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	title := "Add server"
+	if existing != nil {
+		title = "Edit " + existing.Name
+	}
+	f.win = a.NewWindow(title)
+	f.build()
+	if existing != nil {
+		f.fill(*existing)
+	}
+	f.win.SetOnClosed(f.cancel)
+	f.win.Resize(fyne.NewSize(600, 720))
+	f.win.Show()
+	return f
+}
+
+// Window is the form's window.
+func (f *ServerForm) Window() fyne.Window { return f.win }
+
+func (f *ServerForm) build() {
+	f.url = widget.NewEntry()
+	f.url.SetPlaceHolder("https://mcp.example.com/mcp")
+	f.url.OnChanged = func(string) { f.urlChanged() }
+	f.name = widget.NewEntry()
+	f.name.SetPlaceHolder("a short name, like studio")
+	f.name.OnChanged = func(string) { setMessage(f.nameErr, "") }
+	f.clientID = widget.NewEntry()
+	f.secret = newSecretEntry()
+	f.scopes = widget.NewEntry()
+	f.scopes.SetPlaceHolder("optional, space separated")
+	f.scopes.OnChanged = func(string) { setMessage(f.scopesErr, "") }
+	f.header = widget.NewEntry()
+	f.header.SetPlaceHolder("Authorization")
+	f.header.OnChanged = func(string) { setMessage(f.headerErr, "") }
+
+	authLabels := make([]string, len(authChoices))
+	for i, c := range authChoices {
+		authLabels[i] = c.label
+	}
+	f.auth = widget.NewSelect(authLabels, func(string) { f.authChanged() })
+	transportLabels := make([]string, len(transportChoices))
+	for i, c := range transportChoices {
+		transportLabels[i] = c.label
+	}
+	f.transport = widget.NewSelect(transportLabels, nil)
+
+	f.urlErr, f.nameErr, f.scopesErr, f.headerErr = errorLabel(), errorLabel(), errorLabel(), errorLabel()
+	f.clientIDHint, f.secretHint = hint(""), hint("")
+	f.secretLabel = formLabel("Client secret")
+
+	nameHint := "Claude Code and the command line know the server by this name: letters, digits, '.', '_' and '-'."
+	if f.existing != nil {
+		nameHint = "The name cannot change: the server's tokens are stored under it."
+	}
+	form := container.New(layout.NewFormLayout())
+	formRow(form, formLabel("URL"), f.url, f.urlErr)
+	formRow(form, formLabel("Name"), f.name, f.nameErr, hint(nameHint))
+	formRow(form, formLabel("Sign-in"), f.auth)
+	f.clientIDRow = formRow(form, formLabel("Client ID"), f.clientID, f.clientIDHint)
+	f.secretRow = formRow(form, f.secretLabel, f.secret, f.secretHint)
+	f.headerRow = formRow(form, formLabel("Header"), f.header, f.headerErr,
+		hint("Leave empty to send “Authorization: Bearer <token>”; name another header, like X-API-Key, for an API key."))
+	f.scopesRow = formRow(form, formLabel("Scopes"), f.scopes, f.scopesErr,
+		hint("Leave empty to ask for the scopes the server advertises."))
+	formRow(form, formLabel("Transport"), f.transport,
+		hint("Automatic tries Streamable HTTP, then the older SSE transport."))
+
+	f.busy = widget.NewActivity()
+	f.busyText = widget.NewLabel("")
+	f.busyRow = container.NewHBox(f.busy, f.busyText)
+	f.busyRow.Hide()
+	f.findings = container.NewVBox()
+	f.message = errorLabel()
+
+	f.check = widget.NewButtonWithIcon("Check", theme.SearchIcon(), func() { f.runCheck(nil) })
+	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.trySave)
+	f.save.Importance = widget.HighImportance
+	f.cancelBtn = widget.NewButton("Cancel", f.win.Close)
+
+	headline, intro := "Add an MCP server", "mcp-broker signs in to the server for Claude Code and keeps every secret in your keychain."
+	if f.existing != nil {
+		headline, intro = "Edit "+f.existing.Name, "Changes apply to new Claude Code sessions."
+	}
+	body := container.NewVBox(
+		heading(headline),
+		note(intro),
+		gap(),
+		form,
+		gap(),
+		widget.NewSeparator(),
+		section("Check"),
+		f.busyRow,
+		f.findings,
+	)
+	buttons := container.NewHBox(f.cancelBtn, layout.NewSpacer(), f.check, f.save)
+	f.win.SetContent(page(body, container.NewVBox(f.message, buttons)))
+
+	f.auth.SetSelectedIndex(0)
+	f.transport.SetSelectedIndex(0)
+	f.showIntro()
+}
+
+// fill puts an existing server's values in the fields; never its secret.
+func (f *ServerForm) fill(s config.Server) {
+	f.url.SetText(s.URL)
+	f.name.SetText(s.Name)
+	f.name.Disable()
+	for i, c := range authChoices {
+		if c.mode == s.Auth {
+			f.auth.SetSelectedIndex(i)
+		}
+	}
+	for i, c := range transportChoices {
+		if c.transport == s.Transport {
+			f.transport.SetSelectedIndex(i)
+		}
+	}
+	f.clientID.SetText(s.ClientID)
+	f.scopes.SetText(strings.Join(s.Scopes, " "))
+	f.header.SetText(s.Header)
+	f.authChanged()
+}
+
+// newSecretEntry is a password entry without the button that reveals it:
+// a secret is typed or pasted once and never shown again.
+func newSecretEntry() *widget.Entry {
+	e := &widget.Entry{Password: true, Wrapping: fyne.TextWrap(fyne.TextTruncateClip)}
+	// An ActionItem of its own keeps Entry from adding its password revealer.
+	e.ActionItem = canvas.NewRectangle(color.Transparent)
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// formLabel is a form's field name, right-aligned against its field.
+func formLabel(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+}
+
+// formRow adds a field to a form layout, with messages and hints below it,
+// and returns the label and field so the row can be hidden as one.
+func formRow(form *fyne.Container, label *widget.Label, field fyne.CanvasObject, below ...fyne.CanvasObject) []fyne.CanvasObject {
+	cell := container.NewVBox(field)
+	if len(below) > 0 {
+		cell.Add(compact(tight(below...)))
+	}
+	form.Add(label)
+	form.Add(cell)
+	return []fyne.CanvasObject{label, cell}
+}
+
+func showRow(row []fyne.CanvasObject, show bool) {
+	for _, o := range row {
+		if show {
+			o.Show()
+		} else {
+			o.Hide()
+		}
+	}
+}
+
+// authMode is the sign-in method chosen.
+func (f *ServerForm) authMode() config.AuthMode {
+	if i := f.auth.SelectedIndex(); i >= 0 {
+		return authChoices[i].mode
+	}
+	return config.AuthOAuth
+}
+
+// authChanged shows the fields the chosen sign-in method uses, with hints
+// that say what each is for in that method.
+func (f *ServerForm) authChanged() {
+	mode := f.authMode()
+	oauth := mode == config.AuthOAuth || mode == config.AuthClientCredentials
+	showRow(f.clientIDRow, oauth)
+	showRow(f.scopesRow, oauth)
+	showRow(f.headerRow, mode == config.AuthBearer)
+	showRow(f.secretRow, mode != config.AuthNone)
+
+	keep := ""
+	if f.existing != nil && f.existing.Auth == mode {
+		keep = " Leave empty to keep the one stored."
+	}
+	switch mode {
+	case config.AuthOAuth:
+		f.clientID.SetPlaceHolder("optional")
+		setQuiet(f.clientIDHint, "Leave empty to register mcp-broker with the server automatically.")
+		f.secretLabel.SetText("Client secret")
+		f.secret.SetPlaceHolder("optional")
+		setQuiet(f.secretHint, "Only for a client id that comes with a secret. Kept in your keychain."+keep)
+	case config.AuthClientCredentials:
+		f.clientID.SetPlaceHolder("")
+		setQuiet(f.clientIDHint, "The client id the authorization server gave you for this machine.")
+		f.secretLabel.SetText("Client secret")
+		f.secret.SetPlaceHolder("")
+		setQuiet(f.secretHint, "Kept in your keychain, never in the configuration file."+keep)
+	case config.AuthBearer:
+		f.secretLabel.SetText("Token or key")
+		f.secret.SetPlaceHolder("")
+		setQuiet(f.secretHint, "The API key or token. Kept in your keychain, never in the configuration file."+keep)
+	}
+}
+
+// urlChanged keeps the suggested name in step with the URL, unless the user
+// typed a name of their own, and drops a check of another URL.
+func (f *ServerForm) urlChanged() {
+	setMessage(f.urlErr, "")
+	if f.existing == nil && (f.name.Text == "" || f.name.Text == f.suggested) {
+		f.suggested = SuggestName(f.url.Text)
+		f.name.SetText(f.suggested)
+	}
+	if f.checkedURL != "" && strings.TrimSpace(f.url.Text) != f.checkedURL {
+		f.run++ // a check still running is about the old URL
+		f.report, f.checkErr, f.checkedURL = nil, nil, ""
+		f.setBusy("")
+		f.showIntro()
+	}
+}
+
+// showIntro says what Check does, in place of findings.
+func (f *ServerForm) showIntro() {
+	f.findings.RemoveAll()
+	f.findings.Add(note("Check looks at how the server expects to be signed in to and spoken to, as `mcp-broker doctor` does, and shows what it finds before anything is saved."))
+	f.findings.Refresh()
+}
+
+// setBusy shows the activity indicator with text, or hides it for "", and
+// disables Check and Save meanwhile.
+func (f *ServerForm) setBusy(text string) {
+	if text == "" {
+		f.busy.Stop()
+		f.busyRow.Hide()
+		f.check.Enable()
+		f.save.Enable()
+		return
+	}
+	f.busyText.SetText(text)
+	f.busyRow.Show()
+	f.busy.Start()
+	f.check.Disable()
+	f.save.Disable()
+}
+
+// SuggestName proposes a server name for an MCP URL: the distinctive part of
+// its host ("notion" for https://mcp.notion.com/mcp, "localhost-8123" for
+// http://127.0.0.1:8123/mcp), or broker.URLServerName when that part is not
+// a valid name. It returns "" for a URL without a host.
+func SuggestName(rawURL string) string {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	var name string
+	switch {
+	case config.IsLoopbackHost(host):
+		name = "localhost"
+		if p := u.Port(); p != "" {
+			name += "-" + p
+		}
+	case net.ParseIP(host) != nil:
+		name = strings.ReplaceAll(host, ":", "-")
+	default:
+		labels := strings.Split(host, ".")
+		// Leading labels that name a role, not the service, say little.
+		for len(labels) > 2 && (labels[0] == "www" || labels[0] == "mcp" || labels[0] == "api") {
+			labels = labels[1:]
+		}
+		if len(labels) > 1 {
+			labels = labels[:len(labels)-1] // the top-level domain
+		}
+		name = labels[0]
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	if config.ValidateName(name) != nil {
+		return broker.URLServerName(rawURL)
+	}
+	return name
+}
+
+// collect reads the fields into a server and secret, validating them; the
+// problems are shown next to their fields and ok is false.
+func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
+	if f.existing != nil {
+		srv = *f.existing // keeps the settings this form does not show
+	}
+	srv.Name = strings.TrimSpace(f.name.Text)
+	srv.URL = strings.TrimSpace(f.url.Text)
+	srv.Auth = f.authMode()
+	srv.Transport = config.TransportAuto
+	if i := f.transport.SelectedIndex(); i >= 0 {
+		srv.Transport = transportChoices[i].transport
+	}
+	srv.ClientID, srv.Scopes, srv.Header = "", nil, ""
+	switch srv.Auth {
+	case config.AuthOAuth, config.AuthClientCredentials:
+		srv.ClientID = strings.TrimSpace(f.clientID.Text)
+		if scopes := strings.Fields(f.scopes.Text); len(scopes) > 0 {
+			srv.Scopes = scopes
+		}
+	case config.AuthBearer:
+		srv.Header = strings.TrimSpace(f.header.Text)
+	}
+	if srv.Auth != config.AuthNone {
+		secret = strings.TrimSpace(f.secret.Text)
+	}
+
+	ok = f.validateURL(srv.URL)
+	if err := config.ValidateName(srv.Name); err != nil {
+		setMessage(f.nameErr, sentence(err.Error()))
+		ok = false
+	}
+	// Validate field by field, so each problem shows where it is.
+	probe := config.Server{Name: "probe", URL: "https://example.com", Auth: config.AuthNone}
+	p := probe
+	p.Scopes = srv.Scopes
+	if err := p.Validate(); err != nil {
+		setMessage(f.scopesErr, fieldError(err, p.Name))
+		ok = false
+	}
+	p = probe
+	p.Header = srv.Header
+	if err := p.Validate(); err != nil {
+		setMessage(f.headerErr, fieldError(err, p.Name))
+		ok = false
+	}
+	if !ok {
+		return srv, "", false
+	}
+	if err := srv.Validate(); err != nil { // anything the fields did not catch
+		setMessage(f.message, explain("The server cannot be saved.", err))
+		return srv, "", false
+	}
+	return srv, secret, true
+}
+
+// validateURL shows what is wrong with rawURL under the URL field.
+func (f *ServerForm) validateURL(rawURL string) bool {
+	if rawURL == "" {
+		setMessage(f.urlErr, "Enter the server's MCP endpoint, like https://mcp.example.com/mcp.")
+		return false
+	}
+	p := config.Server{Name: "probe", URL: rawURL, Auth: config.AuthNone}
+	if err := p.Validate(); err != nil {
+		setMessage(f.urlErr, fieldError(err, p.Name))
+		return false
+	}
+	setMessage(f.urlErr, "")
+	return true
+}
+
+// fieldError is a validation error without the server name config adds,
+// which next to the field is noise.
+func fieldError(err error, name string) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		return sentence(inner.Error())
+	}
+	return sentence(strings.TrimPrefix(err.Error(), fmt.Sprintf("server %q: ", name)))
+}
+
+// runCheck diagnoses the URL in a goroutine and shows the findings; then,
+// if given, runs next (Save uses it to continue once the findings are in).
+func (f *ServerForm) runCheck(next func()) {
+	setMessage(f.message, "")
+	rawURL := strings.TrimSpace(f.url.Text)
+	if !f.validateURL(rawURL) {
+		return
+	}
+	f.run++
+	run := f.run
+	f.setBusy("Checking " + rawURL + "…")
+	f.findings.RemoveAll()
+	f.findings.Refresh()
+	f.bg.Add(1)
+	go func() {
+		defer f.bg.Done()
+		rep, err := f.ed.Diagnose(f.ctx, rawURL)
+		if err == nil && rep == nil {
+			err = errors.New("the diagnosis returned no report")
+		}
+		fyne.Do(func() {
+			if f.ctx.Err() != nil || run != f.run {
+				return // the window closed, or the URL changed meanwhile
+			}
+			f.setBusy("")
+			f.checkedURL, f.report, f.checkErr = rawURL, rep, err
+			f.findings.RemoveAll()
+			if err != nil {
+				l := errorLabel()
+				setMessage(l, explain("The check could not run.", err))
+				f.findings.Add(l)
+			} else {
+				f.findings.Add(reportView(rep))
+			}
+			f.findings.Refresh()
+			if next != nil {
+				next()
+			}
+		})
+	}()
+}
+
+// trySave validates the fields, checks the URL if it was not checked yet,
+// asks before saving a server with blocking findings, and saves.
+func (f *ServerForm) trySave() {
+	setMessage(f.message, "")
+	srv, secret, ok := f.collect()
+	if !ok {
+		return
+	}
+	if f.checkedURL != srv.URL {
+		f.runCheck(f.trySave)
+		return
+	}
+	if f.checkErr == nil && !f.report.Blocking() {
+		f.doSave(srv, secret)
+		return
+	}
+	msg := "The check found problems that stop mcp-broker from signing in to or connecting to this server.\nSave it anyway?"
+	if f.checkErr != nil {
+		msg = "The server could not be checked.\nSave it anyway?"
+	}
+	f.confirm = dialog.NewConfirm("Save anyway?", msg, func(yes bool) {
+		f.confirm = nil
+		if yes {
+			f.doSave(srv, secret)
+		}
+	}, f.win)
+	f.confirm.SetConfirmText("Save anyway")
+	f.confirm.SetDismissText("Don't save")
+	f.confirm.Show()
+}
+
+// doSave saves in a goroutine and closes the window when it worked.
+func (f *ServerForm) doSave(srv config.Server, secret string) {
+	f.setBusy("Saving " + srv.Name + "…")
+	f.bg.Add(1)
+	go func() {
+		defer f.bg.Done()
+		err := f.ed.Save(f.ctx, srv, secret)
+		fyne.Do(func() {
+			if f.ctx.Err() != nil {
+				return
+			}
+			f.setBusy("")
+			if err != nil {
+				setMessage(f.message, explain("The server was not saved.", err))
+				return
+			}
+			f.win.Close()
+		})
+	}()
+}
