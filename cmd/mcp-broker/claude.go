@@ -18,14 +18,8 @@ func (a *app) claudeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "claude",
 		Short: "Configure Claude Code to use a server through mcp-broker",
-		// Without RunE cobra prints the help for `claude frob` and exits 0.
-		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError{fmt.Sprintf("unknown command %q for \"mcp-broker claude\": use add or command", args[0])}
-			}
-			return cmd.Help()
-		},
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRunE("add or command"),
 	}
 	cmd.AddCommand(a.claudeAddCmd(), a.claudeCommandCmd())
 	return cmd

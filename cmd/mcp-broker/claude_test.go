@@ -226,6 +226,7 @@ func TestCLIClaudeUsage(t *testing.T) {
 		{[]string{"claude", "add", "studio", "--scope", "user", "--dir", "/tmp"}, 2, "--dir goes with"},
 		{[]string{"claude", "add", "studio", "--token", "x"}, 2, "unknown flag"},
 		{[]string{"claude", "frob"}, 2, "unknown command"},
+		{[]string{"servers", "frob"}, 2, "unknown command"},
 		{[]string{"claude", "command"}, 2, "accepts 1 arg"},
 		{[]string{"claude", "add", "nope", "--scope", "user"}, 1, "mcp-broker servers add nope"},
 		{[]string{"claude", "command", "nope"}, 1, "no server named"},

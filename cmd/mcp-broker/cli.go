@@ -85,14 +85,20 @@ func (a *app) rootCmd() *cobra.Command {
 		Short: "Sign in to remote MCP servers and keep their tokens in the OS keychain",
 		Long: `mcp-broker signs in to remote, OAuth-protected MCP servers (OAuth 2.1 with PKCE,
 client credentials, or a static token) and keeps every secret in the OS keychain.
+Without a command it starts the tray app (mcp-broker-tray, installed beside it).
 
 Add a server, sign in, check:
   mcp-broker servers add studio https://mcp.example.com/mcp
   mcp-broker login studio
   mcp-broker status
 
+Let Claude Code use it (the entry starts ` + "`mcp-broker bridge`" + ` and holds no secret):
+  mcp-broker claude add studio
+
 When a server misbehaves, ask what its discovery documents say:
-  mcp-broker doctor https://mcp.example.com/mcp`,
+  mcp-broker doctor https://mcp.example.com/mcp
+
+New here? mcp-broker demo runs a demo server to sign in to.`,
 		Version:       buildVersion(),
 		Args:          cobra.NoArgs,
 		RunE:          a.runTray,
@@ -185,4 +191,16 @@ func (a *app) readSecret(what string) (string, error) {
 		return "", usageError{fmt.Sprintf("standard input must hold the %s on one line", strings.ToLower(what))}
 	}
 	return s, nil
+}
+
+// groupRunE is the RunE of a command that only groups subcommands: alone it shows its help;
+// with an unknown subcommand it is a usage error (exit 2), where cobra would print the help
+// and exit 0.
+func groupRunE(known string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("unknown command %q for %q: use %s", args[0], cmd.CommandPath(), known)}
+		}
+		return cmd.Help()
+	}
 }

@@ -15,7 +15,8 @@ func (a *app) serversCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "servers",
 		Short: "Add, list and remove MCP servers",
-		Args:  cobra.NoArgs,
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRunE("add, list or remove"),
 	}
 	cmd.AddCommand(a.serversAddCmd(), a.serversListCmd(), a.serversRemoveCmd())
 	return cmd
