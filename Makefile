@@ -7,14 +7,18 @@ SHELL := bash
 MAKEFLAGS += --no-builtin-rules --no-builtin-variables
 
 GO ?= go
+# Two builds of cmd/mcp-broker, installed side by side (cmd/mcp-broker/tray.go):
+# the command line and bridge without cgo, which starts in milliseconds and
+# needs no display, and the tray (Fyne: cgo, GL, X11). `mcp-broker` with no
+# arguments starts `mcp-broker-tray`.
 BIN := bin/mcp-broker
-# The CLI needs no cgo, so it builds anywhere and cross-compiles. The tray
-# (Fyne's GL driver) will need it: set CGO to 1 when the tray lands.
-CGO ?= 0
-# What `make run` passes to the binary (no arguments will mean the tray).
-RUN_ARGS ?= --help
+TRAY_BIN := bin/mcp-broker-tray
+# What `make run` passes to bin/mcp-broker: nothing starts the tray.
+RUN_ARGS ?=
 # Package groups scripts/install-deps.sh installs for `make test`.
-DEPS_GROUPS ?= test
+DEPS_GROUPS ?= test gui
+# fyne.io/tools, for `make package`.
+FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4
 # How long each fuzz target runs in `make test`.
 FUZZTIME ?= 10s
 # Extra `go test` flags for `make test`, e.g. TESTFLAGS=-count=1.
@@ -25,29 +29,50 @@ BENCHFLAGS ?=
 
 export GO FUZZTIME TESTFLAGS DEPS_GROUPS
 
-.PHONY: help build run test bench install-deps fmt lint clean
+.PHONY: help build cli tray run test bench package install-deps fmt lint clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-build: ## build bin/mcp-broker (cgo off until the tray needs it: see CGO)
-	CGO_ENABLED=$(CGO) $(GO) build -o $(BIN) ./cmd/mcp-broker
+build: cli tray ## build bin/mcp-broker (command line and bridge) and bin/mcp-broker-tray
 
-run: build ## build, then run bin/mcp-broker (with --help for now: see RUN_ARGS)
+cli: ## build bin/mcp-broker only: no cgo, cross-compiles (GOOS=darwin make cli)
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/mcp-broker
+
+tray: ## build bin/mcp-broker-tray only (installs Fyne's build headers first; a cold build takes minutes)
+	scripts/install-deps.sh gui
+	CGO_ENABLED=1 $(GO) build -tags tray -o $(TRAY_BIN) ./cmd/mcp-broker
+
+run: build ## build, then start the tray app (RUN_ARGS=... runs a command instead)
 	./$(BIN) $(RUN_ARGS)
 
-test: ## install test deps, then vet, gofmt, go test (in a private desktop session), fuzz
+test: ## install test deps and npm peers, then vet, gofmt, go test (private D-Bus, keyring, Xvfb), the peer tests, fuzz
 	scripts/test.sh
 
-bench: build ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go microbenchmarks: results in bench/
+bench: cli ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go microbenchmarks: results in bench/
 	scripts/install-peers.sh || echo "make bench: the npm peers did not install: mcp-remote is left out" >&2
 	mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem ./bridge/jsonrpc ./bridge/sse | tee bench/micro.txt
 	$(GO) run ./bridge/internal/bench -bin $(BIN) -peers "$$(scripts/install-peers.sh --print-dir)" \
 		-micro bench/micro.txt -out bench $(BENCHFLAGS)
 
-install-deps: ## install the missing Debian packages of DEPS_GROUPS (default: test)
+# fyne package rewrites the FyneApp.toml it reads (it bumps Build), and wants Go
+# code beside it even with --exe: it packages a copy, from dist/pkg.
+package: build ## make dist/mcp-broker-linux-amd64.tar.xz: both programs, the .desktop file, the icon, an install Makefile
+	rm -rf dist/pkg && mkdir -p dist/pkg/src/assets
+	cp FyneApp.toml cmd/mcp-broker/main.go dist/pkg/src/
+	cp assets/icon.png dist/pkg/src/assets/
+	cd dist/pkg && $(GO) run $(FYNE_TOOLS) package -os linux --src "$$PWD/src" --exe "$(CURDIR)/$(TRAY_BIN)" --release
+	cd dist/pkg && tar -xJf "MCP Broker.tar.xz" && \
+		bindir=$$(dirname "$$(find mcp-broker-tray/usr -path '*/bin/mcp-broker-tray')") && \
+		install -m 0755 "$(CURDIR)/$(BIN)" "$$bindir/mcp-broker" && \
+		sed -i -e '/^\t\(install\|-rm\) .*bin\/$$(Exec)/{p;s/\$$(Exec)/mcp-broker/g}' mcp-broker-tray/Makefile && \
+		tar -cJf ../mcp-broker-linux-amd64.tar.xz mcp-broker-tray
+	rm -rf dist/pkg
+	@echo "dist/mcp-broker-linux-amd64.tar.xz: unpack it and run 'sudo make install' in it"
+
+install-deps: ## install the missing Debian packages of DEPS_GROUPS (default: test gui)
 	scripts/install-deps.sh $(DEPS_GROUPS)
 
 fmt: ## gofmt every Go file in place

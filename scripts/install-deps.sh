@@ -6,7 +6,8 @@
 #
 # Groups (default: test):
 #   test  what `make test` needs: the real keychain and the real browser
-#   gui   what building and screenshot-testing the Fyne tray needs
+#   gui   what building and testing the Fyne tray needs (Xvfb, a tray host,
+#         screenshots)
 #   ci    make itself, for .ci/run on a bare machine
 #   all   every group
 #
@@ -33,6 +34,9 @@ group_gui=(
 	libgl-dev libx11-dev libxcursor-dev libxrandr-dev # Fyne's GLFW driver headers
 	libxinerama-dev libxi-dev libxxf86vm-dev
 	xvfb xauth libgl1-mesa-dri                     # headless X with software GL
+	haskell-gtk-sni-tray-utils                     # a real tray host (gtk-sni-tray-standalone) for the screenshots
+	imagemagick xdotool                            # screenshots (import) and clicks on the tray icon
+	desktop-file-utils                             # desktop-file-validate for the autostart entry
 )
 group_ci=(
 	make

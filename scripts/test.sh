@@ -6,13 +6,20 @@
 # CI run reports everything; the exit status is non-zero if any step failed.
 #
 # Steps (default: all of them, in this order):
-#   deps   scripts/install-deps.sh $DEPS_GROUPS (default: test)
+#   deps   scripts/install-deps.sh $DEPS_GROUPS (default: test gui)
+#   npm    scripts/install-peers.sh: the npm peers the bridge is tested
+#          against (conformance suite, Claude Code, Inspector, ...), into
+#          $MCP_BROKER_PEERS_DIR (default ~/.cache/mcp-broker-peers)
 #   vet    go vet ./...
 #   gofmt  gofmt -l on every Go file outside testdata/
-#   test   go test ./... once, inside scripts/with-desktop.sh, so that the
+#   test   go test ./... once, inside scripts/with-desktop.sh (private D-Bus,
+#          keyring and Xvfb display), so that the
 #          keychain and browser tests run instead of skipping; with -race
 #          where cgo is available, except for packages that link Fyne
-#          (race-building the GL stack costs minutes)
+#          (race-building the GL stack costs minutes); all but bridge/peertest;
+#          screenshots land in $MCP_BROKER_ARTIFACTS (default dist/artifacts)
+#   peers  go test -tags peers -v ./bridge/peertest: the real peers against the bridge,
+#          inside scripts/with-desktop.sh, printing the conformance counts
 #   fuzz   every Fuzz target, found with `go test -list`, for $FUZZTIME each
 # and, only when named: fmt (gofmt -w the same files gofmt checks).
 #
@@ -27,8 +34,17 @@ cd "$root" || exit 1
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-10s}
 TESTFLAGS=${TESTFLAGS:-}
-DEPS_GROUPS=${DEPS_GROUPS:-test}
+DEPS_GROUPS=${DEPS_GROUPS:-test gui}
 RACE=${RACE:-1}
+# The peer tests look for the peers here; with-desktop.sh gives the tests a
+# private XDG_CACHE_HOME, so the folder is settled (and exported) out here.
+MCP_BROKER_PEERS_DIR=$(scripts/install-peers.sh --print-dir)
+export MCP_BROKER_PEERS_DIR
+# Screenshots and other artifacts of the desktop tests are kept here.
+MCP_BROKER_ARTIFACTS=${MCP_BROKER_ARTIFACTS:-$PWD/dist/artifacts}
+export MCP_BROKER_ARTIFACTS
+# The package of the peer tests: step peers runs it, step test leaves it out.
+PEERS_PKG=github.com/mcp-broker/mcp-broker/bridge/peertest
 
 summary=()
 failed=0
@@ -55,8 +71,16 @@ step_deps() {
 	scripts/install-deps.sh $DEPS_GROUPS
 }
 
+step_npm() {
+	scripts/install-peers.sh
+}
+
 step_vet() {
 	"$GO" vet ./...
+	# The peer tests sit behind a build tag, so that a plain `go test ./...` never runs them;
+	# so does the tray build of the command (cgo, Fyne).
+	"$GO" vet -tags peers "$PEERS_PKG"
+	CGO_ENABLED=1 "$GO" vet -tags tray ./cmd/mcp-broker
 }
 
 # go_files lists the Go files gofmt looks after: all but testdata's.
@@ -103,6 +127,7 @@ go_tests() {
 	if race_ok; then
 		local pkg deps
 		while read -r pkg deps; do
+			[[ "$pkg" == "$PEERS_PKG" ]] && continue
 			if [[ " $deps " == *" fyne.io/fyne/v2 "* ]]; then
 				plain+=("$pkg")
 			else
@@ -112,7 +137,7 @@ go_tests() {
 	else
 		echo "(no cgo or no C compiler here: running without -race)"
 		local p
-		while read -r p; do plain+=("$p"); done < <("$GO" list ./...)
+		while read -r p; do [[ "$p" == "$PEERS_PKG" ]] || plain+=("$p"); done < <("$GO" list ./...)
 	fi
 	local status=0
 	if ((${#race[@]} > 0)); then
@@ -128,6 +153,18 @@ go_tests() {
 
 step_test() {
 	scripts/with-desktop.sh "$self" __go_tests
+}
+
+# peer_tests runs inside with-desktop.sh. -v: the tests log the conformance
+# pass counts and the Inspector's load figures. -count=1: the peers are
+# outside Go's view, so a cached result would prove nothing.
+peer_tests() {
+	# shellcheck disable=SC2086 # TESTFLAGS is a list of words
+	"$GO" test -tags peers -count=1 -v -timeout=15m $TESTFLAGS "$PEERS_PKG"
+}
+
+step_peers() {
+	scripts/with-desktop.sh "$self" __peer_tests
 }
 
 step_fuzz() {
@@ -171,18 +208,24 @@ step_fuzz() {
 	return "$status"
 }
 
-if [[ "${1:-}" == "__go_tests" ]]; then
+case "${1:-}" in
+__go_tests)
 	go_tests
 	exit $?
-fi
+	;;
+__peer_tests)
+	peer_tests
+	exit $?
+	;;
+esac
 
 steps=("$@")
-((${#steps[@]} > 0)) || steps=(deps vet gofmt test fuzz)
+((${#steps[@]} > 0)) || steps=(deps npm vet gofmt test peers fuzz)
 for s in "${steps[@]}"; do
 	case "$s" in
-	deps | vet | gofmt | test | fuzz | fmt) ;;
+	deps | npm | vet | gofmt | test | peers | fuzz | fmt) ;;
 	*)
-		echo "test.sh: unknown step '$s' (deps vet gofmt test fuzz, or fmt)" >&2
+		echo "test.sh: unknown step '$s' (deps npm vet gofmt test peers fuzz, or fmt)" >&2
 		exit 2
 		;;
 	esac

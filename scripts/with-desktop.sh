@@ -10,7 +10,10 @@
 #     D-Bus-activated service writes there and never into ~/.local/share;
 #   - a gnome-keyring Secret Service with a new login keyring, unlocked with
 #     a random password, announced by MCP_BROKER_TEST_KEYRING=1 (see
-#     broker/testenv).
+#     broker/testenv);
+#   - a private X display (Xvfb through xvfb-run, 1024x768, no TCP) for the
+#     tray and window tests, unless DISPLAY is already set or
+#     MCP_BROKER_TEST_XVFB=0.
 # CI and everything else in the environment pass through. The exit status is
 # CMD's. Without dbus-run-session or gnome-keyring-daemon it runs CMD as is
 # (the desktop tests then skip), except when CI=true, where that is an error.
@@ -82,6 +85,18 @@ fi
 
 (($# > 0)) || die "usage: scripts/with-desktop.sh CMD [ARG...]"
 
+# A display of our own, unless there is one (a developer's desktop) or none is wanted.
+xvfb=()
+if [[ -z "${DISPLAY:-}" && "${MCP_BROKER_TEST_XVFB:-1}" != 0 ]]; then
+	if command -v xvfb-run >/dev/null && command -v xauth >/dev/null; then
+		xvfb=(xvfb-run -a -s "-screen 0 1024x768x24 -nolisten tcp")
+	elif is_ci; then
+		die "missing xvfb-run or xauth: run scripts/install-deps.sh test gui first (CI=true: the tray tests must not skip)"
+	else
+		echo "with-desktop: no xvfb-run: running without a display; the tray tests will skip" >&2
+	fi
+fi
+
 missing=()
 for tool in dbus-run-session dbus-send gnome-keyring-daemon; do
 	command -v "$tool" >/dev/null || missing+=("$tool")
@@ -124,7 +139,7 @@ XDG_DATA_HOME="$tmp/data" \
 	XDG_CONFIG_HOME="$tmp/config" \
 	XDG_CACHE_HOME="$tmp/cache" \
 	XDG_RUNTIME_DIR="$tmp/runtime" \
-	dbus-run-session -- bash "$self" --inside "$@"
+	"${xvfb[@]}" dbus-run-session -- bash "$self" --inside "$@"
 status=$?
 set -e
 exit "$status"

@@ -10,7 +10,6 @@
 //
 //	scripts/install-peers.sh && scripts/with-desktop.sh go test -tags peers -v ./bridge/peertest
 //
-// They are not in `make test` yet, because three scenarios still fail on bridge bugs (the GET
-// stream opened after the first requests; Claude Code's server/discover probe taken for a
-// stateless client; one step-up too many); they join it once those are fixed.
+// `make test` runs them as its step `peers` (scripts/test.sh), after the npm install of step
+// `npm`, and prints the conformance pass counts.
 package peertest
