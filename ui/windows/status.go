@@ -127,7 +127,9 @@ func (s *Status) emptyServers() fyne.CanvasObject {
 	if s.OnAddServer != nil {
 		add := widget.NewButtonWithIcon("Add server…", theme.ContentAddIcon(), s.OnAddServer)
 		add.Importance = widget.HighImportance
-		box.Add(container.NewHBox(add, layout.NewSpacer()))
+		// The button keeps the full theme: with compact's half inner padding Fyne 2.7 sizes
+		// it too small for its label, which ends in an ellipsis.
+		box.Add(container.NewHBox(container.NewThemeOverride(add, current()), layout.NewSpacer()))
 	}
 	return box
 }
