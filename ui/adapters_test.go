@@ -1,0 +1,57 @@
+package ui
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
+)
+
+// The Configure Claude Code window writes through claudeWriter: the real writer, on files in
+// a temporary home.
+func TestClaudeWriterAdapter(t *testing.T) {
+	t.Setenv("CLAUDE_CONFIG_DIR", "")
+	home := t.TempDir()
+	cw := claudeWriter{ctx: t.Context(), w: claudeconfig.Writer{Home: home, Binary: "/opt/mcp-broker/mcp-broker"}}
+	file := filepath.Join(home, ".claude.json")
+
+	path, entry, err := cw.Preview("user", "", "studio")
+	if err != nil || path != file || !strings.Contains(entry, `"MCP_BROKER_SERVER": "studio"`) {
+		t.Fatalf("Preview = %q, %q, %v", path, entry, err)
+	}
+	if path, _, err := cw.Write("user", "", "studio"); err != nil || path != file {
+		t.Fatalf("Write = %q, %v", path, err)
+	}
+	written, err := os.ReadFile(file)
+	if err != nil || !bytes.Contains(written, []byte(`"/opt/mcp-broker/mcp-broker"`)) {
+		t.Fatalf("the file after Write: %s (%v)", written, err)
+	}
+
+	// Another entry of the same name: the preview says what is replaced; Write replaces it
+	// after a backup.
+	other := claudeWriter{ctx: t.Context(), w: claudeconfig.Writer{Home: home, Binary: "/usr/bin/mcp-broker"}}
+	if _, entry, err := other.Preview("user", "", "studio"); err != nil || !strings.Contains(entry, "replaces") || !strings.Contains(entry, "/opt/mcp-broker") {
+		t.Fatalf("Preview over a different entry: %q, %v", entry, err)
+	}
+	if _, backup, err := other.Write("user", "", "studio"); err != nil || backup == "" {
+		t.Fatalf("Write over a different entry: backup %q, %v", backup, err)
+	}
+
+	// A file that is not JSON is left as it is, with an error that says so.
+	broken := []byte("{\"mcpServers\": {,\n")
+	if err := os.WriteFile(file, broken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cw.Write("user", "", "studio"); err == nil || !strings.Contains(err.Error(), "left as it was") {
+		t.Fatalf("Write into a broken file: %v, want an error that says the file was left as it was", err)
+	}
+	if got, _ := os.ReadFile(file); !bytes.Equal(got, broken) {
+		t.Fatalf("the broken file was changed: %q", got)
+	}
+	if _, _, err := cw.Preview("bogus", "", "studio"); err == nil {
+		t.Fatal("Preview with an unknown scope succeeded")
+	}
+}
