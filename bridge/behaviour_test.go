@@ -98,6 +98,13 @@ func TestBigRequest(t *testing.T) {
 }
 
 func TestServerRequestAnsweredLate(t *testing.T) {
+	// A person answers an elicitation in their own time: a minute here (ten seconds with
+	// -short). It runs beside the other tests, so the minute is mostly not added to the run.
+	t.Parallel()
+	wait := 60 * time.Second
+	if testing.Short() {
+		wait = 10 * time.Second
+	}
 	answers := make(chan []byte, 1)
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, msg message) {
 		switch {
@@ -127,7 +134,7 @@ func TestServerRequestAnsweredLate(t *testing.T) {
 	if string(req) != `{"jsonrpc":"2.0","id":"srv-1","method":"roots/list","params":{}}` {
 		t.Errorf("server request relayed as %s", req)
 	}
-	time.Sleep(5 * time.Second) // a person takes their time; no timeout of ours applies
+	time.Sleep(wait) // no timeout of ours applies, on either side
 	answer := `{"jsonrpc":"2.0","id":"srv-1","result":{"roots":[{"uri":"file:///w","name":"w"}]}}`
 	c.send(answer)
 	if got := toolText(t, decode(t, c.recvID("1"))); got != "roots: "+strings.ReplaceAll(answer, `"`, `'`) {
