@@ -1,3 +1,5 @@
+//go:build tray || demo
+
 package main
 
 import (
@@ -15,7 +17,7 @@ func (a *app) demoCmd() *cobra.Command {
 	var mcpPort, authPort int
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the built-in demo MCP server and authorization server, and add it as server \"demo\"",
+		Short: demoShort,
 		Long: `Run a demo MCP server and its OAuth authorization server on 127.0.0.1, and add it to your
 configuration as server "demo", so that you can try signing in and Claude Code end to end
 without an account anywhere. It runs until you press Ctrl-C.

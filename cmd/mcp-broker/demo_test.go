@@ -54,7 +54,7 @@ var mcpURLLine = regexp.MustCompile(`MCP server \(Streamable HTTP\):\s+(\S+)`)
 // URL. The process is killed at cleanup if the test did not stop it.
 func (c *cli) startDemo(args ...string) *demoProc {
 	c.t.Helper()
-	p := &demoProc{cmd: exec.Command(binary, append([]string{"demo"}, args...)...), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &demoProc{cmd: exec.Command(demoBinary, append([]string{"demo"}, args...)...), stderr: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = c.env
 	p.cmd.Stderr = p.stderr
 	stdout, err := p.cmd.StdoutPipe()
@@ -230,11 +230,26 @@ func TestDemoRefusesBusyPort(t *testing.T) {
 	}
 	defer busy.Close()
 	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
+	c.bin = demoBinary
 	r := c.run("", "demo", "--port", strconv.Itoa(busy.Addr().(*net.TCPAddr).Port), "--auth-port", "0")
 	if r.code != exitError || !strings.Contains(r.stderr, "--port") {
 		t.Errorf("demo on a busy port: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if out := c.ok("", "servers", "list").stdout; strings.Contains(out, "demo") {
 		t.Errorf("a demo that did not start was added: %s", out)
+	}
+}
+
+// The command-line build carries no demo servers (they would slow every bridge's start): it
+// hands `demo` over to the build beside it that has them, and says what to do without one.
+func TestDemoHandOver(t *testing.T) {
+	c := newCLI(t)
+	if r := c.run("", "demo"); r.code != 1 || !strings.Contains(r.stderr, "the demo comes with the tray build") {
+		t.Errorf("demo without the tray build: exit %d, stderr %q", r.code, r.stderr)
+	}
+	help := exec.Command(demoBinary, "demo", "--help")
+	out, err := help.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--auth-port") {
+		t.Errorf("demo --help through the hand-over: %v\n%s", err, out)
 	}
 }

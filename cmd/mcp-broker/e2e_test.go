@@ -20,8 +20,10 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
 )
 
-// binary is the mcp-broker built once for the end-to-end tests.
-var binary string
+// binary is the mcp-broker built once for the end-to-end tests. demoBinary is the same
+// build in a folder of its own, beside a build with the demo servers (-tags demo) named like
+// the tray build, which `mcp-broker demo` hands over to.
+var binary, demoBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "mcp-broker-e2e")
@@ -30,11 +32,18 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "mcp-broker")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building mcp-broker:", err)
-		os.Exit(1)
+	demoBinary = filepath.Join(dir, "with-demo", "mcp-broker")
+	for _, b := range []struct{ out, tags string }{
+		{binary, ""},
+		{demoBinary, ""},
+		{filepath.Join(dir, "with-demo", trayName), "demo"},
+	} {
+		build := exec.Command("go", "build", "-tags="+b.tags, "-o", b.out, ".")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building mcp-broker:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -46,6 +55,7 @@ type cli struct {
 	t   *testing.T
 	dir string
 	env []string
+	bin string // the binary to run; "" is binary
 }
 
 func newCLI(t *testing.T, extraEnv ...string) *cli {
@@ -64,7 +74,11 @@ func (c *cli) run(stdin string, args ...string) result {
 	// Not t.Context(): cleanups run commands too, after it is cancelled.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	bin := binary
+	if c.bin != "" {
+		bin = c.bin
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = c.env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer

@@ -19,6 +19,9 @@ import (
 // 2.5 times the memory (31 MB instead of 12 MB), and writes a locale error to stderr under
 // LANG=C.UTF-8. The command-line build is static and cross-compiles without cgo.
 
+// demoShort is the one-line help of `demo`, in both builds.
+const demoShort = "Run the built-in demo MCP server and authorization server, and add it as server \"demo\""
+
 // Names of the two builds, as installed side by side.
 const (
 	cliName  = "mcp-broker"
@@ -39,6 +42,9 @@ func sibling(name string) (string, bool) {
 		name += ".exe"
 	}
 	path := filepath.Join(filepath.Dir(exe), name)
+	if path == exe {
+		return "", false // never hand over to ourselves
+	}
 	if st, err := os.Stat(path); err != nil || st.IsDir() || (runtime.GOOS != "windows" && st.Mode()&0o111 == 0) {
 		return "", false
 	}

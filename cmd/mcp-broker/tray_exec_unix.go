@@ -5,15 +5,20 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
-// startTray replaces this process with the tray build: the tray keeps our pid, stdio and
-// environment, and a terminal that started `mcp-broker` waits for the tray as it would for
-// any app.
-func startTray(path string) error {
-	if err := syscall.Exec(path, []string{trayName}, os.Environ()); err != nil {
-		return fmt.Errorf("starting the tray app %s: %w", path, err)
+// startTray replaces this process with the tray build.
+func startTray(path string) error { return handOver(path) }
+
+// handOver replaces this process with the build at path, run with args: it keeps our pid,
+// stdio and environment, so a terminal (or a script) waits for it, and sees its exit status,
+// as it would for us.
+func handOver(path string, args ...string) error {
+	argv := append([]string{filepath.Base(path)}, args...)
+	if err := syscall.Exec(path, argv, os.Environ()); err != nil {
+		return fmt.Errorf("starting %s: %w", path, err)
 	}
 	return nil
 }
