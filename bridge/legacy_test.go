@@ -20,6 +20,7 @@ type legacyFake struct {
 	mu      sync.Mutex
 	streams []chan string
 	inits   []string // the initialize requests it got
+	calls   int      // the tools/call requests it got
 }
 
 func newLegacyFake(t *testing.T) *legacyFake {
@@ -55,8 +56,11 @@ func newLegacyFake(t *testing.T) *legacyFake {
 		json.Unmarshal(body, &m)
 		f.mu.Lock()
 		ch := f.streams[len(f.streams)-1]
-		if m.Method == "initialize" {
+		switch m.Method {
+		case "initialize":
 			f.inits = append(f.inits, string(body))
+		case "tools/call":
+			f.calls++
 		}
 		f.mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
@@ -85,7 +89,9 @@ func TestLegacyStreamLost(t *testing.T) {
 	c := run(t, bridge.Options{Server: srv, Broker: newBroker(t, srv, "", nil)})
 	c.initialize()
 	c.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow"}}`)
-	waitFor(t, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.streams) == 1 })
+	// Drop the stream once the call is on the server: a request still on its way would get
+	// the "could not be sent" error instead.
+	waitFor(t, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.streams) == 1 && f.calls == 1 })
 	f.drop()
 	e := errorOf(t, decode(t, c.recvID("1")))
 	if msg := e["message"].(string); !contains(msg, `"old"`, "lost", "may or may not have been carried out") {
