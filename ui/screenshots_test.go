@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/mcp-broker/mcp-broker/broker/testenv"
 	"github.com/mcp-broker/mcp-broker/ui/internal/xwin"
 )
@@ -35,38 +37,13 @@ func TestScreenshots(t *testing.T) {
 	dm := startDemo(t)
 	d.servers(dm.Server())
 
-	// The host first: it is also the StatusNotifierWatcher, which a tray registers with when it
-	// starts (a watcher that comes later is only noticed by some trays).
-	d.start(host, nil, nil, "--watcher", "--bottom", "--size", "48")
-	poll(t, 30*time.Second, "the StatusNotifierWatcher", func() bool {
-		var owned bool
-		err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&owned)
-		return err == nil && owned
-	})
-
-	tr := d.start(trayBin, nil, nil)
-	s := waitForTray(t, conn, tr.cmd.Process.Pid)
+	tr, s := startVisibleTray(t, d, conn, host, trayBin)
 	b := d.startBridge(cli, "demo")
 	defer b.stop(t)
 	s.waitMenu(30*time.Second, "the waiting bridge", func(m item) bool {
 		_, ok := m.find("⚠ Sign in to demo")
 		return ok
 	})
-	// The watcher lists the item by the tray's well-known or unique bus name.
-	var owner string
-	if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, s.name).Store(&owner); err != nil {
-		t.Fatal(err)
-	}
-	poll(t, 30*time.Second, "the tray registered with the host", func() bool {
-		v, err := conn.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").
-			GetProperty("org.kde.StatusNotifierWatcher.RegisteredStatusNotifierItems")
-		if err != nil {
-			return false
-		}
-		items, _ := v.Value().([]string)
-		return slices.ContainsFunc(items, func(it string) bool { return strings.Contains(it, owner) || strings.Contains(it, s.name) })
-	})
-
 	// Click the icon: the host's panel is the window named after it, the icon its first cell.
 	x, y := hostIcon(t, xdotool)
 	before := shot(t)
@@ -172,4 +149,71 @@ func run(t *testing.T, name string, args ...string) {
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
+}
+
+// startVisibleTray starts the SNI host, then the tray, and waits until the host lists the
+// tray. The host comes first: it is also the StatusNotifierWatcher, which a tray registers
+// with when it starts (a watcher that comes later is only noticed by some trays).
+// gtk-sni-tray-standalone 0.1.8 sometimes dies while starting ("Pattern match failure in do
+// expression at app/Main.hs:177", after an UnknownObject error from the bus), and the tray
+// then finds no watcher: both are stopped and started again, up to three times.
+func startVisibleTray(t *testing.T, d *desk, conn *dbus.Conn, host, trayBin string) (*proc, *sni) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		hp := d.start(host, nil, nil, "--watcher", "--bottom", "--size", "48")
+		watching := within(30*time.Second, hp, func() bool {
+			var owned bool
+			err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&owned)
+			return err == nil && owned
+		})
+		var tr *proc
+		var s *sni
+		if watching {
+			tr = d.start(trayBin, nil, nil)
+			s = waitForTray(t, conn, tr.cmd.Process.Pid)
+			// The watcher lists the item by the tray's well-known or unique bus name.
+			var owner string
+			if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, s.name).Store(&owner); err != nil {
+				t.Fatal(err)
+			}
+			if within(30*time.Second, hp, func() bool {
+				v, err := conn.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").
+					GetProperty("org.kde.StatusNotifierWatcher.RegisteredStatusNotifierItems")
+				if err != nil {
+					return false
+				}
+				items, _ := v.Value().([]string)
+				return slices.ContainsFunc(items, func(it string) bool { return strings.Contains(it, owner) || strings.Contains(it, s.name) })
+			}) {
+				return tr, s
+			}
+		}
+		if attempt == 3 {
+			t.Fatalf("the tray never showed in the SNI host (3 attempts); the host's output:\n%s", hp.out.String())
+		}
+		t.Logf("the SNI host failed to start or to list the tray (attempt %d); starting both again. Its output:\n%s", attempt, hp.out.String())
+		for _, p := range []*proc{tr, hp} {
+			if p != nil {
+				_ = p.cmd.Process.Kill()
+				<-p.done
+			}
+		}
+	}
+}
+
+// within polls cond for at most limit, while p runs; it reports whether cond came true.
+func within(limit time.Duration, p *proc, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		select {
+		case <-p.done:
+			return false
+		default:
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
 }
