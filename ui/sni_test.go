@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -190,27 +191,40 @@ func (s *sni) waitMenu(limit time.Duration, what string, cond func(item) bool) t
 }
 
 // iconPixmap reads the icon the tray shows (IconPixmap: ARGB32, network byte order).
-func (s *sni) iconPixmap() []byte {
-	s.t.Helper()
+func (s *sni) iconPixmap() ([]byte, error) {
 	v, err := s.conn.Object(s.name, itemPath).GetProperty("org.kde.StatusNotifierItem.IconPixmap")
 	if err != nil {
-		s.t.Fatalf("reading IconPixmap: %v", err)
+		return nil, fmt.Errorf("reading IconPixmap: %w", err)
 	}
 	var px []struct {
 		W, H int32
 		Pix  []byte
 	}
 	if err := v.Store(&px); err != nil || len(px) == 0 {
-		s.t.Fatalf("IconPixmap %v: %v", v, err)
+		return nil, fmt.Errorf("IconPixmap %v: %v", v, err)
 	}
-	return px[0].Pix
+	return px[0].Pix, nil
 }
 
-// waitIcon waits until the tray shows the named icon of assets.Icons.
+// waitIcon waits until the tray shows the named icon of assets.Icons. The item's properties
+// may be exported a moment after its name and menu: a failed read is tried again until limit.
 func (s *sni) waitIcon(limit time.Duration, file string) {
 	s.t.Helper()
 	want := argb(s.t, file)
-	poll(s.t, limit, "the icon "+file, func() bool { return bytes.Equal(s.iconPixmap(), want) })
+	deadline := time.Now().Add(limit)
+	for {
+		got, err := s.iconPixmap()
+		if err == nil && bytes.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New("another icon is shown")
+			}
+			s.t.Fatalf("no icon %s within %s: %v", file, limit, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // argb converts an embedded PNG icon the way fyne.io/systray does for IconPixmap.
