@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/demo"
+	"github.com/mcp-broker/mcp-broker/broker/testenv"
 )
 
 // The end-to-end tests run the real binaries, as a user does: the command-line build
@@ -146,26 +146,9 @@ func (d *desk) nextURL(limit time.Duration) string {
 // proc is a running process with its output kept for the failure message.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.SyncBuffer
 	done chan struct{}
 	err  error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs bin with args in the desk's environment. The process is killed, if still
@@ -175,7 +158,7 @@ func (d *desk) start(bin string, stdin io.Reader, env []string, args ...string) 
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(append([]string{}, d.env...), env...)
 	cmd.Stdin = stdin
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// A child that inherits the output pipe (a browser started through xdg-open) must not keep
 	// Wait, and with it the test, waiting after the process itself has exited.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -14,38 +13,20 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/testenv"
 )
 
 // demoProc is a running `mcp-broker demo`.
 type demoProc struct {
 	cmd    *exec.Cmd
 	mcpURL string
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 	exited chan struct{} // closed once Wait has returned
 	err    error         // Wait's result, set before exited closes
-}
-
-// syncBuffer is a bytes.Buffer that the process's stderr copier and the test
-// may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var mcpURLLine = regexp.MustCompile(`MCP server \(Streamable HTTP\):\s+(\S+)`)
@@ -54,7 +35,7 @@ var mcpURLLine = regexp.MustCompile(`MCP server \(Streamable HTTP\):\s+(\S+)`)
 // URL. The process is killed at cleanup if the test did not stop it.
 func (c *cli) startDemo(args ...string) *demoProc {
 	c.t.Helper()
-	p := &demoProc{cmd: exec.Command(demoBinary, append([]string{"demo"}, args...)...), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &demoProc{cmd: exec.Command(demoBinary, append([]string{"demo"}, args...)...), stderr: &testenv.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = c.env
 	p.cmd.Stderr = p.stderr
 	stdout, err := p.cmd.StdoutPipe()
