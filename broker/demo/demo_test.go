@@ -27,24 +27,8 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/demo"
 	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
+	"github.com/mcp-broker/mcp-broker/broker/testenv"
 )
-
-// freeAddrs returns n distinct loopback addresses that were free a moment
-// ago (all held at once, so no two are the same), so that a test can start
-// the demo twice on the same ports.
-func freeAddrs(t *testing.T, n int) []string {
-	t.Helper()
-	var addrs []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		addrs = append(addrs, ln.Addr().String())
-	}
-	return addrs
-}
 
 func start(t *testing.T, opts demo.Options) *demo.Demo {
 	t.Helper()
@@ -233,7 +217,7 @@ func TestSignInThroughConsentPage(t *testing.T) {
 // the stale tokens are gone, and signing in again works without a dynamic
 // registration (which the new in-memory server would not know).
 func TestRestartKeepsTheEntryWorking(t *testing.T) {
-	free := freeAddrs(t, 2)
+	free := testenv.FreeAddrs(t, 2)
 	opts := demo.Options{MCPAddr: free[0], AuthAddr: free[1]}
 	store := secrets.NewMemory()
 	o := &allowClicker{t: t}

@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 )
@@ -37,25 +34,6 @@ func newClaudeEnv(t *testing.T) *claudeEnv {
 	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file", "HOME="+home, "CLAUDE_CONFIG_DIR=")
 	c.ok("", "servers", "add", "studio", "https://mcp.example.com/mcp")
 	return &claudeEnv{cli: c, home: home, project: project}
-}
-
-// runIn runs mcp-broker with dir as its working folder.
-func (c *claudeEnv) runIn(dir string, args ...string) result {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env, cmd.Dir = c.env, dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
 }
 
 // entry reads the entry named name from the file at path: at the top level, or under project.
@@ -133,7 +111,7 @@ func TestCLIClaudeAdd(t *testing.T) {
 			if tt.inDir {
 				dir = c.project
 			}
-			r := c.runIn(dir, args...)
+			r := c.runAt(dir, "", args...)
 			if r.code != 0 {
 				t.Fatalf("mcp-broker %v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
 			}
@@ -159,7 +137,7 @@ func TestCLIClaudeAdd(t *testing.T) {
 			}
 
 			before, _ := os.ReadFile(path)
-			again := c.runIn(dir, args...)
+			again := c.runAt(dir, "", args...)
 			if again.code != 0 || !strings.Contains(again.stdout, "already") {
 				t.Errorf("second run: exit %d\n%s%s", again.code, again.stdout, again.stderr)
 			}

@@ -140,22 +140,6 @@ func submitConsent(authURL string) error {
 	return nil
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago
-// (all held at once, so no two are the same).
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var ports []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
-	}
-	return ports
-}
-
 // TestDemo is `mcp-broker demo` as the newcomer runs it: it adds server
 // "demo", sign-in through its consent page works, doctor is happy, SIGTERM
 // stops it; started again on the same ports, the same entry works after a
@@ -164,7 +148,11 @@ func TestDemo(t *testing.T) {
 	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
 	// Fixed ports, as the defaults are, but ones no other demo on this
 	// machine uses.
-	free := freePorts(t, 2)
+	var free []string
+	for _, addr := range testenv.FreeAddrs(t, 2) {
+		_, port, _ := net.SplitHostPort(addr)
+		free = append(free, port)
+	}
 	ports := []string{"--port", free[0], "--auth-port", free[1]}
 
 	d := c.startDemo(ports...)

@@ -71,6 +71,12 @@ type result struct {
 
 func (c *cli) run(stdin string, args ...string) result {
 	c.t.Helper()
+	return c.runAt("", stdin, args...)
+}
+
+// runAt runs mcp-broker with dir as its working folder ("" is the test's).
+func (c *cli) runAt(dir, stdin string, args ...string) result {
+	c.t.Helper()
 	// Not t.Context(): cleanups run commands too, after it is cancelled.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -79,7 +85,7 @@ func (c *cli) run(stdin string, args ...string) result {
 		bin = c.bin
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = c.env
+	cmd.Env, cmd.Dir = c.env, dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
