@@ -1,0 +1,54 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"https://mcp.example.com/mcp", "https://mcp.example.com/mcp"},
+		{"http://127.0.0.1:8123/mcp?api_key=SECRET123", "http://127.0.0.1:8123/mcp?REDACTED"},
+		{"https://mcp.example.com/mcp?sk-SECRET123", "https://mcp.example.com/mcp?REDACTED"},
+		{"https://mcp.example.com/mcp?", "https://mcp.example.com/mcp?REDACTED"},
+		{"https://user:SECRET123@mcp.example.com:8443/a/b", "https://mcp.example.com:8443/a/b"},
+		{"https://mcp.example.com/mcp#SECRET123", "https://mcp.example.com/mcp"},
+		{"https://u:p@mcp.example.com/mcp?k=SECRET123#f", "https://mcp.example.com/mcp?REDACTED"},
+		{"https://mcp.example.com/a%20b?x=SECRET123", "https://mcp.example.com/a%20b?REDACTED"},
+		// Not URLs url.Parse accepts: cut by their characters.
+		{"http://[::1/mcp?key=SECRET123", "http://[::1/mcp?REDACTED"},
+		{"https://user:SECRET123@bad host/mcp?x=y", "https://bad host/mcp?REDACTED"},
+		{"mailto:SECRET123@example.com", "example.com"},
+		{"", ""},
+	} {
+		if got := URL(tt.in); got != tt.want {
+			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(URL(tt.in), "SECRET123") {
+			t.Errorf("URL(%q) keeps the secret", tt.in)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	const raw = "http://127.0.0.1:8123/mcp?api_key=SECRET123&b=two"
+	for _, tt := range []struct{ in, want string }{
+		{`Post "` + raw + `": dial tcp: connection refused`, `Post "http://127.0.0.1:8123/mcp?REDACTED": dial tcp: connection refused`},
+		{"the server at " + raw + " is down", "the server at http://127.0.0.1:8123/mcp?REDACTED is down"},
+		{"query api_key=SECRET123&b=two seen", "query REDACTED seen"},
+		{"nothing to hide", "nothing to hide"},
+	} {
+		if got := Text(tt.in, raw); got != tt.want {
+			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// The URL as net/url prints it (escapes normalized) is found too.
+	odd := "http://127.0.0.1:8123/m%7ecp?api_key=SECRET123"
+	if got := Text(`Get "http://127.0.0.1:8123/m~cp?api_key=SECRET123": EOF`, odd); strings.Contains(got, "SECRET123") {
+		t.Errorf("Text kept the secret: %q", got)
+	}
+	// A URL with nothing secret changes nothing.
+	if got := Text("at https://a.example/mcp", "https://a.example/mcp"); got != "at https://a.example/mcp" {
+		t.Errorf("Text = %q", got)
+	}
+}
