@@ -23,6 +23,12 @@
 #   fuzz   every Fuzz target, found with `go test -list`, for $FUZZTIME each
 # and, only when named: fmt (gofmt -w the same files gofmt checks).
 #
+# Steps test and peers run `go test -json` through scripts/skipcheck, which
+# prints go test's usual output and records every skipped test; the summary
+# lists them with their reasons. A skip proves nothing, so under CI=true a
+# skip that is not on the allow-list .ci/allowed-skips.txt (each entry says
+# why it is fine) fails the run.
+#
 # Environment: GO (default go), FUZZTIME (default 10s), TESTFLAGS (extra
 # `go test` flags, e.g. -count=1, -short or -timeout=10m; the default timeout
 # is 5m), DEPS_GROUPS, RACE (0 to turn -race off).
@@ -45,6 +51,8 @@ MCP_BROKER_ARTIFACTS=${MCP_BROKER_ARTIFACTS:-$PWD/dist/artifacts}
 export MCP_BROKER_ARTIFACTS
 # The package of the peer tests: step peers runs it, step test leaves it out.
 PEERS_PKG=github.com/mcp-broker/mcp-broker/bridge/peertest
+# The skips CI accepts (scripts/skipcheck check).
+ALLOWED_SKIPS=.ci/allowed-skips.txt
 
 summary=()
 failed=0
@@ -142,16 +150,41 @@ go_tests() {
 	local status=0
 	if ((${#race[@]} > 0)); then
 		echo "go test -race ${flags[*]:+${flags[*]} }(${#race[@]} packages)"
-		"$GO" test -race "${flags[@]}" "${race[@]}" || status=1
+		go_test_json test -race "${flags[@]}" "${race[@]}" || status=1
 	fi
 	if ((${#plain[@]} > 0)); then
 		echo "go test ${flags[*]:+${flags[*]} }(${#plain[@]} packages, without -race)"
-		"$GO" test "${flags[@]}" "${plain[@]}" || status=1
+		go_test_json test "${flags[@]}" "${plain[@]}" || status=1
 	fi
 	return "$status"
 }
 
+# go_test_json LABEL ARGS...: go test -json ARGS through skipcheck filter, which
+# prints what go test (or go test -v, when ARGS hold -v) would and records the
+# skipped tests, labelled LABEL, for the summary. Its exit status is go test's.
+go_test_json() {
+	local label=$1 arg
+	shift
+	local -a verbose=()
+	for arg in "$@"; do
+		case "$arg" in -v | -v=true | -test.v | -test.v=true) verbose=(-v) ;; esac
+	done
+	if [[ -z "${MCP_BROKER_SKIPCHECK:-}" || -z "${MCP_BROKER_SKIP_RECORD:-}" ]]; then
+		echo "test.sh: MCP_BROKER_SKIPCHECK and MCP_BROKER_SKIP_RECORD are unset (run the steps through scripts/test.sh)" >&2
+		return 1
+	fi
+	# pipefail: the status is go test's when it fails, else the filter's.
+	"$GO" test -json "$@" 2>&1 |
+		"$MCP_BROKER_SKIPCHECK" filter "${verbose[@]}" -label "$label" -record "$MCP_BROKER_SKIP_RECORD"
+}
+
+# build_skipcheck builds the filter the test steps pipe go test -json through.
+build_skipcheck() {
+	[[ -x "$MCP_BROKER_SKIPCHECK" ]] || "$GO" build -o "$MCP_BROKER_SKIPCHECK" ./scripts/skipcheck
+}
+
 step_test() {
+	build_skipcheck || return 1
 	scripts/with-desktop.sh "$self" __go_tests
 }
 
@@ -160,11 +193,35 @@ step_test() {
 # outside Go's view, so a cached result would prove nothing.
 peer_tests() {
 	# shellcheck disable=SC2086 # TESTFLAGS is a list of words
-	"$GO" test -tags peers -count=1 -v -timeout=15m $TESTFLAGS "$PEERS_PKG"
+	go_test_json peers -tags peers -count=1 -v -timeout=15m $TESTFLAGS "$PEERS_PKG"
 }
 
 step_peers() {
+	build_skipcheck || return 1
 	scripts/with-desktop.sh "$self" __peer_tests
+}
+
+# skip_summary checks the skips the test steps recorded against the allow-list
+# and adds them to the summary: a line for the check, then the list.
+skip_summary() {
+	local report status
+	if [[ -x "$MCP_BROKER_SKIPCHECK" ]]; then
+		report=$("$MCP_BROKER_SKIPCHECK" check -allow "$ALLOWED_SKIPS" "$MCP_BROKER_SKIP_RECORD" 2>&1)
+		status=$?
+	else
+		report="scripts/skipcheck did not build: the skipped tests are unknown"
+		status=1
+	fi
+	if ((status == 0)); then
+		summary+=("  skips  ok")
+	else
+		summary+=("$(printf '  skips  FAIL          (exit %d)' "$status")")
+		failed=1
+	fi
+	local line
+	while IFS= read -r line; do
+		summary+=("         $line")
+	done <<<"$report"
 }
 
 step_fuzz() {
@@ -250,10 +307,19 @@ for s in "${steps[@]}"; do
 	esac
 done
 
+# The test steps' skip records and the filter that writes them live here, for
+# this run only; the exported names reach the steps through with-desktop.sh.
+work=$(mktemp -d "${TMPDIR:-/tmp}/mcp-broker-test.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+export MCP_BROKER_SKIPCHECK="$work/skipcheck" MCP_BROKER_SKIP_RECORD="$work/skips.jsonl"
+
 total=$SECONDS
 for s in "${steps[@]}"; do
 	run "$s" "step_$s"
 done
+if [[ " ${steps[*]} " == *" test "* || " ${steps[*]} " == *" peers "* ]]; then
+	skip_summary
+fi
 
 printf '\n==== summary ====\n'
 printf '%s\n' "${summary[@]}"
