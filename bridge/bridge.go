@@ -15,6 +15,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 )
 
 // Defaults for Options.
@@ -56,7 +57,7 @@ type Options struct {
 	Out io.Writer
 	// MaxMessage bounds one message either way; default jsonrpc.DefaultMaxMessage.
 	MaxMessage int
-	// HTTP is the client for the MCP server; default upstream.NewHTTPClient().
+	// HTTP is the client for the MCP server; default httpclient.New().
 	HTTP *http.Client
 	// UserAgent is sent to the server.
 	UserAgent string
@@ -153,7 +154,7 @@ func newBridge(opts Options) (*bridge, error) {
 		opts.MaxMessage = jsonrpc.DefaultMaxMessage
 	}
 	if opts.HTTP == nil {
-		opts.HTTP = upstream.NewHTTPClient()
+		opts.HTTP = httpclient.New()
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

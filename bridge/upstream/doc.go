@@ -11,8 +11,10 @@
 //
 // What the transports do by themselves:
 //   - the credential header on every HTTP request (POSTs, the GET stream, DELETE, the legacy
-//     stream and its POSTs), never in the URL; a 401 refreshes once and retries, a 403
-//     insufficient_scope asks for more scope (step-up) and retries (see Credentials);
+//     stream and its POSTs), never in the URL, and never to another origin: a redirect that
+//     leaves the server's origin is refused (package httpclient); a 401 refreshes once and
+//     retries, a 403 insufficient_scope asks for more scope (step-up) and retries (see
+//     Credentials);
 //   - Streamable HTTP sessions: Mcp-Session-Id and MCP-Protocol-Version after initialize, a
 //     session 404 answered by initializing again with the client's own initialize (the answer
 //     swallowed) and retrying, the optional GET stream (404/405 meaning none), resumption of a

@@ -18,6 +18,8 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // HTTP header names of the MCP transports.
@@ -78,7 +80,9 @@ type Options struct {
 	// Transport chooses the transport; "" means auto.
 	Transport config.Transport
 	// HTTP sends every request. It must have no overall Timeout (streams last for hours);
-	// default NewHTTPClient().
+	// default httpclient.New(). Whatever client it is, Connect uses a copy with the redirect
+	// policy of httpclient.CheckRedirect: the credential never follows a redirect to another
+	// origin.
 	HTTP *http.Client
 	// Credentials authorize requests; default None.
 	Credentials Credentials
@@ -96,9 +100,7 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() {
-	if o.HTTP == nil {
-		o.HTTP = NewHTTPClient()
-	}
+	o.HTTP = httpclient.Guard(o.HTTP)
 	if o.Credentials == nil {
 		o.Credentials = None{}
 	}
@@ -149,7 +151,7 @@ func Connect(ctx context.Context, opts Options, initialize []byte) (Conn, []byte
 	}
 	u, err := url.Parse(opts.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, fmt.Errorf("upstream: invalid server URL %q", opts.URL)
+		return nil, nil, fmt.Errorf("upstream: invalid server URL %q", redact.URL(opts.URL))
 	}
 	if initialize == nil {
 		if opts.Transport == config.TransportSSE {
@@ -334,6 +336,9 @@ func (b *base) do(ctx context.Context, operation string, build func(ctx context.
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if re := (*httpclient.RedirectError)(nil); errors.As(err, &re) {
+				return nil, re // not unreachable: the server sent us elsewhere, and will again
 			}
 			return nil, &UnreachableError{Err: err}
 		}
