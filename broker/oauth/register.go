@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 )
 
 // maxRegistrationResponse caps an RFC 7591 response.
@@ -99,14 +101,17 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 	if err != nil {
 		return nil, fmt.Errorf("encoding the registration request: %w", err)
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, bytes.NewReader(body))
+	// The registration counts as a credentialed request: its answer is a client secret we will
+	// send to the token endpoint, which another origin has no business issuing (and an RFC 7591
+	// initial access token, should we send one, goes in Authorization).
+	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, p.Endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("building the registration request: %w", err)
 	}
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Accept", "application/json")
 	now := time.Now()
-	resp, err := noRedirects(hc).Do(r)
+	resp, err := guard(hc).Do(r)
 	if err != nil {
 		return nil, fmt.Errorf("registering with the authorization server: %w", redactURLError(err))
 	}

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -136,7 +138,7 @@ func Refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, r
 			form.Set("client_secret", c.Secret)
 		}
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("building the refresh request: %w", err)
 	}
@@ -146,7 +148,7 @@ func Refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, r
 		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
 	}
 	now := time.Now()
-	resp, err := noRedirects(hc).Do(r)
+	resp, err := guard(hc).Do(r)
 	if err != nil {
 		return nil, fmt.Errorf("refreshing the token: %w", redactURLError(err))
 	}
@@ -227,24 +229,36 @@ func translateX(err error, grant string) error {
 	return fmt.Errorf("requesting a token: %w", redactURLError(err))
 }
 
-// withClient hands hc to x/oauth2 through the context, without redirects: a token request
-// must not be replayed (with its code and secret) to wherever a 307 points.
+// withClient hands hc to x/oauth2 through the context, guarded, and marks its requests as
+// carrying a credential: a token request must not be replayed (with its code and secret) to
+// another origin, wherever a 307 points.
 func withClient(ctx context.Context, hc *http.Client) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, noRedirects(hc))
+	return context.WithValue(httpclient.WithCredential(ctx), oauth2.HTTPClient, guard(hc))
 }
 
-func noRedirects(hc *http.Client) *http.Client {
+// defaultClient is the client of the calls given none: one, so that they share connections.
+var defaultClient = sync.OnceValue(func() *http.Client {
+	return httpclient.New(httpclient.WithTimeout(30 * time.Second))
+})
+
+// guard returns hc with the redirect policy of package httpclient: a redirect within the
+// origin is followed, one that leaves it (with a request marked by httpclient.WithCredential)
+// is refused.
+func guard(hc *http.Client) *http.Client {
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		return defaultClient()
 	}
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
+	return httpclient.Guard(hc)
 }
 
 // redactURLError keeps transport errors but drops the URL's query, which never holds secrets in
-// our requests today but might in a future one.
+// our requests today but might in a future one, or in a server's redirect. A refused redirect
+// is returned as it is: its text names both origins and the *url.Error around it adds only the
+// Location.
 func redactURLError(err error) error {
+	if re := (*httpclient.RedirectError)(nil); errors.As(err, &re) {
+		return re
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
