@@ -37,3 +37,20 @@ type ExistsError struct {
 func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s already has a different server named %q in %s", e.Path, e.Name, e.Where)
 }
+
+// LinkError says that the configuration file is a symbolic link mcp-broker does not write
+// through: a .mcp.json that leads out of its project folder (a repository could point it at
+// any file of the user's), or a link to a file that does not exist. Nothing is written.
+type LinkError struct {
+	// Link is the configuration file's path, the link itself.
+	Link string
+	// Target is where the link leads, symbolic links resolved as far as they go.
+	Target string
+	// Reason says why the link is not followed, and what to do.
+	Reason string
+}
+
+// Error names the link and its target.
+func (e *LinkError) Error() string {
+	return fmt.Sprintf("%s is a symbolic link to %s, %s; nothing was changed", e.Link, e.Target, e.Reason)
+}

@@ -2,12 +2,59 @@ package claudeconfig
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/lock"
 )
+
+// targetLockWait bounds the wait for another mcp-broker writing the same file. It is longer
+// than lockWait because that writer may itself be waiting for Claude Code's lock.
+const targetLockWait = time.Minute
+
+// lockTarget takes mcp-broker's own cross-process lock (package lock) for the file at real
+// (the file resolveFile returned), so that two mcp-broker processes (the CLI, the tray) that
+// add servers to one file at once do not lose one of the entries: each reads the file only once
+// the other has written it. Every scope takes it; .mcp.json has no lock of Claude Code's.
+//
+// The lock file lives in mcp-broker's lock folder (config.LockDir, under claude/), named by a
+// hash of the file's path with its folder's links resolved, so that every way of naming the file
+// takes the same lock. A lock file beside the target would litter the user's projects.
+func lockTarget(ctx context.Context, real string) (release func() error, err error) {
+	dir, err := config.LockDir()
+	if err != nil {
+		return nil, err
+	}
+	key := filepath.Clean(real)
+	if d, err := filepath.EvalSymlinks(filepath.Dir(key)); err == nil {
+		key = filepath.Join(d, filepath.Base(key))
+	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		key = strings.ToLower(key) // their file systems ignore case by default
+	}
+	sum := sha256.Sum256([]byte(key))
+	path := filepath.Join(dir, "claude", hex.EncodeToString(sum[:16])+".lock")
+
+	lctx, cancel := context.WithTimeout(ctx, targetLockWait)
+	defer cancel()
+	release, err = lock.Acquire(lctx, path)
+	if err != nil {
+		if ctx.Err() == nil && lctx.Err() != nil {
+			return nil, fmt.Errorf("gave up after %s waiting for another mcp-broker to finish writing %s (nothing was changed): try again", targetLockWait, real)
+		}
+		return nil, fmt.Errorf("waiting to write %s: %w", real, err)
+	}
+	return release, nil
+}
 
 // Claude Code serialises its read-modify-write of ~/.claude.json with proper-lockfile: it
 // creates the folder <file>.lock (mkdir is atomic everywhere), refreshes its mtime every few

@@ -58,6 +58,9 @@ type location struct {
 	project string   // ScopeLocal: the key under "projects"
 	mode    os.FileMode
 	global  bool // ~/.claude.json: take Claude Code's lock
+	// projectDir is, for ScopeProject, the folder of .mcp.json with links resolved: a
+	// .mcp.json that is a link must lead to a file inside it (see resolveFile).
+	projectDir string
 }
 
 // where describes keys for a person: mcpServers, or projects["/repo"].mcpServers.
@@ -100,8 +103,12 @@ func (w Writer) locate(t Target) (location, error) {
 		if err := isDir(dir); err != nil {
 			return location{}, err
 		}
+		real, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return location{}, fmt.Errorf("resolving %s: %w", dir, err)
+		}
 		// .mcp.json is shared (checked in) and holds no secret: Claude Code creates it 0644 too.
-		return location{path: filepath.Join(dir, ".mcp.json"), keys: []string{"mcpServers"}, mode: 0o644}, nil
+		return location{path: filepath.Join(dir, ".mcp.json"), keys: []string{"mcpServers"}, mode: 0o644, projectDir: real}, nil
 	}
 	return location{}, fmt.Errorf("unknown scope %q: use local, project or user", t.Scope)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,8 +26,8 @@ type Writer struct {
 	Binary string
 }
 
-// writeAtomic is config.WriteFileAtomic; tests replace it to make a write fail.
-var writeAtomic = config.WriteFileAtomic
+// writeAtomic is replaceFile; tests replace it to make a write fail.
+var writeAtomic = replaceFile
 
 // Preview is what Add would write, to show before writing.
 type Preview struct {
@@ -86,7 +85,11 @@ func (w Writer) Preview(t Target, name string) (Preview, error) {
 		return Preview{Scope: t.Scope}, err
 	}
 	pv := Preview{Path: loc.path, Scope: t.Scope, Project: loc.project, Where: loc.where(), Snippet: Snippet(name, w.Binary)}
-	data, fi, err := readFile(loc.path)
+	real, err := resolveFile(loc)
+	if err != nil {
+		return pv, err
+	}
+	data, fi, err := readFile(real)
 	if err != nil {
 		return pv, err
 	}
@@ -121,14 +124,32 @@ func (w Writer) Add(ctx context.Context, t Target, name string, opts AddOptions)
 		if err := os.MkdirAll(filepath.Dir(loc.path), 0o700); err != nil {
 			return res, fmt.Errorf("creating the folder for %s: %w", loc.path, err)
 		}
-		release, err := acquireLock(ctx, loc.path)
+	}
+	real, err := resolveFile(loc)
+	if err != nil {
+		return res, err
+	}
+	// mcp-broker's lock first, Claude Code's second: a process waiting for ours holds neither.
+	release, err := lockTarget(ctx, real)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+	if loc.global {
+		releaseClaude, err := acquireLock(ctx, loc.path)
 		if err != nil {
 			return res, err
 		}
-		defer release()
+		defer releaseClaude()
+	}
+	// The link may have been changed while we waited: the lock is for the file it led to.
+	if again, err := resolveFile(loc); err != nil {
+		return res, err
+	} else if again != real {
+		return res, fmt.Errorf("%s was changed to lead elsewhere while mcp-broker waited to write it (nothing was changed): try again", loc.path)
 	}
 	for attempt := 1; ; attempt++ {
-		data, fi, err := readFile(loc.path)
+		data, fi, err := readFile(real)
 		if err != nil {
 			return res, err
 		}
@@ -148,17 +169,28 @@ func (w Writer) Add(ctx context.Context, t Target, name string, opts AddOptions)
 		if fi != nil {
 			mode = fi.Mode().Perm()
 			if runtime.GOOS != "windows" && mode&0o200 == 0 {
-				return res, fmt.Errorf("%s is read-only: make it writable (chmod u+w %s) and try again", loc.path, loc.path)
+				return res, fmt.Errorf("%s is read-only: make it writable (chmod u+w %s) and try again", real, real)
 			}
+			// Beside the path the user knows (the link, if it is one), and never through a
+			// link: one there is replaced, not followed. ~/.claude.json holds Claude Code's own
+			// secrets (its account), so its copy is private whatever the file's mode.
 			res.Backup = loc.path + ".bak"
-			if err := writeAtomic(res.Backup, data, mode); err != nil {
+			backupMode := mode
+			if loc.global {
+				backupMode = 0o600
+			}
+			err := checkBackupSlot(res.Backup)
+			if err == nil {
+				err = writeAtomic(res.Backup, data, backupMode)
+			}
+			if err != nil {
 				return res, fmt.Errorf("backing up %s to %s (nothing was changed): %w", loc.path, res.Backup, err)
 			}
 		}
 		// Someone (an older Claude Code that takes no lock, an editor) may have written the
 		// file since we read it: start again from their version rather than undo it. The
 		// rename below then replaces the file whole, so a reader never sees half of it.
-		again, _, err := readFile(loc.path)
+		again, _, err := readFile(real)
 		if err != nil {
 			return res, err
 		}
@@ -168,7 +200,7 @@ func (w Writer) Add(ctx context.Context, t Target, name string, opts AddOptions)
 			}
 			return res, fmt.Errorf("%s keeps changing while mcp-broker writes it (nothing was changed): try again", loc.path)
 		}
-		if err := writeAtomic(loc.path, e.out, mode); err != nil {
+		if err := writeAtomic(real, e.out, mode); err != nil {
 			return res, fmt.Errorf("writing %s (it was left as it was): %w", loc.path, err)
 		}
 		res.Replaced = e.status == StatusDifferent
@@ -209,25 +241,6 @@ func newProject() ordered {
 		{"hasClaudeMdExternalIncludesApproved", false},
 		{"hasClaudeMdExternalIncludesWarningShown", false},
 	}
-}
-
-// readFile returns the file's content and info, or nil for both when it does not exist.
-func readFile(path string) ([]byte, fs.FileInfo, error) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return data, fi, nil
 }
 
 // withPath names the file in a *FileError.

@@ -16,7 +16,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 )
 
-var realWriteAtomic = config.WriteFileAtomic
+var realWriteAtomic = writeAtomic
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
@@ -35,6 +35,9 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	t.Setenv(EnvClaudeConfigDir, "")
 	root := t.TempDir()
+	// The writer's locks go in mcp-broker's config folder: a private one, also for the writer
+	// processes the concurrency test starts.
+	t.Setenv(config.EnvConfigDir, filepath.Join(root, "mcp-broker"))
 	e := &env{
 		home:  filepath.Join(root, "home"),
 		known: filepath.Join(root, "src", "known"),
@@ -367,7 +370,7 @@ func TestAddKeepsModeAndSymlink(t *testing.T) {
 	}
 	checkEntry(t, mustRead(t, real), res, "studio", ScopeUser)
 	assertMode(t, real, 0o640)
-	assertMode(t, res.Backup, 0o640)
+	assertMode(t, res.Backup, 0o600) // the backup of ~/.claude.json is private whatever the file's mode
 	if res.Backup != e.claudeJSON()+".bak" || !bytes.Equal(mustRead(t, res.Backup), before) {
 		t.Errorf("backup %s does not hold the file as it was", res.Backup)
 	}
@@ -521,6 +524,7 @@ func TestWhereClaudeCodeKeepsItsConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
+			t.Setenv(config.EnvConfigDir, filepath.Join(root, "mcp-broker"))
 			abs := func(rel string) string {
 				if rel == "" {
 					return ""
