@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/lock"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
@@ -32,7 +33,8 @@ type Options struct {
 	ConfigPath string
 	// Secrets is where every secret lives.
 	Secrets secrets.Store
-	// HTTP is used for every request to servers; default a client with a 30 s timeout.
+	// HTTP is used for every request to servers; default httpclient.New with a 30 s timeout.
+	// Whatever client it is, the Broker uses a copy guarded by httpclient.Guard.
 	HTTP *http.Client
 	// Opener opens the user's browser; default opener.System(os.Stderr) set by the caller.
 	Opener opener.Opener
@@ -81,7 +83,9 @@ func New(opts Options) (*Broker, error) {
 		b.configPath = p
 	}
 	if b.http == nil {
-		b.http = &http.Client{Timeout: 30 * time.Second}
+		b.http = httpclient.New(httpclient.WithTimeout(30 * time.Second))
+	} else {
+		b.http = httpclient.Guard(b.http)
 	}
 	if b.prompt == nil {
 		b.prompt = io.Discard

@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 )
 
 // Defaults of a zero Fetcher.
@@ -49,8 +52,9 @@ type Probe struct {
 // Fetcher is the only way discovery touches the network. Its zero value is
 // ready to use. A Fetcher is safe for concurrent use if its HTTP client is.
 type Fetcher struct {
-	// HTTP is the client to use; nil means one with a 15 s timeout. It is
-	// never modified: each request uses a copy with our redirect policy.
+	// HTTP is the client to use; nil means one of httpclient.New with a 15 s
+	// timeout, shared by every Fetcher. It is never modified: each request
+	// uses a copy with our redirect policy.
 	HTTP *http.Client
 	// MaxBytes caps each metadata body; 0 means DefaultMaxBytes (1 MiB).
 	MaxBytes int64
@@ -67,7 +71,7 @@ func (f *Fetcher) Client() *http.Client { return f.client("", nil) }
 
 // client is Client recording each redirect in tr, when tr is not nil.
 func (f *Fetcher) client(purpose string, tr *trace) *http.Client {
-	c := http.Client{Timeout: DefaultTimeout}
+	c := *defaultClient()
 	if f != nil && f.HTTP != nil {
 		c = *f.HTTP
 	}
@@ -91,6 +95,12 @@ func (f *Fetcher) client(purpose string, tr *trace) *http.Client {
 	}
 	return &c
 }
+
+// defaultClient is the client of Fetchers without one: built once, so that
+// they share its connections.
+var defaultClient = sync.OnceValue(func() *http.Client {
+	return httpclient.New(httpclient.WithTimeout(DefaultTimeout))
+})
 
 func (f *Fetcher) maxBytes() int64 {
 	if f == nil || f.MaxBytes <= 0 {
