@@ -37,6 +37,10 @@ type Credential struct {
 	Expiry time.Time
 	// Scopes are the granted scopes of an OAuth token.
 	Scopes []string
+	// URL is the server URL the credential is for: the one configured when it was handed out.
+	// A caller that relays to a URL it read earlier compares the two (canonically) and must
+	// not send the credential when they differ: the server moved, and the credential with it.
+	URL string
 }
 
 // refreshMargin is how long before expiry a token is refreshed: a minute, or a quarter of its
@@ -71,19 +75,34 @@ func (b *Broker) Credential(ctx context.Context, name string) (*Credential, erro
 	case config.AuthNone:
 		return nil, nil
 	case config.AuthBearer:
-		return b.staticCredential(ctx, srv)
+		cred, err := b.staticCredential(ctx, srv)
+		if cred != nil {
+			cred.URL = srv.URL
+		}
+		return cred, err
 	}
 	tok, err := b.loadToken(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if tok != nil && tok.fresh(b.now()) {
-		return bearer(tok), nil
+	if tok != nil {
+		// A token obtained for another URL is neither handed out nor refreshed.
+		if err := checkTokenURL(srv, tok); err != nil {
+			return nil, err
+		}
+		if tok.fresh(b.now()) {
+			return bearerFor(srv, tok), nil
+		}
 	}
 	err = b.withServerLock(ctx, name, lockWait, func() error {
 		// Another process may have refreshed while we waited for the lock.
-		if tok, err = b.loadToken(ctx, name); err != nil || (tok != nil && tok.fresh(b.now())) {
+		if tok, err = b.loadToken(ctx, name); err != nil {
 			return err
+		}
+		if tok != nil {
+			if err := checkTokenURL(srv, tok); err != nil || tok.fresh(b.now()) {
+				return err
+			}
 		}
 		tok, err = b.renew(ctx, srv, tok)
 		return err
@@ -91,7 +110,14 @@ func (b *Broker) Credential(ctx context.Context, name string) (*Credential, erro
 	if err != nil {
 		return nil, err
 	}
-	return bearer(tok), nil
+	return bearerFor(srv, tok), nil
+}
+
+// bearerFor is bearer, for the server srv as configured now.
+func bearerFor(srv config.Server, t *storedToken) *Credential {
+	c := bearer(t)
+	c.URL = srv.URL
+	return c
 }
 
 func bearer(t *storedToken) *Credential {
@@ -236,6 +262,11 @@ func (b *Broker) Refresh(ctx context.Context, name, rejected string) (*Credentia
 		if tok, err = b.loadToken(ctx, name); err != nil {
 			return err
 		}
+		if tok != nil {
+			if err := checkTokenURL(srv, tok); err != nil {
+				return err
+			}
+		}
 		if tok != nil && bearer(tok).Value != rejected && tok.fresh(b.now()) {
 			return nil
 		}
@@ -245,5 +276,5 @@ func (b *Broker) Refresh(ctx context.Context, name, rejected string) (*Credentia
 	if err != nil {
 		return nil, err
 	}
-	return bearer(tok), nil
+	return bearerFor(srv, tok), nil
 }

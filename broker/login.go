@@ -63,7 +63,7 @@ func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*Lo
 		// server waits instead of opening a second tab.
 		err = b.withServerLock(ctx, name, b.signInTimeout+lockWait, func() error {
 			if opts.IfNeeded {
-				if cur, lerr := b.loadToken(ctx, name); lerr == nil && cur != nil && cur.fresh(b.now()) && bearer(cur).Value != opts.Rejected {
+				if cur, lerr := b.loadToken(ctx, name); lerr == nil && cur != nil && cur.fresh(b.now()) && bearer(cur).Value != opts.Rejected && checkTokenURL(srv, cur) == nil {
 					tok = cur
 					return nil
 				}

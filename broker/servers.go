@@ -6,12 +6,14 @@ import (
 	"fmt"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // AddServer adds or replaces a server in the configuration. secret, when not empty, is stored
 // in the secret store: the client secret for OAuth and client-credentials servers, the token
-// for bearer servers. Replacing a server with another URL forgets its tokens, which belong to
-// the old one.
+// for bearer servers. Replacing a server with another URL first deletes its tokens, which
+// belong to the old one, and changes nothing when they cannot be deleted; a bearer server
+// moved to another URL needs its (new) token passed again.
 func (b *Broker) AddServer(ctx context.Context, srv config.Server, secret string) error {
 	if srv.Auth == "" {
 		srv.Auth = config.AuthOAuth
@@ -47,21 +49,44 @@ func (b *Broker) AddServer(ctx context.Context, srv config.Server, secret string
 			}
 		}
 	}
-	var oldURL string
-	err := config.Update(ctx, b.configPath, func(f *config.File) error {
-		if old, ok := f.Server(srv.Name); ok {
-			oldURL = old.URL
+	return config.Update(ctx, b.configPath, func(f *config.File) error {
+		// The old URL's tokens go first, under the config lock: were the new URL written
+		// first and the deletion to fail, a token would be handed out for a server it was
+		// never meant for. When they cannot be deleted, the configuration stays as it was.
+		old, ok := f.Server(srv.Name)
+		if ok && !SameServerURL(old.URL, srv.URL) {
+			// A static token just given is for the new URL; one stored before is not.
+			newStatic := srv.Auth == config.AuthBearer && secret != ""
+			if srv.Auth == config.AuthBearer && !newStatic {
+				return fmt.Errorf("%s moves to a new URL, and its stored token belongs to the old one: pass the token for %s on standard input with --token-stdin", srv.Name, redact.URL(srv.URL))
+			}
+			if err := b.deleteTokens(ctx, srv.Name, !newStatic); err != nil {
+				return fmt.Errorf("%s: its URL changes, so the tokens of the old one must go first, and they could not be deleted (nothing was changed): %w", srv.Name, err)
+			}
 		}
 		f.Put(srv)
 		return nil
 	})
-	if err != nil {
-		return err
+}
+
+// deleteTokens deletes the server's access and refresh tokens, and with static its static
+// token, and their mention in the state file, stopping at the first failure.
+func (b *Broker) deleteTokens(ctx context.Context, name string, static bool) error {
+	keys := []string{refreshKey(name), tokenKey(name)}
+	if static {
+		keys = append(keys, staticTokenKey(name))
 	}
-	if oldURL != "" && oldURL != srv.URL {
-		b.forgetToken(ctx, srv.Name)
+	for _, k := range keys {
+		if err := b.secrets.Delete(ctx, k); err != nil {
+			return fmt.Errorf("deleting a stored token: %w", err)
+		}
 	}
-	return nil
+	return b.updateState(ctx, func(s *state) {
+		s.server(name).Token = nil
+		if static {
+			s.server(name).StaticToken = false
+		}
+	})
 }
 
 // RemoveServer removes a server and every secret kept for it.

@@ -126,6 +126,12 @@ func wellKnownURL(u *url.URL, suffix string) string {
 // hasPath reports whether u has a path beyond "/".
 func hasPath(u *url.URL) bool { return strings.Trim(u.EscapedPath(), "/") != "" }
 
+// ResourceMatches reports whether a token obtained for resource may be sent to the MCP
+// server at serverURL: the rule resourceMatches applies to metadata, which is the rule that
+// accepted the resource when the token was obtained. The broker applies it again to a stored
+// token whenever it hands it out, so that a token never follows a server to a new URL.
+func ResourceMatches(resource, serverURL string) bool { return resourceMatches(resource, serverURL) }
+
 // resourceMatches reports whether the resource a server's metadata
 // advertises identifies the server at serverURL. RFC 9728 §3.3 asks for
 // identity with the URL requested; in practice MCP servers advertise either
