@@ -23,7 +23,8 @@ var callbackParams = []string{"code", "state", "iss", "error", "error_descriptio
 
 // serveHTTP answers every request the loopback server gets. Only a GET on the exact path that
 // carries code, error or state is a callback; everything else (a favicon, a probe, a HEAD) is
-// answered without touching the flow.
+// answered without touching the flow. A forged callback gets the very page a stray request
+// gets, so that a hostile page learns nothing from it.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	if r.URL.Path != s.path {
@@ -37,35 +38,67 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	if q.Get("code") == "" && q.Get("error") == "" && q.Get("state") == "" {
-		s.page(w, r, http.StatusBadRequest, false, "Nothing to do here",
-			"This address only receives the answer to a sign-in in progress, and this request is not one.")
+		s.nothingHere(w, r)
 		return
 	}
-	won := false
-	s.first.Do(func() {
-		won = true
-		// outcome has room for this one value, so the send never blocks even if Wait has
-		// given up; it is made after the page is written, so when Wait sees it and starts
-		// the graceful shutdown, the response is already on its way.
-		s.outcome <- s.handleFirst(w, r, q)
-	})
-	if !won {
-		s.log.DebugContext(r.Context(), "loopback: callback after the first one ignored")
+	v, ok := s.judge(r, q)
+	switch {
+	case !ok:
+		s.log.DebugContext(r.Context(), "loopback: callback after the sign-in finished ignored")
 		s.page(w, r, http.StatusConflict, false, "This sign-in has already finished",
 			"An answer for this sign-in had already arrived, so this one was ignored.")
+	case v.forged:
+		s.nothingHere(w, r)
+	default:
+		s.page(w, r, v.status, v.success, v.title, v.message)
+		// outcome has room for this one value, so the send never blocks even if Wait has
+		// given up; it is made after the page is written, so when Wait sees it and starts the
+		// graceful shutdown, the response is already on its way.
+		s.outcome <- v.outcome
 	}
 }
 
-// handleFirst judges the first callback, writes its page, and returns what Wait reports.
-func (s *Server) handleFirst(w http.ResponseWriter, r *http.Request, q url.Values) outcome {
+// nothingHere answers a request that is not a callback of this sign-in, including a forged one.
+func (s *Server) nothingHere(w http.ResponseWriter, r *http.Request) {
+	s.page(w, r, http.StatusBadRequest, false, "Nothing to do here",
+		"This address only receives the answer to a sign-in in progress, and this request is not one.")
+}
+
+// verdict is what judging a callback decided: a forgery to ignore, or the page to show and the
+// outcome for Wait.
+type verdict struct {
+	forged  bool
+	status  int
+	success bool
+	title   string
+	message string
+	outcome outcome
+}
+
+// judge decides about one callback, one at a time. ok is false when an earlier callback has
+// already decided the sign-in. A forgery leaves the sign-in undecided.
+func (s *Server) judge(r *http.Request, q url.Values) (v verdict, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.decided {
+		return verdict{}, false
+	}
+	v = s.verdictFor(r, q)
+	if v.forged {
+		s.noteForged(r)
+	} else {
+		s.decided = true
+	}
+	return v, true
+}
+
+// verdictFor judges a callback: its state first (through check), since only a response that
+// belongs to this sign-in may end it, then its form.
+func (s *Server) verdictFor(r *http.Request, q url.Values) verdict {
 	ctx := r.Context()
-	for _, p := range callbackParams {
-		if len(q[p]) > 1 {
-			err := fmt.Errorf("the sign-in response repeats the %s parameter, which OAuth forbids", p)
-			s.log.DebugContext(ctx, "loopback: malformed callback", "error", err)
-			s.page(w, r, http.StatusBadRequest, false, "Sign-in failed", err.Error())
-			return outcome{err: err}
-		}
+	if len(q["state"]) > 1 {
+		// RFC 6749 §3.1 forbids it, so no authorization server sends it: it cannot be ours.
+		return verdict{forged: true}
 	}
 	cb := Callback{
 		Code:             q.Get("code"),
@@ -75,25 +108,35 @@ func (s *Server) handleFirst(w http.ResponseWriter, r *http.Request, q url.Value
 		ErrorDescription: q.Get("error_description"),
 		ErrorURI:         q.Get("error_uri"),
 	}
+	err := runCheck(s.check, cb)
+	if errors.Is(err, ErrWrongState) {
+		return verdict{forged: true} // logged by noteForged, bounded
+	}
 	s.log.DebugContext(ctx, "loopback: callback received", "callback", cb)
-	if err := runCheck(s.check, cb); err != nil {
+	if err != nil {
 		s.log.DebugContext(ctx, "loopback: callback rejected", "error", err)
-		s.page(w, r, http.StatusBadRequest, false, "Sign-in failed", err.Error())
-		return outcome{err: err}
+		return failed(http.StatusBadRequest, "Sign-in failed", err)
+	}
+	for _, p := range callbackParams {
+		if len(q[p]) > 1 {
+			err := fmt.Errorf("the sign-in response repeats the %s parameter, which OAuth forbids", p)
+			s.log.DebugContext(ctx, "loopback: malformed callback", "error", err)
+			return failed(http.StatusBadRequest, "Sign-in failed", err)
+		}
 	}
 	if cb.Error != "" {
-		perr := newProviderError(cb)
-		s.page(w, r, http.StatusOK, false, "Sign-in was not completed", perr.Error())
-		return outcome{err: perr}
+		return failed(http.StatusOK, "Sign-in was not completed", newProviderError(cb))
 	}
 	if cb.Code == "" {
-		err := errors.New("the sign-in response carries no authorization code")
-		s.page(w, r, http.StatusBadRequest, false, "Sign-in failed", err.Error())
-		return outcome{err: err}
+		return failed(http.StatusBadRequest, "Sign-in failed", errors.New("the sign-in response carries no authorization code"))
 	}
-	s.page(w, r, http.StatusOK, true, "You're signed in",
-		"MCP Broker received your sign-in and is finishing it now.")
-	return outcome{cb: cb}
+	return verdict{status: http.StatusOK, success: true, title: "You're signed in",
+		message: "MCP Broker received your sign-in and is finishing it now.", outcome: outcome{cb: cb}}
+}
+
+// failed is the verdict for a callback of this sign-in that ends it with err, shown on the page.
+func failed(status int, title string, err error) verdict {
+	return verdict{status: status, title: title, message: err.Error(), outcome: outcome{err: err}}
 }
 
 // runCheck calls check, turning a panic into an error so that a buggy check fails the sign-in

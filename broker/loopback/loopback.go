@@ -2,9 +2,14 @@
 // to 127.0.0.1, the "loopback interface redirection" of RFC 8252 §7.3.
 //
 // The flow: [Listen] binds a port and yields the redirect URI to register and send; the caller
-// opens the browser; [Server.Wait] serves until the first callback arrives, lets the caller's
-// [Check] judge it (state, iss), shows the user a page that says how it went, and shuts the
-// server down. The first callback wins; anything after it is told the sign-in has finished.
+// opens the browser; [Server.Wait] serves until the callback arrives, lets the caller's [Check]
+// judge it (state, iss), shows the user a page that says how it went, and shuts the server down.
+//
+// Any web page the user visits meanwhile can make the browser request the callback URL (an
+// <img> pointing at 127.0.0.1:PORT needs no permission), so a callback whose state is wrong is
+// not the answer: it gets the same plain 400 page as any stray request, is logged (bounded, and
+// without its values), and Wait keeps waiting. The first callback with the right state wins;
+// anything after it is told the sign-in has finished.
 //
 // The authorization code is a secret: it never appears in an error, a log line or a page.
 package loopback
@@ -44,6 +49,10 @@ var (
 
 	// ErrClosed is wrapped by Wait's error when the Server was closed before or while waiting.
 	ErrClosed = errors.New("the sign-in callback server was closed")
+
+	// ErrWrongState is what a [Check] wraps when the callback's state is not this sign-in's:
+	// Wait then ignores that callback, as a forgery, and keeps waiting for the real one.
+	ErrWrongState = errors.New("the sign-in response does not belong to this sign-in (state mismatch)")
 )
 
 // Callback is the authorization response as it arrived in the redirect's query (RFC 6749
@@ -60,9 +69,15 @@ type Callback struct {
 
 // Check decides whether a callback is acceptable. It must verify state (and iss, when the
 // authorization server advertises RFC 9207 support) before anything else, including before
-// trusting an error response, since anyone who can reach the port can forge one. Returning an
-// error shows the failure page with the error's message (so it must hold no secret) and ends
-// Wait with that error. Wait calls Check once, for the first callback, on the handler goroutine.
+// trusting an error response, since anyone who can reach the port can forge one.
+//
+// A wrong or missing state must be reported with an error wrapping [ErrWrongState]: Wait then
+// ignores the callback as a forgery and keeps waiting. Any other error means the response is
+// ours but unacceptable (a wrong iss is a mix-up attack, RFC 9207): it shows the failure page
+// with the error's message (so it must hold no secret) and ends Wait with that error.
+//
+// Wait calls Check on the handler goroutine for each callback until one is not a forgery, one
+// callback at a time.
 type Check func(Callback) error
 
 // ProviderError is Wait's error when the callback that passed Check was an error response from
@@ -112,7 +127,8 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithLogger sets where the server logs, at debug level; nil means slog.Default().
+// WithLogger sets where the server logs: the flow at debug level, forged callbacks at warn
+// level; nil means slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		if l != nil {
@@ -131,8 +147,10 @@ type Server struct {
 	log     *slog.Logger
 
 	check   Check        // set by Wait before serving starts, read by the handler
-	first   sync.Once    // the first callback, and only it, runs check
-	outcome chan outcome // capacity 1: written once, inside first
+	mu      sync.Mutex   // one callback at a time is judged; guards decided and forged
+	decided bool         // a callback that was not a forgery has been judged
+	forged  int          // callbacks ignored for a wrong state
+	outcome chan outcome // capacity 1: written once, by the callback that decided
 
 	waited    atomic.Bool
 	closeOnce sync.Once
@@ -198,9 +216,12 @@ func (s *Server) RedirectURI() string {
 // Port is the bound port, useful when Listen was given 0.
 func (s *Server) Port() int { return s.port }
 
-// Wait serves until the first callback on the path has been handled, ctx is done, or the
-// timeout passes, whichever comes first, then shuts the server down (gracefully, for at most a
-// second or two, so the browser gets its page) before it returns. check must not be nil.
+// Wait serves until a callback on the path has been handled, ctx is done, or the timeout
+// passes, whichever comes first, then shuts the server down (gracefully, for at most a second
+// or two, so the browser gets its page) before it returns. check must not be nil.
+//
+// Callbacks with a wrong state (check's error wraps [ErrWrongState], or the state is repeated)
+// are forgeries: Wait answers them 400 and keeps waiting for the real one.
 //
 // It returns the callback that passed check, which then carries a code. When that callback is
 // an error response it returns a *[ProviderError] instead. If check rejects the callback, Wait
@@ -237,6 +258,7 @@ func (s *Server) Wait(ctx context.Context, check Check) (Callback, error) {
 	case <-ctx.Done():
 	}
 	s.shutdown(ctx)
+	s.logForgedTotal(ctx)
 	if !served {
 		serveErr = <-serveDone
 	}

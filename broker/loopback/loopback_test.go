@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/loopback"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/testenv"
 )
 
 const (
@@ -66,10 +68,11 @@ func result(t *testing.T, ch <-chan waitResult) waitResult {
 	}
 }
 
-// checkState is the check a real caller writes: state and iss first.
+// checkState is the check a real caller writes: state and iss first, a wrong state reported
+// with ErrWrongState.
 func checkState(cb loopback.Callback) error {
 	if cb.State != testState {
-		return errors.New("the sign-in response does not belong to this sign-in (state mismatch)")
+		return fmt.Errorf("checking the sign-in response: %w", loopback.ErrWrongState)
 	}
 	if cb.Iss != "" && cb.Iss != testIss {
 		return errors.New("the sign-in response came from the wrong issuer")
@@ -165,10 +168,10 @@ func TestCheckRejects(t *testing.T) {
 		name  string
 		query url.Values
 	}{
-		{"wrong state", url.Values{"code": {testCode}, "state": {"forged"}}},
-		{"missing state", url.Values{"code": {testCode}}},
+		// A right state with a wrong issuer is a mix-up (RFC 9207): the response is ours, so it
+		// ends the sign-in. Wrong states are TestForgedCallbacksIgnored's.
 		{"wrong issuer", url.Values{"code": {testCode}, "state": {testState}, "iss": {"https://evil.example"}}},
-		{"forged provider error", url.Values{"error": {"access_denied"}, "state": {"forged"}}},
+		{"wrong issuer on a provider error", url.Values{"error": {"access_denied"}, "state": {testState}, "iss": {"https://evil.example"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,6 +274,150 @@ func TestProviderError(t *testing.T) {
 				t.Error("page contains unescaped markup from the provider")
 			}
 		})
+	}
+}
+
+// getWith is get with extra request headers, as a browser sends them.
+func getWith(t *testing.T, rawURL string, header http.Header) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(req.Header, header)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 30 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the page: %v", err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+// TestForgedCallbacksIgnored plays a hostile web page that knows the port and makes the browser
+// GET the callback URL (an <img src="http://127.0.0.1:PORT/callback?state=x&code=y">) before the
+// real answer arrives. Such a callback must not end the sign-in: it gets the same plain 400 page
+// as any stray request, and the real callback that follows over HTTP completes the sign-in.
+func TestForgedCallbacksIgnored(t *testing.T) {
+	tests := []struct {
+		name  string
+		query string
+	}{
+		{"wrong state", "code=forged-code&state=forged-state"},
+		{"no state", "code=forged-code"},
+		{"empty state", "code=forged-code&state="},
+		{"only a wrong state", "state=forged-state"},
+		{"provider error with a wrong state", "error=access_denied&error_description=no&state=forged-state"},
+		{"provider error without a state", "error=access_denied"},
+		{"repeated state", "code=forged-code&state=forged-state&state=" + testState},
+		{"repeated code with a wrong state", "code=a&code=b&state=forged-state"},
+		{"wrong state with a right issuer", "code=forged-code&state=forged-state&iss=" + url.QueryEscape(testIss)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := listen(t)
+			var checks atomic.Int32
+			waitc := startWait(t.Context(), s, func(cb loopback.Callback) error {
+				checks.Add(1)
+				return checkState(cb)
+			})
+			stray := get(t, s.RedirectURI()+"?foo=bar")
+			r := get(t, s.RedirectURI()+"?"+tt.query)
+			if r.status != http.StatusBadRequest {
+				t.Errorf("forged callback: status %d, want 400", r.status)
+			}
+			if r.body != stray.body {
+				t.Error("the forged callback's page differs from a stray request's, so it tells the forger something")
+			}
+			for _, secret := range []string{"forged", "state", "access_denied"} {
+				if strings.Contains(r.body, secret) {
+					t.Errorf("the page for a forged callback mentions %q", secret)
+				}
+			}
+			real := get(t, callbackURL(s, url.Values{"code": {testCode}, "state": {testState}, "iss": {testIss}}))
+			res := result(t, waitc)
+			if res.err != nil || res.cb.Code != testCode {
+				t.Fatalf("Wait() = %v, %v; want the real callback's code after the forged one", res.cb, res.err)
+			}
+			if real.status != http.StatusOK || !strings.Contains(real.body, "signed in") {
+				t.Errorf("real callback's page: status %d, body %q", real.status, real.body)
+			}
+			if n := checks.Load(); n > 2 {
+				t.Errorf("check ran %d times for one forged and one real callback", n)
+			}
+		})
+	}
+}
+
+// TestForgedCallbacksLogged checks what a flood of forged callbacks leaves in the log: one line
+// per callback naming only the host of the page that sent it (never the code, the state, or the
+// page's path), at most maxLogged such lines and one saying that logging stopped, and a count at
+// the end; the sign-in still completes.
+func TestForgedCallbacksLogged(t *testing.T) {
+	const maxLogged, flood = 20, 45
+	var logs testenv.SyncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := listen(t, loopback.WithLogger(logger))
+	waitc := startWait(t.Context(), s, checkState)
+
+	forge := func(i int, header http.Header) {
+		q := url.Values{"code": {fmt.Sprintf("forged-code-%d", i)}, "state": {fmt.Sprintf("forged-state-%d", i)}}
+		if r := getWith(t, callbackURL(s, q), header); r.status != http.StatusBadRequest {
+			t.Fatalf("forged callback %d: status %d, want 400", i, r.status)
+		}
+	}
+	forge(0, http.Header{"Referer": {"https://evil.example:8443/attack/page?token=leak"}})
+	forge(1, http.Header{"Origin": {"http://other-evil.example"}})
+	forge(2, nil)
+	// The rest arrive at once, as from a page that loads many images.
+	var wg sync.WaitGroup
+	for i := 3; i < flood; i++ {
+		wg.Go(func() { forge(i, http.Header{"Referer": {"https://evil.example/attack"}}) })
+	}
+	wg.Wait()
+	get(t, callbackURL(s, url.Values{"code": {testCode}, "state": {testState}}))
+	res := result(t, waitc)
+	if res.err != nil || res.cb.Code != testCode {
+		t.Fatalf("Wait() = %v, %v; want the real callback after %d forged ones", res.cb, res.err, flood)
+	}
+
+	out := logs.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	count := func(substr string) int {
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, substr) {
+				n++
+			}
+		}
+		return n
+	}
+	// A flood costs a bounded number of lines at every level, debug included.
+	if len(lines) > maxLogged+10 {
+		t.Errorf("%d forged callbacks wrote %d log lines:\n%s", flood, len(lines), out)
+	}
+	if n := count("ignored a callback with a wrong state"); n != maxLogged {
+		t.Errorf("%d lines about single forged callbacks, want %d:\n%s", n, maxLogged, out)
+	}
+	if n := count("no longer logging them"); n != 1 {
+		t.Errorf("%d lines saying logging stopped, want 1:\n%s", n, out)
+	}
+	if n := count(fmt.Sprintf("count=%d", flood)); n != 1 {
+		t.Errorf("no single line with the total of %d forged callbacks:\n%s", flood, out)
+	}
+	for _, want := range []string{"level=WARN", "from=evil.example", "from=other-evil.example"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %q:\n%s", want, out)
+		}
+	}
+	for _, leak := range []string{"forged-code", "forged-state", testCode, testState, "/attack", "token=leak", "8443"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("logs contain %q:\n%s", leak, out)
+		}
 	}
 }
 
@@ -466,8 +613,10 @@ func TestMalformedCallbacks(t *testing.T) {
 		want  string
 		check bool // whether check may run
 	}{
-		{"repeated state", "code=a&state=" + testState + "&state=other", "repeats the state parameter", false},
-		{"repeated code", "code=a&code=b&state=" + testState, "repeats the code parameter", false},
+		// The state is checked first: only a response that is ours can end the sign-in. A
+		// repeated state cannot be ours (TestForgedCallbacksIgnored).
+		{"repeated code", "code=a&code=b&state=" + testState, "repeats the code parameter", true},
+		{"repeated error", "error=a&error=b&state=" + testState, "repeats the error parameter", true},
 		{"no code", "state=" + testState, "carries no authorization code", true},
 	}
 	for _, tt := range tests {
