@@ -482,7 +482,6 @@ func TestHostileServers(t *testing.T) {
 		{"no PKCE metadata", envOptions{as: authserver.Options{Hostile: authserver.Hostile{NoPKCEMetadata: true}}}, "S256"},
 		{"non-https endpoint", envOptions{as: authserver.Options{Hostile: authserver.Hostile{InsecureTokenEndpoint: true}}}, "token_endpoint"},
 		{"javascript: authorization URL", envOptions{as: authserver.Options{Hostile: authserver.Hostile{JavascriptAuthorize: true}}}, "authorization_endpoint"},
-		{"wrong state", envOptions{as: authserver.Options{Hostile: authserver.Hostile{WrongState: true}}}, "state mismatch"},
 		{"wrong iss", envOptions{as: authserver.Options{ISSParameter: true, Hostile: authserver.Hostile{WrongISS: true}}}, "iss mismatch"},
 		{"wrong iss, not advertised", envOptions{as: authserver.Options{Hostile: authserver.Hostile{WrongISS: true}}}, "iss mismatch"},
 		{"error redirect", envOptions{as: authserver.Options{Hostile: authserver.Hostile{ErrorRedirect: true}}}, "access_denied"},

@@ -167,7 +167,14 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 
 	waitCtx, cancel := context.WithTimeout(ctx, b.signInTimeout)
 	defer cancel()
-	cb, err := ln.Wait(waitCtx, func(cb loopback.Callback) error { return req.CheckRedirect(cb.State, cb.Iss) })
+	cb, err := ln.Wait(waitCtx, func(cb loopback.Callback) error {
+		err := req.CheckRedirect(cb.State, cb.Iss)
+		if errors.Is(err, oauth.ErrStateMismatch) {
+			// Any web page can send the browser to our port: not our answer, so wait on.
+			return loopback.ErrWrongState
+		}
+		return err
+	})
 	if err != nil {
 		if waitCtx.Err() != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("%s: the browser sign-in did not finish within %s", srv.Name, b.signInTimeout)
