@@ -46,11 +46,11 @@ type LinkError struct {
 	Link string
 	// Target is where the link leads, symbolic links resolved as far as they go.
 	Target string
-	// Reason says why the link is not followed, and what to do.
+	// Reason says why the link is not followed, that nothing was changed, and what to do.
 	Reason string
 }
 
-// Error names the link and its target.
+// Error names the link and its target, and gives the reason.
 func (e *LinkError) Error() string {
-	return fmt.Sprintf("%s is a symbolic link to %s, %s; nothing was changed", e.Link, e.Target, e.Reason)
+	return fmt.Sprintf("%s is a symbolic link to %s, %s", e.Link, e.Target, e.Reason)
 }

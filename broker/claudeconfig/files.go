@@ -37,14 +37,14 @@ func resolveFile(loc location) (string, error) {
 	real, err := filepath.EvalSymlinks(loc.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", &LinkError{Link: loc.path, Target: linkText(loc.path),
-			Reason: "which does not exist: create that file, or remove the link, and try again"}
+			Reason: "which does not exist; nothing was changed: create that file, or remove the link, and try again"}
 	}
 	if err != nil {
 		return "", fmt.Errorf("resolving the symbolic link %s: %w", loc.path, err)
 	}
 	if loc.projectDir != "" && !within(loc.projectDir, real) {
 		return "", &LinkError{Link: loc.path, Target: real,
-			Reason: fmt.Sprintf("outside the project folder %s: mcp-broker does not write through it, since a repository can point such a link at any file of yours; replace the link with a file (or use --scope local) and try again", loc.projectDir)}
+			Reason: fmt.Sprintf("outside the project folder %s; mcp-broker does not write through such a link, since a repository can point one at any file of yours, so nothing was changed: replace the link with the file itself (or add the server in local scope) and try again", loc.projectDir)}
 	}
 	fi, err = os.Stat(real)
 	if err != nil {

@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 )
@@ -230,5 +235,103 @@ func TestCLIClaudeCommand(t *testing.T) {
 	r := c.ok("", "claude", "command", "studio")
 	if want := claudeconfig.Command("studio", exe) + "\n"; r.stdout != want || !strings.HasPrefix(want, "claude mcp add studio -e MCP_BROKER_SERVER=studio -- ") {
 		t.Errorf("claude command = %q, want %q", r.stdout, want)
+	}
+}
+
+// TestCLIClaudeAddLinkOutOfProject: a repository that ships .mcp.json as a link out of the
+// project gets a clear refusal (exit 1, naming the link and where it leads) and nothing is
+// written.
+func TestCLIClaudeAddLinkOutOfProject(t *testing.T) {
+	c := newClaudeEnv(t)
+	mcpJSON := filepath.Join(c.project, ".mcp.json")
+	victim := filepath.Join(c.home, "victim.json")
+	victimText := "{\n  \"mcpServers\": {}\n}\n"
+	if err := os.WriteFile(victim, []byte(victimText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, mcpJSON); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	r := c.run("", "claude", "add", "studio", "--scope", "project", "--dir", c.project)
+	if r.code != 1 || !strings.Contains(r.stderr, mcpJSON+" is a symbolic link to "+victim) || !strings.Contains(r.stderr, "outside the project folder") {
+		t.Errorf("link out of the project: exit %d, want 1 naming the link and its target\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != victimText {
+		t.Errorf("the file the link points to was written:\n%s", b)
+	}
+	if target, err := os.Readlink(mcpJSON); err != nil || target != victim {
+		t.Errorf("the link was replaced (%q, %v)", target, err)
+	}
+	if _, err := os.Lstat(mcpJSON + ".bak"); err == nil {
+		t.Error("a backup was written for a file that was not changed")
+	}
+}
+
+// TestCLIClaudeAddBackupLink: a repository that ships .mcp.json.bak as a link to a file of the
+// user's gets a real backup, and the user's file is left alone.
+func TestCLIClaudeAddBackupLink(t *testing.T) {
+	c := newClaudeEnv(t)
+	mcpJSON := filepath.Join(c.project, ".mcp.json")
+	orig := "{\n  \"mcpServers\": {}\n}\n"
+	if err := os.WriteFile(mcpJSON, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bashrc := filepath.Join(c.home, ".bashrc")
+	bashrcText := "export PATH=$HOME/bin:$PATH\n"
+	if err := os.WriteFile(bashrc, []byte(bashrcText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(bashrc, mcpJSON+".bak"); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	r := c.run("", "claude", "add", "studio", "--scope", "project", "--dir", c.project)
+	if r.code != 0 || !strings.Contains(r.stdout, mcpJSON+".bak") {
+		t.Fatalf("backup link: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(bashrc); string(b) != bashrcText {
+		t.Errorf("~/.bashrc was overwritten through the backup link:\n%s", b)
+	}
+	if fi, err := os.Lstat(mcpJSON + ".bak"); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the backup is not a plain file (%v)", err)
+	}
+	if b, _ := os.ReadFile(mcpJSON + ".bak"); string(b) != orig {
+		t.Errorf("the backup does not hold the file as it was:\n%s", b)
+	}
+	wantEntry(t, entry(t, mcpJSON, "", "studio"), "studio")
+}
+
+// TestCLIClaudeAddConcurrent: 20 `mcp-broker claude add` processes started at once on one
+// project's .mcp.json each add their server; none is lost.
+func TestCLIClaudeAddConcurrent(t *testing.T) {
+	const n = 20
+	c := newClaudeEnv(t)
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("s%02d", i)
+		c.ok("", "servers", "add", names[i], "https://mcp.example.com/"+names[i])
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	failed := make(chan string, n)
+	for _, name := range names {
+		wg.Go(func() {
+			cmd := exec.CommandContext(ctx, binary, "claude", "add", name, "--scope", "project", "--dir", c.project)
+			cmd.Env = c.env
+			if out, err := cmd.CombinedOutput(); err != nil {
+				failed <- fmt.Sprintf("claude add %s: %v\n%s", name, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	close(failed)
+	for f := range failed {
+		t.Error(f)
+	}
+	mcpJSON := filepath.Join(c.project, ".mcp.json")
+	for _, name := range names {
+		if got := entry(t, mcpJSON, "", name); got == nil {
+			t.Errorf("the entry for %s was lost", name)
+		}
 	}
 }
