@@ -44,7 +44,9 @@ Scopes (as Claude Code names them):
   user     in all your projects: ~/.claude.json
 
 Every other setting and server in the file is kept, the file's layout too; the file as it
-was is saved to <file>.bak first. A file that is not valid JSON is left untouched.`,
+was is saved to <file>.bak first. A file that is not valid JSON is left untouched. A .mcp.json
+that is a symbolic link is written through only to a file inside the project folder; a link
+that leads out of it is refused.`,
 		Example: `  mcp-broker claude add studio
   mcp-broker claude add studio --scope user
   mcp-broker claude add studio --scope project --dir ~/src/app`,
