@@ -16,6 +16,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // Defaults for Options.
@@ -165,7 +166,8 @@ func newBridge(opts Options) (*bridge, error) {
 	if opts.ToolsListWait <= 0 {
 		opts.ToolsListWait = DefaultToolsListWait
 	}
-	log := opts.Log.With("server", opts.Server.Name)
+	// Whatever the bridge and its transports log, the secrets of the server's URL stay out.
+	log := slog.New(redact.Handler(opts.Log.Handler(), opts.Server.URL)).With("server", opts.Server.Name)
 	b := &bridge{
 		opts: opts, name: opts.Server.Name, log: log, out: jsonrpc.NewWriter(opts.Out), http: opts.HTTP,
 		kick: make(chan struct{}, 1), changed: make(chan struct{}), initDone: make(chan struct{}), work: make(chan func()),

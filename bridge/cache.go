@@ -2,20 +2,36 @@ package bridge
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // cachedInit is the file that keeps a server's last answer to initialize. It is not secret:
-// the server's name, version, capabilities and instructions.
+// the server's name, version, capabilities and instructions. The URL it was given for is kept
+// redacted (people put API keys in the query), and told apart from others by its hash.
 type cachedInit struct {
 	URL    string          `json:"url"`
+	URLSum string          `json:"url_sha256"`
 	Saved  time.Time       `json:"saved"`
 	Result json.RawMessage `json:"result"`
+}
+
+// forURL reports whether the cached answer was given by the server at rawURL.
+func (c cachedInit) forURL(rawURL string) bool {
+	return c.URLSum != "" && c.URLSum == urlSum(rawURL)
+}
+
+// urlSum identifies a URL without holding it.
+func urlSum(rawURL string) string {
+	sum := sha256.Sum256([]byte(rawURL))
+	return hex.EncodeToString(sum[:])
 }
 
 func (b *bridge) cachePath() string {
@@ -37,7 +53,7 @@ func (b *bridge) cachedInitialize() []byte {
 		return nil
 	}
 	var c cachedInit
-	if json.Unmarshal(data, &c) != nil || c.URL != b.opts.Server.URL || len(c.Result) == 0 {
+	if json.Unmarshal(data, &c) != nil || !c.forURL(b.opts.Server.URL) || len(c.Result) == 0 {
 		return nil
 	}
 	res, err := withListChanged(c.Result)
@@ -108,11 +124,11 @@ func (b *bridge) cacheInitialize(answer []byte) {
 	}
 	if old, err := os.ReadFile(path); err == nil {
 		var c cachedInit
-		if json.Unmarshal(old, &c) == nil && c.URL == b.opts.Server.URL && bytes.Equal(c.Result, compact.Bytes()) {
+		if json.Unmarshal(old, &c) == nil && c.forURL(b.opts.Server.URL) && bytes.Equal(c.Result, compact.Bytes()) {
 			return
 		}
 	}
-	data, err := json.Marshal(cachedInit{URL: b.opts.Server.URL, Saved: time.Now().UTC(), Result: compact.Bytes()})
+	data, err := json.Marshal(cachedInit{URL: redact.URL(b.opts.Server.URL), URLSum: urlSum(b.opts.Server.URL), Saved: time.Now().UTC(), Result: compact.Bytes()})
 	if err != nil {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
 	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // orderWait bounds how long a notification waits for the messages before it to be written,
@@ -279,10 +280,10 @@ func (b *bridge) fail(env jsonrpc.Envelope, ids map[string][]byte, err error) {
 		b.log.Warn("could not forward a message", "method", env.Method, "kind", env.Kind.String(), "err", err)
 		return
 	}
-	text := b.describe(err)
+	text, data := b.describe(err), b.errorData()
 	for key, id := range ids {
 		if b.finish(key) {
-			b.writeClient(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, text, map[string]string{"server": b.name, "url": b.opts.Server.URL}))
+			b.writeClient(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, text, data))
 		}
 	}
 }
@@ -298,22 +299,34 @@ func (b *bridge) failConn(conn upstream.Conn, err error) {
 		}
 	}
 	b.mu.Unlock()
-	text := b.describe(fmt.Errorf("%w; the request may or may not have been carried out", err))
+	text, data := b.describe(fmt.Errorf("%w; the request may or may not have been carried out", err)), b.errorData()
 	for _, id := range ids {
-		b.writeClient(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, text, map[string]string{"server": b.name, "url": b.opts.Server.URL}))
+		b.writeClient(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, text, data))
 	}
 }
 
-// describe turns an upstream failure into one sentence for the client (and the model).
+// errorData is the data of the bridge's error answers: the server's name and its URL without
+// the secrets some people put in its query.
+func (b *bridge) errorData() map[string]string {
+	return map[string]string{"server": b.name, "url": redact.URL(b.opts.Server.URL)}
+}
+
+// describe turns an upstream failure into one sentence for the client (and the model). The
+// server's URL appears without its secrets, wherever the cause quotes it too (a server's error
+// page often echoes the request URL).
 func (b *bridge) describe(err error) string {
 	var ue *upstream.UnreachableError
+	var text string
+	u := redact.URL(b.opts.Server.URL)
 	switch {
 	case errors.As(err, &ue):
-		return fmt.Sprintf("mcp-broker: the MCP server %q (%s) is unreachable: %s. mcp-broker keeps trying to reconnect.", b.name, b.opts.Server.URL, ue.Error())
+		text = fmt.Sprintf("mcp-broker: the MCP server %q (%s) is unreachable: %s. mcp-broker keeps trying to reconnect.", b.name, u, ue.Error())
 	case errors.Is(err, broker.ErrSignInRequired):
-		return fmt.Sprintf("mcp-broker: %v", err)
+		text = fmt.Sprintf("mcp-broker: %v", err)
+	default:
+		text = fmt.Sprintf("mcp-broker: the MCP server %q (%s): %v", b.name, u, err)
 	}
-	return fmt.Sprintf("mcp-broker: the MCP server %q (%s): %v", b.name, b.opts.Server.URL, err)
+	return redact.Text(text, b.opts.Server.URL)
 }
 
 // fromServer relays one message from the server to the client. Answers to requests the client

@@ -8,6 +8,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // signInPoll is how often a bridge waiting for a sign-in looks for a credential (the tray or
@@ -166,9 +167,9 @@ func (b *bridge) answerPlaceholder(env jsonrpc.Envelope) {
 	b.placeholder, b.offered = true, true
 	signIn := b.signIn
 	b.mu.Unlock()
-	desc := fmt.Sprintf("The MCP server %q (%s) is still connecting through mcp-broker; its tools will appear here by themselves when it answers. Call this tool to retry now.", b.name, b.opts.Server.URL)
+	desc := fmt.Sprintf("The MCP server %q (%s) is still connecting through mcp-broker; its tools will appear here by themselves when it answers. Call this tool to retry now.", b.name, redact.URL(b.opts.Server.URL))
 	if signIn {
-		desc = fmt.Sprintf("The MCP server %q (%s) needs you to sign in before its tools can be used. Call this tool to open the sign-in page in your browser (or run `mcp-broker login %s`); the server's tools will appear here by themselves once you are signed in.", b.name, b.opts.Server.URL, b.name)
+		desc = fmt.Sprintf("The MCP server %q (%s) needs you to sign in before its tools can be used. Call this tool to open the sign-in page in your browser (or run `mcp-broker login %s`); the server's tools will appear here by themselves once you are signed in.", b.name, redact.URL(b.opts.Server.URL), b.name)
 	}
 	type schema struct {
 		Type       string         `json:"type"`

@@ -12,6 +12,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/loopback"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // LoginOptions tune a sign-in.
@@ -92,7 +93,7 @@ func (b *Broker) discover(ctx context.Context, srv config.Server) (*discovery.Re
 		if !res.AuthRequired {
 			return nil, fmt.Errorf("%s answered without asking for authorization and names no authorization server: it needs no sign-in (configure it with --auth none)", srv.Name)
 		}
-		return nil, fmt.Errorf("%s asks for authorization but names no authorization server: run `mcp-broker doctor %s` for details", srv.Name, srv.URL)
+		return nil, fmt.Errorf("%s asks for authorization but names no authorization server: run `mcp-broker doctor %s` for details", srv.Name, redact.URL(srv.URL))
 	}
 	return res, nil
 }

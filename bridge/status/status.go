@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // State is what a bridge is doing, as the tray and `status` show it.
@@ -144,12 +145,18 @@ func (p *Publisher) Update(fn func(*Bridge)) {
 	p.poke()
 }
 
-// Snapshot returns the current status with its counters.
+// Snapshot returns the status as published: with its counters, and with the server's URL and
+// the last error stripped of the URL's secrets (people put API keys in the query), since the
+// file is read by other processes and shown by `mcp-broker status`.
 func (p *Publisher) Snapshot() Bridge {
 	p.mu.Lock()
 	b := p.info
 	p.mu.Unlock()
 	b.Messages = Counts{FromClient: p.fromClient.Load(), ToClient: p.toClient.Load()}
+	if b.LastError != "" {
+		b.LastError = redact.Text(b.LastError, b.URL)
+	}
+	b.URL = redact.URL(b.URL)
 	return b
 }
 
@@ -247,6 +254,9 @@ func List(dir string) ([]Bridge, error) {
 			_ = os.Remove(path)
 			continue
 		}
+		// A bridge of an older version may have written its URL whole.
+		b.LastError = redact.Text(b.LastError, b.URL)
+		b.URL = redact.URL(b.URL)
 		out = append(out, b)
 	}
 	slices.SortFunc(out, func(a, b Bridge) int {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -198,5 +199,39 @@ func TestEnsureFixesMode(t *testing.T) {
 	os.WriteFile(file, nil, 0o600)
 	if err := Ensure(file); err == nil {
 		t.Error("Ensure accepted a file")
+	}
+}
+
+// TestURLSecretsNotPublished: the file and List carry the server's URL without its query, and
+// a last error that quotes the URL without it either; List also cleans files written whole
+// (by an older bridge).
+func TestURLSecretsNotPublished(t *testing.T) {
+	const raw = "http://127.0.0.1:9/mcp?api_key=SECRET123"
+	dir := t.TempDir()
+	p, err := Publish(dir, Bridge{Server: "keyed", URL: raw, State: StateStarting}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Update(func(b *Bridge) { b.State, b.LastError = StateReconnecting, `Post "`+raw+`": refused` })
+	var file []byte
+	eventually(t, func() bool {
+		file, _ = os.ReadFile(p.Path())
+		return strings.Contains(string(file), "refused")
+	})
+	if strings.Contains(string(file), "SECRET123") || !strings.Contains(string(file), "http://127.0.0.1:9/mcp?REDACTED") {
+		t.Errorf("status file:\n%s", file)
+	}
+	p.Close()
+
+	data, _ := json.Marshal(Bridge{Server: "old", PID: os.Getpid(), URL: raw, LastError: "at " + raw, State: StateReconnecting})
+	if err := os.WriteFile(filepath.Join(dir, fileName("old", os.Getpid())), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := List(dir)
+	if err != nil || len(l) != 1 {
+		t.Fatalf("List = %+v, %v", l, err)
+	}
+	if l[0].URL != "http://127.0.0.1:9/mcp?REDACTED" || strings.Contains(l[0].LastError, "SECRET123") {
+		t.Errorf("listed %+v", l[0])
 	}
 }

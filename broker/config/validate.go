@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // maxNameLen bounds server names: they become file names, keychain account
@@ -77,12 +79,18 @@ func (s Server) Validate() error {
 }
 
 func validateServerURL(raw string) error {
+	// The messages name the URL without its query: people put API keys there.
+	shown := redact.URL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("invalid url %q: %w", raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL it quotes
+		}
+		return fmt.Errorf("invalid url %q: %w", shown, err)
 	}
 	if !u.IsAbs() || u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("url %q must be absolute, like https://mcp.example.com/mcp", raw)
+		return fmt.Errorf("url %q must be absolute, like https://mcp.example.com/mcp", shown)
 	}
 	if u.User != nil {
 		// Anything in the userinfo would be a credential in a plain-text file.
@@ -92,16 +100,16 @@ func validateServerURL(raw string) error {
 	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
 		// The URL is the OAuth resource indicator, which must not have a
 		// fragment (RFC 8707 section 2).
-		return fmt.Errorf("url %q must not contain a fragment (#...)", raw)
+		return fmt.Errorf("url %q must not contain a fragment (#...)", shown)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !IsLoopbackHost(u.Hostname()) {
-			return fmt.Errorf("url %q uses plain http: use https (http is allowed only for localhost and 127.0.0.1)", raw)
+			return fmt.Errorf("url %q uses plain http: use https (http is allowed only for localhost and 127.0.0.1)", shown)
 		}
 	default:
-		return fmt.Errorf("url %q must use https", raw)
+		return fmt.Errorf("url %q must use https", shown)
 	}
 	return nil
 }

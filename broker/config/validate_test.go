@@ -55,6 +55,10 @@ func TestServerValidate(t *testing.T) {
 		{"empty url", func(s *Server) { s.URL = "" }, "absolute"},
 		{"userinfo", func(s *Server) { s.URL = "https://user:hunter2@mcp.example.com/" }, "user name or password"},
 		{"fragment", func(s *Server) { s.URL = "https://mcp.example.com/mcp#x" }, "fragment"},
+		// An API key in the query stays out of the message (the check below the table).
+		{"http remote with a key", func(s *Server) { s.URL = "http://mcp.example.com/mcp?api_key=hunter2" }, "plain http"},
+		{"fragment with a key", func(s *Server) { s.URL = "https://mcp.example.com/mcp?api_key=hunter2#x" }, "fragment"},
+		{"ftp with a key", func(s *Server) { s.URL = "ftp://mcp.example.com/?hunter2" }, "must use https"},
 		{"bad name", func(s *Server) { s.Name = "-x" }, "server name"},
 		{"unknown auth", func(s *Server) { s.Auth = "basic" }, "unknown auth mode"},
 		{"empty auth", func(s *Server) { s.Auth = "" }, "unknown auth mode"},

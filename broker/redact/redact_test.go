@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -50,5 +52,27 @@ func TestText(t *testing.T) {
 	// A URL with nothing secret changes nothing.
 	if got := Text("at https://a.example/mcp", "https://a.example/mcp"); got != "at https://a.example/mcp" {
 		t.Errorf("Text = %q", got)
+	}
+}
+
+func TestHandler(t *testing.T) {
+	const raw = "https://mcp.example.com/mcp?api_key=SECRET123"
+	var buf strings.Builder
+	log := slog.New(Handler(slog.NewTextHandler(&buf, nil), raw)).With("url", raw).WithGroup("g")
+	log.Info("opening "+raw, "err", errors.New(`Post "`+raw+`": refused`), "n", 3,
+		slog.Group("inner", "u", raw), "any", []string{raw})
+	out := buf.String()
+	if strings.Contains(out, "SECRET123") {
+		t.Errorf("the log line keeps the secret: %s", out)
+	}
+	for _, want := range []string{"msg=\"opening https://mcp.example.com/mcp?REDACTED\"", "url=https://mcp.example.com/mcp?REDACTED", "g.n=3", "g.inner.u="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log line lacks %q: %s", want, out)
+		}
+	}
+	// Nothing to hide: the handler is the one given.
+	h := slog.NewTextHandler(&buf, nil)
+	if Handler(h, "https://mcp.example.com/mcp") != slog.Handler(h) {
+		t.Error("Handler wrapped a handler for a URL without secrets")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // Environment variables of the bridge.
@@ -104,7 +105,7 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 	if dir, err := os.UserCacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "mcp-broker", "initialize")
 	}
-	log.Debug("bridge starting", "server", srv.Name, "url", srv.URL, "transport", srv.Transport)
+	log.Debug("bridge starting", "server", srv.Name, "url", redact.URL(srv.URL), "transport", srv.Transport)
 	err = bridge.Run(ctx, opts)
 	if errors.Is(err, context.Canceled) {
 		return nil // SIGINT or SIGTERM: a normal way for a client to stop us

@@ -12,6 +12,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // statusJSON is the `status --json` document: stable names for scripts, never a secret.
@@ -40,6 +41,10 @@ never needs to unlock the keychain.`,
 			st, err := broker.ReadStatus(path, now)
 			if err != nil {
 				return err
+			}
+			for i := range st {
+				// People put API keys in server URLs: status shows where, not the key.
+				st[i].URL = redact.URL(st[i].URL)
 			}
 			bridges := liveBridges()
 			if asJSON {
