@@ -33,8 +33,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvIn(t, t.TempDir())
+}
+
+// newEnvIn is newEnv in the folder root.
+func newEnvIn(t *testing.T, root string) *env {
+	t.Helper()
 	t.Setenv(EnvClaudeConfigDir, "")
-	root := t.TempDir()
 	// The writer's locks go in mcp-broker's config folder: a private one, also for the writer
 	// processes the concurrency test starts.
 	t.Setenv(config.EnvConfigDir, filepath.Join(root, "mcp-broker"))
@@ -394,13 +399,25 @@ func TestAddRefusesReadOnlyFile(t *testing.T) {
 }
 
 // TestAddReadOnlyFolder: a folder the writer cannot write to fails the write, naming the file,
-// and leaves the original alone. Root writes anywhere, so there the test skips; the failure
-// paths themselves are covered by TestAddFailedWrites.
+// and leaves the original alone. Root writes anywhere (and CI runs as root), so as root the
+// test runs itself again as an unprivileged user (runUnprivileged).
 func TestAddReadOnlyFolder(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Unix modes")
 	}
-	e := newEnv(t)
+	switch dir := os.Getenv(envUnprivilegedDir); {
+	case dir != "":
+		addReadOnlyFolder(t, dir) // the unprivileged child
+	case os.Geteuid() == 0:
+		runUnprivileged(t, "TestAddReadOnlyFolder")
+	default:
+		addReadOnlyFolder(t, t.TempDir())
+	}
+}
+
+// addReadOnlyFolder is TestAddReadOnlyFolder in the folder root.
+func addReadOnlyFolder(t *testing.T, root string) {
+	e := newEnvIn(t, root)
 	before := e.fixture(t, "mcp.json")
 	writeFile(t, e.mcpJSON(), before, 0o644)
 	if err := os.Chmod(e.known, 0o555); err != nil {
@@ -410,7 +427,7 @@ func TestAddReadOnlyFolder(t *testing.T) {
 	if f, err := os.CreateTemp(e.known, "probe"); err == nil {
 		f.Close()
 		os.Remove(f.Name())
-		t.Skip("this user can write to a read-only folder (root)")
+		t.Fatalf("uid %d can write to a read-only folder: the test cannot show the write failing", os.Geteuid())
 	}
 	_, err := e.w.Add(t.Context(), Target{Scope: ScopeProject, Dir: e.known}, "studio", AddOptions{})
 	if err == nil || !strings.Contains(err.Error(), e.mcpJSON()) {
