@@ -25,7 +25,8 @@ group_test=(
 	gnome-keyring    # Secret Service for the real-keychain tests
 	dbus-daemon      # dbus-daemon, dbus-run-session (scripts/with-desktop.sh)
 	dbus-bin         # dbus-send (scripts/with-desktop.sh)
-	libglib2.0-bin   # gdbus, to poke at the session bus by hand and from tests
+	libglib2.0-bin   # gdbus (the session bus by hand and from tests), gio (ui/autostart launches the entry)
+	desktop-file-utils # desktop-file-validate for the autostart entry (ui/autostart, no cgo)
 	chromium         # the real browser the browser tests drive (chromedp)
 	ca-certificates  # HTTPS to the Go module proxy on a bare machine
 )
@@ -36,7 +37,6 @@ group_gui=(
 	xvfb xauth libgl1-mesa-dri                     # headless X with software GL
 	haskell-gtk-sni-tray-utils                     # a real tray host (gtk-sni-tray-standalone) for the screenshots
 	imagemagick xdotool                            # screenshots (import) and clicks on the tray icon
-	desktop-file-utils                             # desktop-file-validate for the autostart entry
 )
 group_ci=(
 	make

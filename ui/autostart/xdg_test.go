@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/testenv"
 )
 
 // xdgEnv points the XDG folders into a temp folder and returns the user
@@ -42,11 +44,15 @@ func mustEnabled(t *testing.T, want bool) {
 	}
 }
 
-// validate runs desktop-file-validate on the file when the tool is installed
-// (Debian's desktop-file-utils).
+// validate runs desktop-file-validate (Debian's desktop-file-utils) on the
+// file. Without the tool the entry goes unvalidated, and the test fails under
+// CI=true, where scripts/install-deps.sh installs it.
 func validate(t *testing.T, path string) {
 	t.Helper()
 	tool, err := exec.LookPath("desktop-file-validate")
+	if err != nil && testenv.InCI() {
+		t.Fatal("desktop-file-validate is not installed (CI=true: scripts/install-deps.sh installs desktop-file-utils)")
+	}
 	if err != nil {
 		t.Log("desktop-file-validate is not installed: the entry is not validated by it")
 		return
@@ -239,10 +245,7 @@ func TestEnableKeepsASymlinkedEntry(t *testing.T) {
 // the program before it turns the spec's %% back into %, so it cannot start
 // a program whose path holds one, however the entry is written.
 func TestGioLaunchesTheEntry(t *testing.T) {
-	gio, err := exec.LookPath("gio")
-	if err != nil {
-		t.Skip("gio (GLib) is not installed")
-	}
+	gio := testenv.RequireTool(t, "gio", "apt-get install libglib2.0-bin")
 	root := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
 	t.Setenv("XDG_CONFIG_DIRS", filepath.Join(root, "etc-xdg"))
