@@ -146,9 +146,10 @@ func (f *Fetcher) probe(ctx context.Context, serverURL string, res *Result, tr *
 	return status == http.StatusUnauthorized || res.Challenge != nil, status, nil
 }
 
-// findResourceMetadata runs step 2: the challenge's resource_metadata URL,
-// then the path form, then the root form of the well-known URL. It returns
-// nil metadata when no candidate answered 2xx.
+// findResourceMetadata runs step 2: the challenge's resource_metadata URL
+// (when checkResourceMetadataURL allows it), then the path form, then the
+// root form of the well-known URL. It returns nil metadata when no candidate
+// answered 2xx.
 func (f *Fetcher) findResourceMetadata(ctx context.Context, su *url.URL, ch *Challenge, tr *trace) (*ResourceMetadata, string, error) {
 	var cands []string
 	if rm := strings.TrimSpace(ch.ResourceMetadata()); rm != "" {
@@ -157,10 +158,16 @@ func (f *Fetcher) findResourceMetadata(ctx context.Context, su *url.URL, ch *Cha
 		if ref, err := url.Parse(rm); err == nil {
 			rm = su.ResolveReference(ref).String()
 		}
-		if err := CheckEndpoint(rm); err != nil {
-			// A bad URL here is a server misconfiguration (often http behind a
-			// TLS proxy); the well-known URLs derive from the server URL we
-			// trust, so fall back to them rather than give up.
+		err := CheckEndpoint(rm)
+		if err == nil {
+			err = checkResourceMetadataURL(su, rm)
+		}
+		if err != nil {
+			// Refused unrequested, and recorded: doctor reports it. A bad URL
+			// here is a hostile server or a misconfigured one (often its own
+			// address behind a TLS proxy: http, or localhost); the well-known
+			// URLs derive from the server URL we trust and stay on its origin,
+			// so fall back to them rather than give up.
 			e := &InsecureEndpointError{Field: "resource_metadata", URL: rm, Reason: err}
 			tr.add(Probe{Purpose: PurposeResourceMetadata, URL: Redact(rm), Err: e.Error(), Note: "not requested"})
 		} else {

@@ -4,7 +4,10 @@
 //  1. probe the server without a token and read the Bearer challenge of its
 //     401 (RFC 9110 §11.6.1, RFC 6750 §3);
 //  2. fetch its Protected Resource Metadata (RFC 9728): the challenge's
-//     resource_metadata URL, else the path-form well-known URL, else the root one;
+//     resource_metadata URL, else the path-form well-known URL, else the root one
+//     (a resource_metadata URL is fetched only on the server's origin or over
+//     https, and never on this machine for a server elsewhere: a refused one is
+//     recorded in the Trace, and the well-known URLs are used);
 //  3. check that the metadata names this server as its resource (RFC 9728 §3.3);
 //  4. fetch the authorization server's metadata (RFC 8414, OpenID Connect
 //     Discovery) and check that its issuer is exactly the one asked for;
