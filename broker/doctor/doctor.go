@@ -217,6 +217,11 @@ func (d *diagnosis) challenge(post *discovery.Probe) {
 			d.add(itemChallenge, Info, detail+"\n(no resource_metadata: the well-known URLs are tried)")
 			return
 		}
+		if refused := refusedResourceMetadata(res.Trace); refused != "" {
+			// Hostile or misconfigured; either way the server should fix it.
+			d.add(itemChallenge, Warn, detail+"\n"+refused+"\n(not requested: the well-known URLs are tried instead)")
+			return
+		}
 		d.add(itemChallenge, OK, detail)
 	case post.Status == http.StatusUnauthorized || hasStatus(res.Trace, http.StatusUnauthorized):
 		d.add(itemChallenge, Warn, "401 without a Bearer challenge in WWW-Authenticate (RFC 6750 §3 asks for one)")
@@ -430,6 +435,23 @@ func finalProbe(tr []discovery.Probe, method string) *discovery.Probe {
 
 func hasStatus(tr []discovery.Probe, status int) bool {
 	return slices.ContainsFunc(tr, func(p discovery.Probe) bool { return p.Purpose == discovery.PurposeProbe && p.Status == status })
+}
+
+// refusedResourceMetadata returns why discovery refused to fetch the
+// challenge's resource_metadata URL, "" if it did not. That URL is the first
+// resource-metadata candidate, so its refusal is the first resource-metadata
+// entry of the trace (a refused redirect later shows the same way, after the
+// request that was redirected).
+func refusedResourceMetadata(tr []discovery.Probe) string {
+	for _, p := range tr {
+		if p.Purpose == discovery.PurposeResourceMetadata {
+			if p.Method == "" && p.Note == "not requested" {
+				return p.Err
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // failedCandidates lists the URLs of one purpose that gave no document,
