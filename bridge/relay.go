@@ -119,11 +119,26 @@ func (b *bridge) takeInitialized() bool {
 }
 
 // dispatch forwards msg in its own goroutine: requests may wait for a session, and Send waits
-// for the answer.
+// for the answer. A request whose id is already in flight, or a batch that holds one (or the
+// same id twice), is refused instead (see refuseDuplicate).
 func (b *bridge) dispatch(msg []byte, env jsonrpc.Envelope) {
 	ids := requestIDs(env)
+	dup := twiceInBatch(env, ids)
 	var ps []*pending
 	b.mu.Lock()
+	if dup == nil {
+		for key, id := range ids {
+			if _, busy := b.inflight[key]; busy {
+				dup = id
+				break
+			}
+		}
+	}
+	if dup != nil {
+		b.mu.Unlock()
+		b.refuseDuplicate(env, dup)
+		return
+	}
 	for key, id := range ids {
 		p := &pending{id: id}
 		b.inflight[key] = p
@@ -181,6 +196,49 @@ func waitAll(ctx context.Context, chans []chan struct{}, d time.Duration) {
 			return
 		}
 	}
+}
+
+// refuseDuplicate answers a request whose id dup is already in flight with -32600 (JSON-RPC
+// 2.0 section 4: an id identifies one request), and sends nothing: the server would mix up the
+// two, and the bridge could route only one answer. A batch is refused whole, one error per
+// element, because the relay forwards the client's bytes as they are, never a batch of its own
+// making; the errors name the duplicate id.
+func (b *bridge) refuseDuplicate(env jsonrpc.Envelope, dup []byte) {
+	b.log.Warn("the client reused the id of a request in flight; refused", "id", string(dup))
+	if env.Kind != jsonrpc.KindBatch {
+		b.writeClient(jsonrpc.ErrorResponse(env.ID, jsonrpc.CodeInvalidRequest,
+			fmt.Sprintf("Invalid Request: a request with id %s is already in flight", dup), nil))
+		return
+	}
+	key := jsonrpc.Envelope{ID: dup}.IDKey()
+	b.mu.Lock()
+	_, busy := b.inflight[key]
+	b.mu.Unlock()
+	why := fmt.Sprintf("id %s appears more than once in this batch", dup)
+	if busy {
+		why = fmt.Sprintf("a request with id %s is already in flight", dup)
+	}
+	out := []byte{'['}
+	for _, e := range env.Batch {
+		var answer []byte
+		switch e.Kind {
+		case jsonrpc.KindRequest:
+			text := "Invalid Request: not sent, because " + why
+			if e.IDKey() == key {
+				text = "Invalid Request: " + why
+			}
+			answer = jsonrpc.ErrorResponse(e.ID, jsonrpc.CodeInvalidRequest, text, nil)
+		case jsonrpc.KindInvalid:
+			answer = jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message", nil)
+		default:
+			continue // notifications and answers get no answer, and are not sent either
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, answer...)
+	}
+	b.writeClient(append(out, ']'))
 }
 
 // forward sends one client message upstream, waiting for a session first, and answers the
@@ -245,6 +303,35 @@ func requestIDs(env jsonrpc.Envelope) map[string][]byte {
 	return ids
 }
 
+// twiceInBatch returns an id that the requests of a batch hold more than once (ids, from
+// requestIDs, then has fewer entries than the batch has requests), or nil.
+func twiceInBatch(env jsonrpc.Envelope, ids map[string][]byte) []byte {
+	if env.Kind != jsonrpc.KindBatch {
+		return nil
+	}
+	n := 0
+	for _, e := range env.Batch {
+		if e.Kind == jsonrpc.KindRequest {
+			n++
+		}
+	}
+	if n == len(ids) {
+		return nil
+	}
+	seen := make(map[string]bool, n)
+	for _, e := range env.Batch {
+		if e.Kind != jsonrpc.KindRequest {
+			continue
+		}
+		if key := e.IDKey(); seen[key] {
+			return ids[key]
+		} else {
+			seen[key] = true
+		}
+	}
+	return nil
+}
+
 // assign records which connection the requests went out on. It reports false when the
 // client cancelled the (single) request while it waited: it is not to be sent.
 func (b *bridge) assign(ps []*pending, conn upstream.Conn) bool {
@@ -271,6 +358,26 @@ func (b *bridge) finish(key string) bool {
 	}
 	delete(b.inflight, key)
 	return true
+}
+
+// finishBatch marks the answers in a batch from the server answered. It reports whether the
+// batch is for the client: it holds something other than answers, or an awaited answer.
+func (b *bridge) finishBatch(env jsonrpc.Envelope) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	deliver := false
+	for _, e := range env.Batch {
+		if e.Kind != jsonrpc.KindResponse {
+			deliver = true
+			continue
+		}
+		key := e.IDKey()
+		if _, ok := b.inflight[key]; ok {
+			delete(b.inflight, key)
+			deliver = true
+		}
+	}
+	return deliver
 }
 
 // fail answers the requests in ids that are still in flight with an error that names the
@@ -330,8 +437,10 @@ func (b *bridge) describe(err error) string {
 }
 
 // fromServer relays one message from the server to the client. Answers to requests the client
-// no longer waits for (already answered with an error) are dropped, so the client never gets
-// two answers to one request.
+// no longer waits for (already answered, by the server or with an error) are dropped, so the
+// client never gets two answers to one request: a batch of answers is dropped when none of
+// them is awaited (one that mixes awaited and stale answers goes as it is: the relay does not
+// take batches apart).
 func (b *bridge) fromServer(msg []byte, env jsonrpc.Envelope) {
 	switch env.Kind {
 	case jsonrpc.KindResponse:
@@ -340,10 +449,9 @@ func (b *bridge) fromServer(msg []byte, env jsonrpc.Envelope) {
 			return
 		}
 	case jsonrpc.KindBatch:
-		for _, e := range env.Batch {
-			if e.Kind == jsonrpc.KindResponse {
-				b.finish(e.IDKey())
-			}
+		if !b.finishBatch(env) {
+			b.log.Debug("dropping a batch of answers to requests not in flight", "answers", len(env.Batch))
+			return
 		}
 	}
 	b.writeClient(msg)
@@ -358,9 +466,10 @@ func (b *bridge) local(msg []byte, env jsonrpc.Envelope) bool {
 	case "ping":
 		b.mu.Lock()
 		connected := b.conn != nil && !b.signIn
+		_, busy := b.inflight[env.IDKey()]
 		b.mu.Unlock()
-		if connected {
-			return false
+		if connected || busy {
+			return false // relayed, or refused as a duplicate by dispatch
 		}
 		b.writeClient(result(env.ID, struct{}{}))
 		return true
