@@ -283,11 +283,16 @@ func TestScopeSelection(t *testing.T) {
 	}
 }
 
+// TestRefreshRotation: an expired token is refreshed (with the resource), and the rotated
+// refresh token is stored, so the next refresh works. Time passes on a clock shared by the
+// broker and the authorization server.
 func TestRefreshRotation(t *testing.T) {
-	e := newEnv(t, envOptions{as: authserver.Options{AccessTokenTTL: 2 * time.Second}})
+	clock := newClock()
+	e := newEnv(t, envOptions{as: authserver.Options{AccessTokenTTL: time.Hour, Now: clock.now}})
+	e.b = e.brokerWithClock(clock)
 	e.mustLogin()
 	before, _ := e.b.Credential(t.Context(), "demo")
-	time.Sleep(2100 * time.Millisecond)
+	clock.advance(time.Hour)
 	after, err := e.b.Credential(t.Context(), "demo")
 	if err != nil {
 		t.Fatal(err)
@@ -306,10 +311,12 @@ func TestRefreshRotation(t *testing.T) {
 	if got := e.callTool("echo"); got != 200 {
 		t.Errorf("call with the refreshed token: HTTP %d", got)
 	}
+	if n := e.as.Stats().Refreshes; n != 1 {
+		t.Errorf("the refreshed token was refreshed again at once: %d refreshes", n)
+	}
 	// The rotated refresh token was stored: a second refresh works (reusing the first would
 	// revoke the whole grant).
-	e.as.SetAccessTokenTTL(time.Hour)
-	time.Sleep(2100 * time.Millisecond)
+	clock.advance(time.Hour)
 	if _, err := e.b.Credential(t.Context(), "demo"); err != nil {
 		t.Fatal(err)
 	}
@@ -318,11 +325,33 @@ func TestRefreshRotation(t *testing.T) {
 	}
 }
 
+// TestTokenTimesOnTheBrokerClock: a token's issue and expiry times are on the broker's clock
+// (Options.Now), by which it is judged fresh, whatever the wall clock says.
+func TestTokenTimesOnTheBrokerClock(t *testing.T) {
+	clock := newClock()
+	clock.advance(24 * time.Hour)
+	e := newEnv(t, envOptions{as: authserver.Options{AccessTokenTTL: time.Hour, Now: clock.now}})
+	e.b = e.brokerWithClock(clock)
+	e.mustLogin()
+	cred, err := e.b.Credential(t.Context(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clock.now().Add(time.Hour); cred.Expiry.Before(want.Add(-time.Minute)) || cred.Expiry.After(want) {
+		t.Errorf("expiry %s, want about %s (an hour on the broker's clock)", cred.Expiry, want)
+	}
+	if n := e.as.Stats().Refreshes; n != 0 {
+		t.Errorf("a new token was refreshed: %d refreshes", n)
+	}
+}
+
 func TestInvalidGrantDropsRefreshToken(t *testing.T) {
-	e := newEnv(t, envOptions{as: authserver.Options{AccessTokenTTL: time.Second}})
+	clock := newClock()
+	e := newEnv(t, envOptions{as: authserver.Options{AccessTokenTTL: time.Hour, Now: clock.now}})
+	e.b = e.brokerWithClock(clock)
 	e.mustLogin()
 	e.as.RevokeAll()
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(time.Hour)
 	_, err := e.b.Credential(t.Context(), "demo")
 	if !errors.Is(err, broker.ErrSignInRequired) || !strings.Contains(err.Error(), "mcp-broker login demo") {
 		t.Fatalf("err = %v, want sign-in required", err)
@@ -338,14 +367,19 @@ func TestInvalidGrantDropsRefreshToken(t *testing.T) {
 }
 
 func TestNoResourceOnRefreshSwitch(t *testing.T) {
+	clock := newClock()
 	e := newEnv(t, envOptions{
-		as:     authserver.Options{AccessTokenTTL: time.Second, Hostile: authserver.Hostile{RejectResourceOnRefresh: true}},
+		as:     authserver.Options{AccessTokenTTL: time.Hour, Now: clock.now, Hostile: authserver.Hostile{RejectResourceOnRefresh: true}},
 		server: config.Server{NoResourceOnRefresh: true},
 	})
+	e.b = e.brokerWithClock(clock)
 	e.mustLogin()
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(time.Hour)
 	if _, err := e.b.Credential(t.Context(), "demo"); err != nil {
 		t.Fatal(err)
+	}
+	if n := e.as.Stats().Refreshes; n != 1 {
+		t.Errorf("%d refreshes, want 1", n)
 	}
 }
 
@@ -536,15 +570,17 @@ func TestClientCredentials(t *testing.T) {
 		}
 	})
 	t.Run("dynamically registered", func(t *testing.T) {
+		clock := newClock()
 		e := newEnv(t, envOptions{
-			as:     authserver.Options{ClientCredentials: true, AccessTokenTTL: time.Second},
+			as:     authserver.Options{ClientCredentials: true, AccessTokenTTL: time.Hour, Now: clock.now},
 			server: config.Server{Auth: config.AuthClientCredentials},
 		})
+		e.b = e.brokerWithClock(clock)
 		// No explicit login: the first credential request gets a token by itself.
 		if got := e.callTool("echo"); got != 200 {
 			t.Fatalf("HTTP %d", got)
 		}
-		time.Sleep(1100 * time.Millisecond)
+		clock.advance(time.Hour)
 		if got := e.callTool("echo"); got != 200 {
 			t.Fatalf("after expiry: HTTP %d", got)
 		}

@@ -113,12 +113,14 @@ func TestRegistrationPerIssuer(t *testing.T) {
 // TestNoRefreshTokenIssued: a grant without a refresh token is fine until it expires; then the
 // user is asked to sign in again, not shown a refresh error (item 20).
 func TestNoRefreshTokenIssued(t *testing.T) {
-	e := newEnv(t, envOptions{as: authserver.Options{NoRefreshTokens: true, AccessTokenTTL: time.Second}})
+	clock := newClock()
+	e := newEnv(t, envOptions{as: authserver.Options{NoRefreshTokens: true, AccessTokenTTL: time.Hour, Now: clock.now}})
+	e.b = e.brokerWithClock(clock)
 	e.mustLogin()
 	if got := e.callTool("echo"); got != 200 {
 		t.Fatalf("HTTP %d", got)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(time.Hour)
 	_, err := e.b.Credential(t.Context(), "demo")
 	if !errors.Is(err, broker.ErrSignInRequired) || !strings.Contains(err.Error(), "no refresh token") {
 		t.Errorf("err = %v", err)

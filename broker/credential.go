@@ -190,6 +190,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 // saveToken stores a new grant: the refresh token first, so that a crash between the two writes
 // cannot lose a rotated refresh token whose predecessor is already dead.
 func (b *Broker) saveToken(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string) (*storedToken, error) {
+	tok = b.onClock(tok)
 	if tok.RefreshToken != "" {
 		if err := b.secrets.Set(ctx, refreshKey(name), tok.RefreshToken); err != nil {
 			return nil, fmt.Errorf("%s: storing the refresh token: %w", name, err)
@@ -215,6 +216,23 @@ func (b *Broker) saveToken(ctx context.Context, name string, tok *oauth.Token, i
 		b.log.Warn("updating the state file", "err", err)
 	}
 	return st, nil
+}
+
+// onClock returns tok with its issue and expiry times moved from the wall clock, on which the
+// oauth package stamps them, onto the broker's clock (Options.Now), by which the token is judged
+// fresh: the two differ when the clock is a test's. Differences under a second are the two
+// readings' own, and change nothing.
+func (b *Broker) onClock(tok *oauth.Token) *oauth.Token {
+	shift := b.now().Sub(time.Now())
+	if shift.Abs() < time.Second {
+		return tok
+	}
+	moved := *tok
+	moved.IssuedAt = moved.IssuedAt.Add(shift)
+	if !moved.Expiry.IsZero() {
+		moved.Expiry = moved.Expiry.Add(shift)
+	}
+	return &moved
 }
 
 func (b *Broker) loadToken(ctx context.Context, name string) (*storedToken, error) {
