@@ -158,8 +158,14 @@ func TestClose(t *testing.T) {
 			closed := make(chan error, 1)
 			go func() { closed <- s.Close(tt.grace) }()
 			if tt.wantFinish {
-				// Shutdown is waiting for the request; let it finish.
-				time.Sleep(50 * time.Millisecond)
+				// Shutdown closes the listener first, then waits for the request: once the port
+				// refuses connections, Close is waiting, and the request may finish.
+				waitRefused(t, strings.TrimPrefix(base, "http://"))
+				select {
+				case err := <-closed:
+					t.Fatalf("Close returned (%v) while a request was in flight", err)
+				default:
+				}
 				close(release)
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -184,5 +190,22 @@ func TestClose(t *testing.T) {
 				t.Errorf("second Close: %v", err)
 			}
 		})
+	}
+}
+
+// waitRefused waits until nothing accepts connections at addr.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts connections", addr)
+		}
+		time.Sleep(5 * time.Millisecond) // poll interval
 	}
 }
