@@ -73,6 +73,30 @@ func checkDir(dir string) error {
 	return checkOwner(dir, fi)
 }
 
+// checkPrivate is Ensure's check without its repairs, for readers that must not trust what
+// they find otherwise: dir, and its parent when this package names it, must be folders (not
+// symlinks) of ours that no one else may read or write.
+func checkPrivate(dir string) error {
+	if err := privateDir(dir); err != nil {
+		return err
+	}
+	if parent := filepath.Dir(dir); isOurs(parent) {
+		return privateDir(parent)
+	}
+	return nil
+}
+
+func privateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("checking %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	return ownedPrivately(dir, fi)
+}
+
 // isOurs reports whether dir is a folder this package names (so Ensure checks it too).
 func isOurs(dir string) bool {
 	base := filepath.Base(dir)

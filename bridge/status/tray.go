@@ -48,10 +48,21 @@ func AnnounceTray(runtimeDir string) (withdraw func() error, err error) {
 	}, nil
 }
 
-// TrayRunning reports whether a live tray has announced itself in runtimeDir.
+// TrayRunning reports whether a live tray has announced itself in runtimeDir. The announcement
+// counts only in a folder Ensure would accept as it is (ours, closed to others, not a symlink):
+// in any other, someone else may have planted it to keep bridges from opening the browser. And
+// only when its pid is a live process of ours: one we may not signal is another user's, a
+// recycled pid, never our tray.
 func TrayRunning(runtimeDir string) bool {
-	t, ok := readTray(filepath.Join(runtimeDir, trayFile))
-	return ok && alive(t.PID)
+	if checkPrivate(runtimeDir) != nil {
+		return false
+	}
+	path := filepath.Join(runtimeDir, trayFile)
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || ownedPrivately(path, fi) != nil {
+		return false
+	}
+	t, ok := readTray(path)
+	return ok && ownProcessAlive(t.PID)
 }
 
 func readTray(path string) (Tray, bool) {
