@@ -126,7 +126,7 @@ func TestSignInPending(t *testing.T) {
 	if text := toolText(t, c.call(3, "tools/call", `{"name":"sign_in_pending_srv","arguments":{}}`)); !strings.Contains(text, "browser") {
 		t.Errorf("placeholder call = %q", text)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The bridge takes the client's messages in order: with call 3 answered, call 2 waits.
 	httpGet(t, rec.URLs()[0]) // the person signs in
 	if got := toolText(t, decode(t, c.recvID("2"))); got != "patience" {
 		t.Errorf("the call made during sign-in = %q", got)
