@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestOwnStdinPipe(t *testing.T) {
 		_, err := r.Read(buf)
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // let it block (nothing to read yet)
+	waitParkedInRead(t, "TestOwnStdinPipe") // nothing to read yet: it waits in the poller
 	undo()
 	select {
 	case err := <-done:
@@ -95,6 +96,26 @@ func TestOwnStdinPipe(t *testing.T) {
 		t.Errorf("the original descriptor after undo: %q, %v", buf[:n], err)
 	}
 
+}
+
+// waitParkedInRead waits until a goroutine started by the test named test is parked in the
+// poller, waiting for a file to become readable: its stack, which the runtime shows, is the
+// observable state.
+func waitParkedInRead(t *testing.T, test string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	buf := make([]byte, 1<<20)
+	for {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "[IO wait") && strings.Contains(g, "(*pollDesc).waitRead") && strings.Contains(g, "."+test+".func") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the read never blocked in the poller")
+		}
+		runtime.Gosched()
+	}
 }
 
 // TestOwnStdinLeavesOthers: only a pipe or a socket is taken over.
