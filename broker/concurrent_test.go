@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +18,9 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
-// The worker half of TestConcurrentRefreshAcrossProcesses: a separate process that waits for
-// the start time, asks for a credential once, and prints a fingerprint of it.
+// The worker half of TestConcurrentRefreshAcrossProcesses: a separate process that says it is
+// ready, waits for the start (its stdin closing), asks for a credential once, and prints a
+// fingerprint of it.
 func TestMain(m *testing.M) {
 	if os.Getenv("BROKER_TEST_WORKER") == "credential" {
 		os.Exit(credentialWorker())
@@ -32,18 +34,20 @@ func credentialWorker() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	b, err := broker.New(broker.Options{ConfigPath: os.Getenv("BROKER_TEST_CONFIG"), Secrets: store})
+	// The worker's clock stands at the test's time, past the token's refresh point.
+	now, err := time.Parse(time.RFC3339Nano, os.Getenv("BROKER_TEST_NOW"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	start, err := time.Parse(time.RFC3339Nano, os.Getenv("BROKER_TEST_START"))
+	b, err := broker.New(broker.Options{ConfigPath: os.Getenv("BROKER_TEST_CONFIG"), Secrets: store, Now: func() time.Time { return now }})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Println("ready")
-	time.Sleep(time.Until(start))
+	// The test closes every worker's stdin once all are ready: they ask at once.
+	io.Copy(io.Discard, os.Stdin)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cred, err := b.Credential(ctx, "demo")
@@ -64,19 +68,20 @@ func fingerprint(s string) uint32 {
 	return h
 }
 
-// TestConcurrentRefreshAcrossProcesses: 10 processes ask for a token the moment it expires,
-// with rotating refresh tokens. Exactly one refresh request may reach the AS (a second one
-// would replay a rotated token and revoke the whole grant), and all 10 get the new token.
+// TestConcurrentRefreshAcrossProcesses: 10 processes ask for a token at once, once it is due
+// for a refresh, with rotating refresh tokens. Exactly one refresh request may reach the AS (a
+// second one would replay a rotated token and revoke the whole grant), and all 10 get the new
+// token. Time passes on a clock the AS and the processes share.
 func TestConcurrentRefreshAcrossProcesses(t *testing.T) {
 	const workers = 10
-	const ttl = 8 * time.Second
 	secretsDir := filepath.Join(t.TempDir(), "secrets")
 	store, err := secrets.NewFileStore(secretsDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, envOptions{as: authserver.Options{AccessTokenTTL: ttl}})
-	b, err := broker.New(broker.Options{ConfigPath: e.config, Secrets: store, Opener: e.browser})
+	clock := newClock()
+	e := newEnv(t, envOptions{as: authserver.Options{AccessTokenTTL: time.Hour, Now: clock.now}})
+	b, err := broker.New(broker.Options{ConfigPath: e.config, Secrets: store, Opener: e.browser, Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,33 +93,40 @@ func TestConcurrentRefreshAcrossProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Start every worker at the instant the token reaches its refresh point.
-	st, _ := b.Status()
-	start := st[0].Expiry.Add(-ttl / 4)
-	if time.Until(start) < 2*time.Second {
-		t.Fatalf("signing in took too long: only %s left to start the workers", time.Until(start))
-	}
+	// The workers ask when the token has expired.
+	clock.advance(time.Hour)
+	now := clock.now().Format(time.RFC3339Nano)
 
-	var wg sync.WaitGroup
+	var wg, ready sync.WaitGroup
 	results := make([]string, workers)
 	errs := make([]error, workers)
+	starts := make([]io.Closer, workers)
+	ready.Add(workers)
 	for i := range workers {
 		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "BROKER_TEST_WORKER=credential", "BROKER_TEST_SECRETS="+secretsDir,
-			"BROKER_TEST_CONFIG="+e.config, "BROKER_TEST_START="+start.Format(time.RFC3339Nano))
+			"BROKER_TEST_CONFIG="+e.config, "BROKER_TEST_NOW="+now)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
+		if starts[i], err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
+			var once sync.Once
+			defer once.Do(ready.Done) // a worker that dies before it is ready must not hold the start
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
-				if line := sc.Text(); strings.HasPrefix(line, "token ") {
+				switch line := sc.Text(); {
+				case line == "ready":
+					once.Do(ready.Done)
+				case strings.HasPrefix(line, "token "):
 					results[i] = line
 				}
 			}
@@ -122,6 +134,10 @@ func TestConcurrentRefreshAcrossProcesses(t *testing.T) {
 				errs[i] = fmt.Errorf("worker %d: %v: %s", i, err, stderr.String())
 			}
 		})
+	}
+	ready.Wait()
+	for _, start := range starts {
+		start.Close()
 	}
 	wg.Wait()
 	for _, err := range errs {
