@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 )
@@ -587,21 +590,41 @@ func TestAddWaitsForClaudeCodesLock(t *testing.T) {
 		if err := os.Mkdir(lock, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		released := make(chan bool, 1)
-		go func() { // owned by the test: ends after one sleep
-			time.Sleep(300 * time.Millisecond)
-			// Add must not have written while the lock was held.
-			released <- bytes.Equal(mustRead(t, e.claudeJSON()), before)
-			os.Remove(lock)
-		}()
-		res, err := e.w.Add(t.Context(), Target{Scope: ScopeUser}, "studio", AddOptions{})
-		if err != nil {
-			t.Fatal(err)
+		// Every write is watched: none may come while the test holds Claude Code's lock.
+		var held, wroteWhileHeld atomic.Bool
+		held.Store(true)
+		writeAtomic = func(path string, data []byte, mode os.FileMode) error {
+			if held.Load() {
+				wroteWhileHeld.Store(true)
+			}
+			return realWriteAtomic(path, data, mode)
 		}
-		if !<-released {
+		t.Cleanup(func() { writeAtomic = realWriteAtomic })
+		type result struct {
+			res Result
+			err error
+		}
+		done := make(chan result, 1)
+		go func() { // owned by the test: ends with Add, once the lock is released below
+			res, err := e.w.Add(t.Context(), Target{Scope: ScopeUser}, "studio", AddOptions{})
+			done <- result{res, err}
+		}()
+		// Add holds mcp-broker's own lock on the file, which it takes first: it is waiting for
+		// Claude Code's.
+		waitTargetLocked(t)
+		if !bytes.Equal(mustRead(t, e.claudeJSON()), before) {
+			t.Error("the file changed while Claude Code held its lock")
+		}
+		held.Store(false)
+		os.Remove(lock)
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if wroteWhileHeld.Load() {
 			t.Error("Add wrote while Claude Code held its lock")
 		}
-		checkEntry(t, mustRead(t, e.claudeJSON()), res, "studio", ScopeUser)
+		checkEntry(t, mustRead(t, e.claudeJSON()), r.res, "studio", ScopeUser)
 		assertNoFile(t, lock)
 	})
 	t.Run("stale", func(t *testing.T) {
@@ -640,6 +663,37 @@ func TestAddWaitsForClaudeCodesLock(t *testing.T) {
 			t.Error("Add removed a lock it did not hold")
 		}
 	})
+}
+
+// waitTargetLocked waits until a writer holds mcp-broker's own lock on a file (lockTarget): a
+// lock file in the lock folder that this process cannot lock.
+func waitTargetLocked(t *testing.T) {
+	t.Helper()
+	dir, err := config.LockDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		paths, _ := filepath.Glob(filepath.Join(dir, "claude", "*.lock"))
+		for _, p := range paths {
+			fl := flock.New(p)
+			locked, err := fl.TryLock()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !locked {
+				return // held by the writer
+			}
+			fl.Unlock()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no writer took mcp-broker's lock on the file")
+		}
+		if len(paths) == 0 {
+			runtime.Gosched() // the writer has not reached lockTarget yet
+		}
+	}
 }
 
 // TestAddStartsOverWhenTheFileChanges: a write that lands between Add's read and its rename is
