@@ -1,6 +1,9 @@
 package sse
 
-import "bytes"
+import (
+	"bytes"
+	"io"
+)
 
 // keepChunks is how many chunks the accumulator keeps between events (1 MiB with the default
 // buffer), so that a stream of events up to that size allocates only the events themselves.
@@ -46,6 +49,16 @@ func (a *accumulator) take() []byte {
 		return bytes.Clone(a.cur)
 	}
 	return bytes.Join(append(a.full, a.cur), nil)
+}
+
+// writeTo writes everything written so far to w, without copying it.
+func (a *accumulator) writeTo(w io.Writer) {
+	for _, c := range a.full {
+		_, _ = w.Write(c)
+	}
+	if len(a.cur) > 0 {
+		_, _ = w.Write(a.cur)
+	}
 }
 
 // reset drops the contents, keeping up to keepChunks chunks for the next event.

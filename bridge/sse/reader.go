@@ -22,8 +22,9 @@ import (
 const DefaultMaxEvent = 64 << 20
 
 // ErrTooLarge is returned by Reader.Next, once, for an event whose data and type together exceed
-// the limit. The event is skipped (its id and retry still take effect); the next call continues
-// with the following event. An id longer than the limit is ignored like one containing NUL.
+// the limit. The event is skipped (its id and retry still take effect, and its data went to the
+// Overflow writer, if any); the next call continues with the following event. An id longer than
+// the limit is ignored like one containing NUL.
 var ErrTooLarge = errors.New("event too large")
 
 // Event is one dispatched event: what a blank line ends.
@@ -104,7 +105,8 @@ type Reader struct {
 	retryN    int  // digits seen: "retry:" alone sets nothing
 	touched   bool // a known field was seen since the last dispatch
 	tooLarge  bool
-	size      int // data + type bytes, checked against max
+	overflow  io.Writer // where the data of a too large event goes; nil discards it
+	size      int       // data + type bytes, checked against max
 	evHasID   bool
 	evRetry   time.Duration
 	evRetried bool
@@ -130,6 +132,14 @@ func newReaderSize(r io.Reader, maxEvent, size int) *Reader {
 	}
 	return &Reader{src: r, max: maxEvent, buf: make([]byte, max(size, len(bom))), data: accumulator{chunkSize: 4 * max(size, 1)}}
 }
+
+// Overflow sets where the data of an event larger than the limit goes: the Reader writes it to
+// w piece by piece as it reads it (what it had collected before the limit was crossed first),
+// lines joined with "\n" as in Event.Data, and keeps none of it. A caller can so learn something
+// of a message it cannot keep (the id of a JSON-RPC answer, its size) in constant memory; the
+// event's data ends where Next returns ErrTooLarge. Errors from w are ignored. nil (the
+// default) discards the data.
+func (r *Reader) Overflow(w io.Writer) { r.overflow = w }
 
 // LastEventID returns the stream's last event ID as of the last dispatched event: what to send
 // as Last-Event-ID when reconnecting ("" means none).
@@ -362,10 +372,19 @@ func (r *Reader) value(v []byte) {
 		return
 	}
 	if r.tooLarge {
+		if r.overflow != nil && r.field == fieldData {
+			_, _ = r.overflow.Write(v)
+		}
 		return
 	}
 	if r.size += len(v); r.size > r.max {
 		r.tooLarge = true
+		if r.overflow != nil {
+			r.data.writeTo(r.overflow)
+			if r.field == fieldData {
+				_, _ = r.overflow.Write(v)
+			}
+		}
 		r.data.reset()
 		return
 	}

@@ -239,3 +239,40 @@ func TestReaderLargeEvent(t *testing.T) {
 		t.Fatalf("got %d events; big one intact: %v", len(evs), len(evs) > 1 && bytes.Equal(evs[1].Data, payload))
 	}
 }
+
+// TestReaderOverflow: the data of an event over the limit goes to the Overflow writer whole
+// (what came before the limit and after), and nothing of events within the limit does.
+func TestReaderOverflow(t *testing.T) {
+	big := strings.Repeat("0123456789", 5000)
+	in := "data: small\n\nevent: message\ndata: first\ndata: " + big + "\nid: 7\n\ndata: ok\n\ndata: " + big + "x\n\n"
+	for _, size := range []int{3, 64, readBuf} {
+		for _, chunk := range []int{1, 7, 1 << 20} {
+			var over bytes.Buffer
+			r := newReaderSize(&chunkReader{r: strings.NewReader(in), sizes: []int{chunk}}, 1000, size)
+			r.Overflow(&over)
+			var got []string
+			for {
+				ev, err := r.Next()
+				if errors.Is(err, ErrTooLarge) {
+					got = append(got, fmt.Sprintf("too large: %d bytes", over.Len()))
+					if s := over.String(); s != "first\n"+big && s != big+"x" {
+						t.Errorf("size %d chunk %d: overflow %.40q…", size, chunk, s)
+					}
+					over.Reset()
+					continue
+				}
+				if err != nil {
+					break
+				}
+				got = append(got, describe(ev))
+			}
+			want := []string{`data="small"`, fmt.Sprintf("too large: %d bytes", len(big)+6), `data="ok" id="7"(kept)`, fmt.Sprintf("too large: %d bytes", len(big)+1)}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("size %d chunk %d:\ngot  %q\nwant %q", size, chunk, got, want)
+			}
+			if r.LastEventID() != "7" {
+				t.Errorf("the too large event's id was not kept: %q", r.LastEventID())
+			}
+		}
+	}
+}
