@@ -393,6 +393,8 @@ func (c *base) readEvents(body io.Reader, cur *streamCursor, want map[string]boo
 // and data until the stream ends (the error; io.EOF at a clean end) or fn says stop (nil).
 func (c *base) eachEvent(body io.Reader, cur *streamCursor, fn func(typ string, data []byte) (stop bool, err error)) error {
 	r := sse.NewReader(body, c.opts.MaxMessage)
+	over := &overflow{}
+	r.Overflow(over)
 	defer func() {
 		// retry: takes effect when read, even in an event the stream never finished.
 		if d, ok := r.Retry(); ok {
@@ -402,7 +404,15 @@ func (c *base) eachEvent(body io.Reader, cur *streamCursor, fn func(typ string, 
 	for {
 		ev, err := r.Next()
 		if errors.Is(err, sse.ErrTooLarge) {
-			c.log.Warn("the server sent a message larger than the limit; dropped", "limit", c.opts.MaxMessage)
+			cur.lastID = r.LastEventID()
+			msg := c.tooLarge(over)
+			over.reset()
+			if msg == nil {
+				continue
+			}
+			if stop, err := fn("message", msg); err != nil || stop {
+				return err
+			}
 			continue
 		}
 		if err != nil {
@@ -416,6 +426,60 @@ func (c *base) eachEvent(body io.Reader, cur *streamCursor, fn func(typ string, 
 			return err
 		}
 	}
+}
+
+// overflow takes the data of an SSE event too large to relay: it counts the bytes and outlines
+// the JSON-RPC envelope, keeping neither.
+type overflow struct {
+	size    int64
+	outline jsonrpc.Outline
+}
+
+func (o *overflow) Write(p []byte) (int, error) {
+	o.size += int64(len(p))
+	return o.outline.Write(p)
+}
+
+func (o *overflow) reset() {
+	o.size = 0
+	o.outline.Reset()
+}
+
+// tooLarge stands in for a message the server sent that is larger than the limit: an answer
+// (or a batch of answers) is replaced by an error answer to the same request(s), which says
+// why, so that the client's request fails at once instead of waiting for an answer that will
+// never come (the server considers it sent). Anything else is dropped (nil): a notification
+// is lost, and a server request too large to relay goes unanswered, as it would with a client
+// that had to refuse it.
+func (c *base) tooLarge(o *overflow) []byte {
+	limit := c.opts.MaxMessage
+	env, ok := o.outline.Envelope()
+	if !ok || (env.Kind != jsonrpc.KindResponse && env.Kind != jsonrpc.KindBatch) {
+		c.log.Warn("the server sent a message larger than the limit; dropped", "bytes", o.size, "limit", limit, "kind", env.Kind.String())
+		return nil
+	}
+	text := fmt.Sprintf("mcp-broker: the server's answer is %d bytes, more than the %d-byte limit: dropped (the limit is mcp-broker bridge --max-message)", o.size, limit)
+	data := map[string]int64{"size": o.size, "limit": int64(limit)}
+	if env.Kind == jsonrpc.KindResponse {
+		c.log.Warn("the server's answer is larger than the limit; answering with an error", "id", string(env.ID), "bytes", o.size, "limit", limit)
+		return jsonrpc.ErrorResponse(env.ID, jsonrpc.CodeUpstream, text, data)
+	}
+	out := []byte{'['}
+	for _, e := range env.Batch {
+		if e.Kind != jsonrpc.KindResponse {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, jsonrpc.ErrorResponse(e.ID, jsonrpc.CodeUpstream, text, data)...)
+	}
+	if len(out) == 1 {
+		c.log.Warn("the server sent a batch larger than the limit, without answers; dropped", "bytes", o.size, "limit", limit)
+		return nil
+	}
+	c.log.Warn("the server's batch of answers is larger than the limit; answering each with an error", "bytes", o.size, "limit", limit)
+	return append(out, ']')
 }
 
 // get opens a GET stream, resuming after lastID when it is not empty.

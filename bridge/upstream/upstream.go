@@ -91,7 +91,9 @@ type Options struct {
 	// OnSession, if set, is called after a transparent re-initialization (a session 404) with
 	// the new session's protocol version: the server may have changed its tools.
 	OnSession func(protocolVersion string)
-	// MaxMessage bounds one message from the server; default jsonrpc.DefaultMaxMessage.
+	// MaxMessage bounds one message from the server; default jsonrpc.DefaultMaxMessage. An
+	// answer larger than that reaches OnMessage as an error answer to its request, which gives
+	// the size and the limit; other messages larger than that are dropped.
 	MaxMessage int
 	// UserAgent is sent on every request.
 	UserAgent string
