@@ -340,10 +340,18 @@ func TestDir(t *testing.T) {
 		t.Setenv("XDG_CONFIG_HOME", "relative")
 		got, err := Dir()
 		if err != nil {
-			t.Skipf("no user config dir here: %v", err)
+			t.Fatalf("Dir() = %v, want the default folder", err)
 		}
 		if !filepath.IsAbs(got) || filepath.Base(got) != "mcp-broker" {
 			t.Fatalf("Dir() = %q, want an absolute .../mcp-broker", got)
+		}
+		if runtime.GOOS == "linux" {
+			// As if XDG_CONFIG_HOME were unset: $HOME/.config.
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			if got, err := Dir(); err != nil || got != filepath.Join(home, ".config", "mcp-broker") {
+				t.Errorf("Dir() = %q, %v; want %s", got, err, filepath.Join(home, ".config", "mcp-broker"))
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // EnvConfigDir names the environment variable that overrides the config
@@ -31,11 +32,28 @@ func Dir() (string, error) {
 	if xdg := os.Getenv("XDG_CONFIG_HOME"); xdg != "" && filepath.IsAbs(xdg) {
 		return filepath.Join(xdg, appName), nil
 	}
-	base, err := os.UserConfigDir()
+	base, err := userConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the user config folder: %w", err)
 	}
 	return filepath.Join(base, appName), nil
+}
+
+// userConfigDir is os.UserConfigDir, with a relative XDG_CONFIG_HOME ignored as if unset, as the
+// XDG spec asks: on Unix os.UserConfigDir refuses one instead of falling back to $HOME/.config.
+func userConfigDir() (string, error) {
+	switch runtime.GOOS {
+	case "windows", "darwin", "ios", "plan9": // XDG_CONFIG_HOME means nothing to os.UserConfigDir there
+	default:
+		if xdg := os.Getenv("XDG_CONFIG_HOME"); xdg != "" && !filepath.IsAbs(xdg) {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(home, ".config"), nil
+		}
+	}
+	return os.UserConfigDir()
 }
 
 // Path returns the config file's path, Dir()/config.json.
