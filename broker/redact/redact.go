@@ -63,10 +63,12 @@ func cut(raw string) string {
 }
 
 // Text returns text with the secrets of the URL raw removed wherever they appear: the URL
-// itself (as written, and as Go's net/url prints it) becomes URL(raw), and its query and user
-// information, found on their own, become "REDACTED". Use it on error text that may quote the
-// URL (a *url.Error does, as `Post "https://…?api_key=…": …`) before it reaches a person, a log
-// or a file. A URL without a query, user information or fragment leaves text untouched.
+// itself (as written, and as Go's net/url prints it) becomes URL(raw); its query after a '?'
+// (a server's error page may echo the request's path and query) becomes Query; its user
+// information before an '@' goes; and any query value or password of 8 bytes or more (what an
+// API key looks like) found on its own becomes "REDACTED". Use it on error text that may quote
+// the URL (a *url.Error does, as `Post "https://…?api_key=…": …`) before it reaches a person, a
+// log or a file. A URL without a query, user information or fragment leaves text untouched.
 func Text(text, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -82,10 +84,30 @@ func Text(text, raw string) string {
 	for _, s := range []string{raw, u.String()} {
 		text = strings.ReplaceAll(text, s, red)
 	}
-	for _, s := range []string{u.RawQuery, u.Query().Encode(), u.User.String()} {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, "REDACTED")
+	if u.RawQuery != "" {
+		for _, s := range []string{u.RawQuery, u.Query().Encode()} {
+			text = strings.ReplaceAll(text, "?"+s, Query)
+		}
+	}
+	if u.User != nil {
+		text = strings.ReplaceAll(text, u.User.String()+"@", "")
+	}
+	var values []string
+	for k, vs := range u.Query() {
+		values = append(values, k) // "?sk-…" is all key
+		values = append(values, vs...)
+	}
+	if p, ok := u.User.Password(); ok {
+		values = append(values, p)
+	}
+	for _, v := range values {
+		if len(v) >= minSecret {
+			text = strings.ReplaceAll(text, v, "REDACTED")
 		}
 	}
 	return text
 }
+
+// minSecret is the length from which a query value is taken for a secret on its own: shorter
+// ones ("1", "true", "en") would redact ordinary words.
+const minSecret = 8

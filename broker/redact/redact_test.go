@@ -37,7 +37,8 @@ func TestText(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{`Post "` + raw + `": dial tcp: connection refused`, `Post "http://127.0.0.1:8123/mcp?REDACTED": dial tcp: connection refused`},
 		{"the server at " + raw + " is down", "the server at http://127.0.0.1:8123/mcp?REDACTED is down"},
-		{"query api_key=SECRET123&b=two seen", "query REDACTED seen"},
+		{"GET /mcp?api_key=SECRET123&b=two: 404", "GET /mcp?REDACTED: 404"},
+		{"the key SECRET123 was refused; b=two", "the key REDACTED was refused; b=two"},
 		{"nothing to hide", "nothing to hide"},
 	} {
 		if got := Text(tt.in, raw); got != tt.want {
@@ -48,6 +49,10 @@ func TestText(t *testing.T) {
 	odd := "http://127.0.0.1:8123/m%7ecp?api_key=SECRET123"
 	if got := Text(`Get "http://127.0.0.1:8123/m~cp?api_key=SECRET123": EOF`, odd); strings.Contains(got, "SECRET123") {
 		t.Errorf("Text kept the secret: %q", got)
+	}
+	// Short values and user names are not hunted on their own; with their '@' they go.
+	if got := Text("user u at https://u@h.example/ or two", "https://u@h.example/?b=two"); got != "user u at https://h.example/ or two" {
+		t.Errorf("Text = %q", got)
 	}
 	// A URL with nothing secret changes nothing.
 	if got := Text("at https://a.example/mcp", "https://a.example/mcp"); got != "at https://a.example/mcp" {
