@@ -92,29 +92,32 @@ func (k *Keychain) Describe() string {
 	}
 }
 
-// Get implements Store.
+// Get implements Store. A value kept in parts (see parts.go) is read part
+// by part; any other value is one item, read in one call.
 func (k *Keychain) Get(ctx context.Context, key string) (string, error) {
 	if err := validateKey(key); err != nil {
 		return "", err
 	}
-	return call(ctx, k, fmt.Sprintf("reading %q from the keychain", key), "", func() (string, error) {
-		return k.backend.Get(Service, key)
-	})
+	v, err := k.getItem(ctx, key)
+	if err != nil || !isManifest(v) {
+		return v, err
+	}
+	return k.getParts(ctx, key, v)
 }
 
-// Set implements Store.
+// Set implements Store. A value bigger than one item holds on this platform
+// is split into parts, written so that a crash at any step leaves the old
+// value or the new one readable (see setValue).
 func (k *Keychain) Set(ctx context.Context, key, value string) error {
 	if err := validateKey(key); err != nil {
 		return err
 	}
-	what := fmt.Sprintf("storing %q in the keychain", key)
-	if err := checkSize(k.goos, key, value); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+	if err := k.setValue(ctx, key, value); err != nil {
+		// Each item's call keeps its own part out of its error; this keeps the whole value
+		// out of any error of the calls around them.
+		return scrub(err, value)
 	}
-	_, err := call(ctx, k, what, value, func() (struct{}, error) {
-		return struct{}{}, k.backend.Set(Service, key, value)
-	})
-	return err
+	return nil
 }
 
 // Delete implements Store.
@@ -122,8 +125,35 @@ func (k *Keychain) Delete(ctx context.Context, key string) error {
 	if err := validateKey(key); err != nil {
 		return err
 	}
-	_, err := call(ctx, k, fmt.Sprintf("deleting %q from the keychain", key), "", func() (struct{}, error) {
-		return struct{}{}, k.backend.Delete(Service, key)
+	return k.deleteValue(ctx, key)
+}
+
+// getItem reads one keychain item.
+func (k *Keychain) getItem(ctx context.Context, item string) (string, error) {
+	return call(ctx, k, fmt.Sprintf("reading %q from the keychain", item), "", func() (string, error) {
+		return k.backend.Get(Service, item)
+	})
+}
+
+// setItem writes one keychain item, which must fit.
+func (k *Keychain) setItem(ctx context.Context, item, value string) error {
+	if err := validateKey(item); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("storing %q in the keychain", item)
+	if err := checkSize(k.goos, item, value); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	_, err := call(ctx, k, what, value, func() (struct{}, error) {
+		return struct{}{}, k.backend.Set(Service, item, value)
+	})
+	return err
+}
+
+// deleteItem deletes one keychain item; a missing one is not an error.
+func (k *Keychain) deleteItem(ctx context.Context, item string) error {
+	_, err := call(ctx, k, fmt.Sprintf("deleting %q from the keychain", item), "", func() (struct{}, error) {
+		return struct{}{}, k.backend.Delete(Service, item)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -142,20 +172,29 @@ const (
 	darwinMaxItem = 3000
 )
 
-// checkSize returns ErrTooBig, wrapped with the limit, when value cannot fit
-// in one keychain item on goos. Linux has no cap.
-func checkSize(goos, key, value string) error {
+// itemLimit is how many bytes of secret one item named item holds on goos,
+// or -1 for no limit (Linux).
+func itemLimit(goos, item string) int {
 	switch goos {
 	case "windows":
-		if len(value) > windowsMaxValue {
-			return fmt.Errorf("%w: %d bytes, the Windows Credential Manager holds at most %d", ErrTooBig, len(value), windowsMaxValue)
-		}
+		return windowsMaxValue
 	case "darwin":
-		if n := len(Service) + len(key) + len(value); n > darwinMaxItem {
-			return fmt.Errorf("%w: %d bytes, the macOS Keychain holds about %d per item", ErrTooBig, len(value), darwinMaxItem-len(Service)-len(key))
-		}
+		return darwinMaxItem - len(Service) - len(item)
 	}
-	return nil
+	return -1
+}
+
+// checkSize returns ErrTooBig, wrapped with the limit, when value cannot fit
+// in one keychain item on goos. Linux has no cap.
+func checkSize(goos, item, value string) error {
+	limit := itemLimit(goos, item)
+	if limit < 0 || len(value) <= limit {
+		return nil
+	}
+	if goos == "windows" {
+		return fmt.Errorf("%w: %d bytes, the Windows Credential Manager holds at most %d", ErrTooBig, len(value), limit)
+	}
+	return fmt.Errorf("%w: %d bytes, the macOS Keychain holds about %d per item", ErrTooBig, len(value), limit)
 }
 
 // call runs fn, after the platform probe, in a goroutine bounded by the

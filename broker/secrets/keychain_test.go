@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,62 +15,121 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// fakeBackend is an in-memory go-keyring stand-in that can fail or block.
+// fakeBackend is an in-memory go-keyring stand-in that can fail or block,
+// hold no more per item than the OS keychain of goos does, and fail its Nth
+// call, before or after carrying it out, to play a crash at that step.
 type fakeBackend struct {
 	mu    sync.Mutex
 	items map[string]string
 	err   error         // returned by every call when set
 	block chan struct{} // when set, calls wait until it is closed
-	calls int
+	// blockOnly, when set, limits block to calls of that kind ("get", "set"
+	// or "delete").
+	blockOnly string
+	calls     int
+	ops       []string // "get key", "set key", "delete key", in order
+	// goos, when set, makes Set refuse an item bigger than that platform's
+	// keychain holds, as go-keyring does there.
+	goos string
+	// failAt, when not 0, fails the call of that number (1 is the first);
+	// with failApplied the call is carried out first, as when a process dies
+	// after the OS wrote but before it heard back.
+	failAt      int
+	failApplied bool
 }
+
+var errInjected = errors.New("injected failure")
 
 func newFakeBackend() *fakeBackend { return &fakeBackend{items: map[string]string{}} }
 
-func (f *fakeBackend) enter() error {
+// do runs one call: it counts and records it, waits while blocked, and
+// applies it unless told to fail.
+func (f *fakeBackend) do(op, user string, apply func() error) error {
 	f.mu.Lock()
 	f.calls++
+	n := f.calls
+	f.ops = append(f.ops, op+" "+user)
 	block, err := f.block, f.err
+	if f.blockOnly != "" && f.blockOnly != op {
+		block = nil
+	}
+	fail := f.failAt != 0 && n == f.failAt
+	applied := f.failApplied
 	f.mu.Unlock()
 	if block != nil {
 		<-block
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fail && !applied {
+		return errInjected
+	}
+	aerr := apply()
+	if fail {
+		return errInjected
+	}
+	return aerr
 }
 
 func (f *fakeBackend) Get(service, user string) (string, error) {
-	if err := f.enter(); err != nil {
-		return "", err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.items[service+"\x00"+user]
-	if !ok {
-		return "", keyring.ErrNotFound
-	}
-	return v, nil
+	var v string
+	err := f.do("get", user, func() error {
+		var ok bool
+		if v, ok = f.items[service+"\x00"+user]; !ok {
+			return keyring.ErrNotFound
+		}
+		return nil
+	})
+	return v, err
 }
 
 func (f *fakeBackend) Set(service, user, pass string) error {
-	if err := f.enter(); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.items[service+"\x00"+user] = pass
-	return nil
+	return f.do("set", user, func() error {
+		if tooBigFor(f.goos, service, user, pass) {
+			return keyring.ErrSetDataTooBig
+		}
+		f.items[service+"\x00"+user] = pass
+		return nil
+	})
 }
 
 func (f *fakeBackend) Delete(service, user string) error {
-	if err := f.enter(); err != nil {
-		return err
+	return f.do("delete", user, func() error {
+		if _, ok := f.items[service+"\x00"+user]; !ok {
+			return keyring.ErrNotFound
+		}
+		delete(f.items, service+"\x00"+user)
+		return nil
+	})
+}
+
+// tooBigFor says whether the OS keychain of goos would refuse the item:
+// the Windows Credential Manager holds 2560 bytes of secret, go-keyring's
+// macOS command line about 3000 bytes of service, account and secret.
+func tooBigFor(goos, service, user, pass string) bool {
+	switch goos {
+	case "windows":
+		return len(pass) > 2560
+	case "darwin":
+		return len(service)+len(user)+len(pass) > 3000
 	}
+	return false
+}
+
+// users returns the stored item names (accounts), sorted.
+func (f *fakeBackend) users() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.items[service+"\x00"+user]; !ok {
-		return keyring.ErrNotFound
+	var out []string
+	for k := range f.items {
+		_, user, _ := strings.Cut(k, "\x00")
+		out = append(out, user)
 	}
-	delete(f.items, service+"\x00"+user)
-	return nil
+	slices.Sort(out)
+	return out
 }
 
 func (f *fakeBackend) callCount() int {
@@ -203,30 +263,41 @@ func TestKeychainDeleteMissingIsNil(t *testing.T) {
 	}
 }
 
+// TestKeychainSizeCaps checks where values stop fitting: one item up to the
+// platform's cap, parts beyond it, ErrTooBig (before any keychain call) past
+// maxParts items.
 func TestKeychainSizeCaps(t *testing.T) {
 	tests := []struct {
 		goos  string
 		key   string
 		size  int
+		items int // items stored; 0 with isBig
 		isBig bool
 	}{
-		{"windows", "k", 2560, false},
-		{"windows", "k", 2561, true},
-		{"darwin", "k", 3000 - len(Service) - 1, false},
-		{"darwin", "k", 3000 - len(Service), true},
-		{"darwin", "oauth-token/studio", 2980, true},
-		{"linux", "k", 1 << 20, false},
+		{"windows", "k", 2560, 1, false},
+		{"windows", "k", 2561, 3, false},
+		{"windows", "k", maxParts * 2560, maxParts + 1, false},
+		{"windows", "k", maxParts*2560 + 1, 0, true},
+		{"darwin", "k", 3000 - len(Service) - len("k"), 1, false},
+		{"darwin", "k", 3000 - len(Service), 3, false},
+		{"darwin", "oauth-token/studio", 2980, 3, false},
+		{"darwin", "k", 100 << 10, 0, true},
+		{"linux", "k", 1 << 20, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%d", tt.goos, tt.size), func(t *testing.T) {
 			b := newFakeBackend()
+			b.goos = tt.goos
 			k := newKeychain(time.Minute, tt.goos, b, noProbe)
 			err := k.Set(t.Context(), tt.key, strings.Repeat("x", tt.size))
-			if got := errors.Is(err, ErrTooBig); got != tt.isBig {
+			if got := errors.Is(err, ErrTooBig); got != tt.isBig || (!tt.isBig && err != nil) {
 				t.Fatalf("Set of %d bytes on %s = %v, want ErrTooBig %v", tt.size, tt.goos, err, tt.isBig)
 			}
 			if tt.isBig && b.callCount() != 0 {
 				t.Error("backend called for a value known to be too big")
+			}
+			if got := len(b.users()); got != tt.items {
+				t.Errorf("stored as %d items, want %d", got, tt.items)
 			}
 		})
 	}
