@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -15,8 +16,9 @@ import (
 // DefaultTimeout bounds a keychain call when NewKeychain is given 0.
 const DefaultTimeout = 5 * time.Second
 
-// backend is the part of go-keyring a Keychain uses; tests put a fake here.
-type backend interface {
+// Backend is the part of go-keyring a Keychain uses: one item per call, named
+// by service and user (the account). Tests put a fake here (WithBackend).
+type Backend interface {
 	Get(service, user string) (string, error)
 	Set(service, user, password string) error
 	Delete(service, user string) error
@@ -38,11 +40,20 @@ func (goKeyring) Delete(service, user string) error        { return keyring.Dele
 // the background until the OS answers. Calls on one Keychain therefore run
 // one at a time, so a hung keychain ties up at most one goroutine, and later
 // calls report ErrTimeout instead of piling up behind it.
+//
+// A write (Set, Delete) that has reached the OS is waited for past the
+// timeout, and past the caller's context, until the OS answers or the write
+// limit (twice the timeout, at least the timeout plus 30 s) runs out: a
+// write reported as failed while it can still land would let the caller
+// release the server's lock with it in flight, and another process replay
+// the refresh token it replaces. Only a write still running at the write
+// limit is reported before it ends (ErrTimeout, saying it may yet land).
 type Keychain struct {
 	timeout     time.Duration
+	writeLimit  time.Duration
 	allowPrompt bool
 	goos        string
-	backend     backend
+	backend     Backend
 	// probe checks that the keychain can answer without prompting (see
 	// probeKeychain); it returns errors that already wrap a sentinel.
 	probe func(ctx context.Context, allowPrompt bool) error
@@ -62,6 +73,17 @@ func WithUnlockPrompt() KeychainOption {
 	return func(k *Keychain) { k.allowPrompt = true }
 }
 
+// WithBackend puts b in place of the OS keychain, with the item caps of the
+// keychain of goos ("darwin", "windows", "linux") and without the Linux
+// probe: for tests of code that must cope with a keychain that is slow,
+// small or failing. Timeouts, parts and errors work as with the real one.
+func WithBackend(b Backend, goos string) KeychainOption {
+	return func(k *Keychain) {
+		k.backend, k.goos = b, goos
+		k.probe = func(context.Context, bool) error { return nil }
+	}
+}
+
 // NewKeychain returns the OS keychain Store. timeout bounds each call
 // (DefaultTimeout if 0): keep it short for the CLI and bridge, long for an
 // interactive app that allows the unlock prompt.
@@ -73,11 +95,14 @@ func NewKeychain(timeout time.Duration, opts ...KeychainOption) *Keychain {
 	return k
 }
 
-func newKeychain(timeout time.Duration, goos string, b backend, probe func(context.Context, bool) error) *Keychain {
+func newKeychain(timeout time.Duration, goos string, b Backend, probe func(context.Context, bool) error) *Keychain {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Keychain{timeout: timeout, goos: goos, backend: b, probe: probe, sem: make(chan struct{}, 1)}
+	return &Keychain{
+		timeout: timeout, writeLimit: max(2*timeout, timeout+30*time.Second),
+		goos: goos, backend: b, probe: probe, sem: make(chan struct{}, 1),
+	}
 }
 
 // Describe implements Store.
@@ -130,7 +155,7 @@ func (k *Keychain) Delete(ctx context.Context, key string) error {
 
 // getItem reads one keychain item.
 func (k *Keychain) getItem(ctx context.Context, item string) (string, error) {
-	return call(ctx, k, fmt.Sprintf("reading %q from the keychain", item), "", func() (string, error) {
+	return call(ctx, k, fmt.Sprintf("reading %q from the keychain", item), "", false, func() (string, error) {
 		return k.backend.Get(Service, item)
 	})
 }
@@ -144,7 +169,7 @@ func (k *Keychain) setItem(ctx context.Context, item, value string) error {
 	if err := checkSize(k.goos, item, value); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	_, err := call(ctx, k, what, value, func() (struct{}, error) {
+	_, err := call(ctx, k, what, value, true, func() (struct{}, error) {
 		return struct{}{}, k.backend.Set(Service, item, value)
 	})
 	return err
@@ -152,7 +177,7 @@ func (k *Keychain) setItem(ctx context.Context, item, value string) error {
 
 // deleteItem deletes one keychain item; a missing one is not an error.
 func (k *Keychain) deleteItem(ctx context.Context, item string) error {
-	_, err := call(ctx, k, fmt.Sprintf("deleting %q from the keychain", item), "", func() (struct{}, error) {
+	_, err := call(ctx, k, fmt.Sprintf("deleting %q from the keychain", item), "", true, func() (struct{}, error) {
 		return struct{}{}, k.backend.Delete(Service, item)
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -200,8 +225,9 @@ func checkSize(goos, item, value string) error {
 // call runs fn, after the platform probe, in a goroutine bounded by the
 // Keychain's timeout and ctx, and turns its error into one of ours. what
 // says what the call does ("reading "x" from the keychain"); secret is the
-// value being stored, if any, kept out of every error.
-func call[T any](ctx context.Context, k *Keychain, what, secret string, fn func() (T, error)) (T, error) {
+// value being stored, if any, kept out of every error. A write that reached
+// the OS is waited for up to the write limit (see Keychain).
+func call[T any](ctx context.Context, k *Keychain, what, secret string, write bool, fn func() (T, error)) (T, error) {
 	var zero T
 	start := time.Now()
 	tctx, cancel := context.WithTimeout(ctx, k.timeout)
@@ -217,6 +243,7 @@ func call[T any](ctx context.Context, k *Keychain, what, secret string, fn func(
 		err error
 	}
 	done := make(chan result, 1) // buffered: a late answer must not block the goroutine
+	var started atomic.Bool      // fn was called: a write may land
 	go func() {
 		// Owned by this call; it exits when the OS keychain answers, which
 		// may be after the call has given up (see Keychain).
@@ -225,17 +252,36 @@ func call[T any](ctx context.Context, k *Keychain, what, secret string, fn func(
 			done <- result{err: err}
 			return
 		}
+		started.Store(true)
 		v, err := fn()
 		done <- result{v, err}
 	}()
-	select {
-	case r := <-done:
+	finish := func(r result) (T, error) {
 		if r.err != nil {
 			return zero, classify(k.goos, what, r.err, secret)
 		}
 		return r.v, nil
+	}
+	select {
+	case r := <-done:
+		return finish(r)
 	case <-tctx.Done():
-		return zero, k.doneErr(ctx, what, start)
+		if !write {
+			return zero, k.doneErr(ctx, what, start)
+		}
+	}
+	// A write that may be under way is waited for, whatever the caller's
+	// context says, until it ends or the write limit runs out.
+	limit := time.NewTimer(k.writeLimit - time.Since(start))
+	defer limit.Stop()
+	select {
+	case r := <-done:
+		if r.err != nil && !started.Load() {
+			return zero, k.doneErr(ctx, what, start) // the probe gave up: nothing was written
+		}
+		return finish(r)
+	case <-limit.C:
+		return zero, fmt.Errorf("%s: %w: still running after %s, so it may yet take effect: %s", what, ErrTimeout, k.writeLimit, timeoutHint(k.goos))
 	}
 }
 

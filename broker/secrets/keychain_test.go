@@ -132,6 +132,13 @@ func (f *fakeBackend) users() []string {
 	return out
 }
 
+// opsSoFar returns the calls made so far, as "op user".
+func (f *fakeBackend) opsSoFar() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ops)
+}
+
 func (f *fakeBackend) callCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -371,5 +378,85 @@ func TestNewKeychainDefaults(t *testing.T) {
 	}
 	if !NewKeychain(time.Second, WithUnlockPrompt()).allowPrompt {
 		t.Fatal("WithUnlockPrompt not applied")
+	}
+}
+
+// TestKeychainWriteOutlastingTheTimeout checks that a write the keychain
+// is slow to carry out is waited for past the call timeout, even when the
+// caller gives up: reporting it failed while it can still land would let
+// the caller release its lock with the write in flight.
+func TestKeychainWriteOutlastingTheTimeout(t *testing.T) {
+	for _, cancelled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("caller cancels %v", cancelled), func(t *testing.T) {
+			b := newFakeBackend()
+			block := make(chan struct{})
+			release := sync.OnceFunc(func() { close(block) })
+			t.Cleanup(release)
+			b.block, b.blockOnly = block, "set"
+			k := newKeychain(20*time.Millisecond, "linux", b, noProbe)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- k.Set(ctx, "oauth-token/x", "v") }()
+			for !slices.Contains(b.opsSoFar(), "set oauth-token/x") {
+				time.Sleep(time.Millisecond)
+			}
+			if cancelled {
+				cancel()
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("Set returned (%v) while the keychain was still writing", err)
+			case <-time.After(25 * k.timeout):
+			}
+			release()
+			if err := <-done; err != nil {
+				t.Fatalf("Set of a write that completed = %v, want nil", err)
+			}
+			if got, err := k.Get(t.Context(), "oauth-token/x"); err != nil || got != "v" {
+				t.Fatalf("Get = %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestKeychainWriteLimit checks that a write still running at the write
+// limit is reported then, as a timeout that may yet take effect.
+func TestKeychainWriteLimit(t *testing.T) {
+	b := newFakeBackend()
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	b.block, b.blockOnly = block, "delete"
+	k := newKeychain(20*time.Millisecond, "linux", b, noProbe)
+	k.writeLimit = 200 * time.Millisecond
+	start := time.Now()
+	err := k.Delete(t.Context(), "oauth-token/x")
+	assertClassified(t, err, ErrTimeout, "may yet take effect")
+	if waited := time.Since(start); waited < k.writeLimit {
+		t.Errorf("Delete gave up after %s, before the write limit %s", waited, k.writeLimit)
+	}
+	if d := NewKeychain(15 * time.Second).writeLimit; d != 45*time.Second {
+		t.Errorf("write limit for a 15 s timeout = %s, want 45s", d)
+	}
+	if d := NewKeychain(2 * time.Minute).writeLimit; d != 4*time.Minute {
+		t.Errorf("write limit for a 2 min timeout = %s, want 4m", d)
+	}
+}
+
+// TestKeychainWithBackend checks the option tests elsewhere use: the fake
+// gets every call, with the caps of the platform named.
+func TestKeychainWithBackend(t *testing.T) {
+	b := newFakeBackend()
+	b.goos = "windows"
+	k := NewKeychain(time.Minute, WithBackend(b, "windows"))
+	testStore(t, k)
+	if err := k.Set(t.Context(), "oauth-token/x", pattern(9, 5000)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(b.users()); got != 3 {
+		t.Errorf("5000 bytes stored as %d Windows items, want 3 (a manifest and two parts)", got)
+	}
+	if k.Describe() != "OS keychain (Windows Credential Manager)" {
+		t.Errorf("Describe = %q", k.Describe())
 	}
 }
