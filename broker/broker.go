@@ -55,7 +55,8 @@ type Options struct {
 // several goroutines, and by several processes sharing the same config folder and secret store.
 type Broker struct {
 	configPath    string
-	secrets       secrets.Store
+	secrets       secrets.Store // index, as a Store
+	index         *secrets.Indexed
 	http          *http.Client
 	opener        opener.Opener
 	prompt        io.Writer
@@ -71,8 +72,11 @@ func New(opts Options) (*Broker, error) {
 	if opts.Secrets == nil {
 		return nil, errors.New("broker: no secret store")
 	}
+	// Every secret goes through the index, so that a server's registrations can be found
+	// without state.json (see secretGroup).
+	index := secrets.NewIndexed(opts.Secrets, secretGroup)
 	b := &Broker{
-		configPath: opts.ConfigPath, secrets: opts.Secrets, http: opts.HTTP, opener: opts.Opener,
+		configPath: opts.ConfigPath, secrets: index, index: index, http: opts.HTTP, opener: opts.Opener,
 		prompt: opts.Prompt, signInTimeout: opts.SignInTimeout, version: opts.Version, log: opts.Log, now: opts.Now,
 	}
 	if b.configPath == "" {

@@ -1,14 +1,42 @@
 package broker
 
-import "net/url"
+import (
+	"net/url"
+	"strings"
+)
 
-// Secret store keys. Each holds one secret, small enough for the macOS and Windows caps. The
-// account name always includes the server, and a client registration's also the issuer of the
-// authorization server it belongs to.
+// Secret store keys. The account name always includes the server, and a client registration's
+// also the issuer of the authorization server it belongs to. A value too big for one macOS or
+// Windows keychain item is split by the store (see package secrets).
 func tokenKey(server string) string        { return "oauth-token/" + server }
 func refreshKey(server string) string      { return "refresh-token/" + server }
 func clientSecretKey(server string) string { return "client-secret/" + server }
 func staticTokenKey(server string) string  { return "static-token/" + server }
 func registrationKey(server, issuer string) string {
 	return "oauth-client/" + server + "/" + url.PathEscape(issuer)
+}
+
+// wellKnownKeys are the keys a server's secrets may have whatever the store's index says.
+// refreshKey is the old layout's refresh token, kept for existing sign-ins (see storedToken).
+func wellKnownKeys(server string) []string {
+	return []string{refreshKey(server), tokenKey(server), staticTokenKey(server), clientSecretKey(server)}
+}
+
+// secretGroup is the server whose index (see secrets.Indexed) names key, or "" for a key
+// that needs no index entry because its name is rebuilt from the server's alone
+// (wellKnownKeys). Keys whose names hold more than the server, such as registrations (one per
+// issuer), are indexed, so that removing the server finds them without state.json.
+func secretGroup(key string) string {
+	_, rest, ok := strings.Cut(key, "/")
+	if !ok {
+		return ""
+	}
+	server, _, _ := strings.Cut(rest, "/")
+	switch {
+	case server == "":
+		return ""
+	case key == tokenKey(server), key == refreshKey(server), key == clientSecretKey(server), key == staticTokenKey(server):
+		return ""
+	}
+	return server
 }

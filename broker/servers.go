@@ -125,22 +125,31 @@ func (b *Broker) Logout(ctx context.Context, name string) error {
 	})
 }
 
-// deleteSecrets removes every secret of a server, registrations included.
+// deleteSecrets removes every secret of a server, registrations included: the well-known keys,
+// every key the store's index of the server names (which needs no state.json), and the
+// registrations state.json lists (those stored before the index existed).
 func (b *Broker) deleteSecrets(ctx context.Context, name string, registrations bool) error {
-	keys := []string{refreshKey(name), tokenKey(name), staticTokenKey(name), clientSecretKey(name)}
-	st, err := loadState(statePath(b.configPath))
-	if err != nil {
-		return err
-	}
-	if s := st.Servers[name]; s != nil && registrations {
+	keys := wellKnownKeys(name)
+	if st, err := loadState(statePath(b.configPath)); err != nil {
+		b.log.Warn("reading the state file; deleting what the secret store's index names", "server", name, "err", err)
+	} else if s := st.Servers[name]; s != nil && registrations {
 		for _, r := range s.Registrations {
 			keys = append(keys, registrationKey(name, r.Issuer))
 		}
 	}
-	for _, k := range keys {
-		if err := b.secrets.Delete(ctx, k); err != nil {
-			return fmt.Errorf("%s: deleting a stored secret: %w", name, err)
+	del := func() error { return b.index.DeleteGroup(ctx, name, keys...) }
+	if !registrations {
+		del = func() error {
+			for _, k := range keys {
+				if err := b.secrets.Delete(ctx, k); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
+	}
+	if err := del(); err != nil {
+		return fmt.Errorf("%s: deleting a stored secret: %w", name, err)
 	}
 	return b.updateState(ctx, func(s *state) { delete(s.Servers, name) })
 }
