@@ -2,6 +2,8 @@ package broker
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +15,14 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
-// storedToken is the secret store item for a server's access token, with what a refresh needs
-// so that it can run without discovery.
+// storedToken is the secret store item for a server's grant: its access and refresh token,
+// with what a refresh needs so that it can run without discovery.
+//
+// Since grantFormat, the refresh token is in this one item with the access token, so the two
+// change together: no reader sees one new and the other old, and a crash leaves the old grant
+// or the new one (the store switches even a value split across items at once). Grants stored
+// before (Format 0) keep their refresh token in an item of its own (refreshKey); they are read
+// as they are and move to one item at their next refresh.
 type storedToken struct {
 	AccessToken   string    `json:"access_token"`
 	TokenType     string    `json:"token_type,omitempty"`
@@ -25,7 +33,18 @@ type storedToken struct {
 	TokenEndpoint string    `json:"token_endpoint,omitempty"`
 	Resource      string    `json:"resource,omitempty"`
 	ClientID      string    `json:"client_id,omitempty"`
+	// RefreshToken is the grant's refresh token ("" for none), from grantFormat on.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// Format is grantFormat for a grant stored as one item, 0 for the old layout.
+	Format int `json:"format,omitempty"`
+	// Grant names this stored grant: a new random value at every save. After an invalid_grant
+	// it tells whether the store still holds the grant that was refused, without comparing
+	// secrets.
+	Grant string `json:"grant,omitempty"`
 }
+
+// grantFormat marks a storedToken that holds its refresh token.
+const grantFormat = 2
 
 // Credential is what a request to a server must carry.
 type Credential struct {
@@ -160,14 +179,14 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 		if err != nil {
 			return nil, fmt.Errorf("%s: renewing the client-credentials token: %w", srv.Name, err)
 		}
-		return b.saveToken(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID)
+		return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat)
 	}
-	rt, err := b.secrets.Get(ctx, refreshKey(srv.Name))
-	if errors.Is(err, secrets.ErrNotFound) {
-		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the token expired and the server gave no refresh token"}
-	}
+	rt, err := b.refreshToken(ctx, srv.Name, old)
 	if err != nil {
 		return nil, err
+	}
+	if rt == "" {
+		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the token expired and the server gave no refresh token"}
 	}
 	resource := old.Resource
 	if srv.NoResourceOnRefresh {
@@ -177,37 +196,46 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	tok, err := oauth.Refresh(ctx, b.http, old.TokenEndpoint, client, rt, old.Scope, resource)
 	if oauth.IsInvalidGrant(err) {
 		// The grant is dead (expired, revoked, or a rotated token replayed). Keeping it would
-		// only fail again; the user has to sign in.
-		b.forgetToken(ctx, srv.Name)
+		// only fail again; the user has to sign in. Unless the store holds a newer grant by
+		// now: that one is kept, and used when fresh.
+		if newer := b.forgetGrant(ctx, srv.Name, old, rt); newer != nil && newer.fresh(b.now()) {
+			return newer, nil
+		}
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the sign-in has expired or was revoked"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: refreshing the token: %w", srv.Name, err)
 	}
-	return b.saveToken(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID)
+	return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat)
 }
 
-// saveToken stores a new grant: the refresh token first, so that a crash between the two writes
-// cannot lose a rotated refresh token whose predecessor is already dead.
+// saveToken stores a new grant from a sign-in: see saveGrant. An old-layout refresh token
+// item may be left from before, so it is deleted.
 func (b *Broker) saveToken(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string) (*storedToken, error) {
+	return b.saveGrant(ctx, name, tok, issuer, tokenEndpoint, resource, clientID, true)
+}
+
+// saveGrant stores a new grant: its access and refresh token in one item, written with one
+// Set (see storedToken). With oldLayout, the refresh token item of the old layout is deleted
+// afterwards, on a best-effort basis: a grant in one item never reads it.
+func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string, oldLayout bool) (*storedToken, error) {
 	tok = b.onClock(tok)
-	if tok.RefreshToken != "" {
-		if err := b.secrets.Set(ctx, refreshKey(name), tok.RefreshToken); err != nil {
-			return nil, fmt.Errorf("%s: storing the refresh token: %w", name, err)
-		}
-	} else if err := b.secrets.Delete(ctx, refreshKey(name)); err != nil {
-		return nil, fmt.Errorf("%s: removing the old refresh token: %w", name, err)
-	}
 	st := &storedToken{
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt,
 		Scope: tok.Scope, Issuer: issuer, TokenEndpoint: tokenEndpoint, Resource: resource, ClientID: clientID,
+		RefreshToken: tok.RefreshToken, Format: grantFormat, Grant: rand.Text(),
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the token: %w", err)
 	}
 	if err := b.secrets.Set(ctx, tokenKey(name), string(data)); err != nil {
-		return nil, fmt.Errorf("%s: storing the access token: %w", name, err)
+		return nil, fmt.Errorf("%s: storing the token: %w", name, err)
+	}
+	if oldLayout {
+		if err := b.secrets.Delete(ctx, refreshKey(name)); err != nil {
+			b.log.Warn("deleting the refresh token of the old layout", "server", name, "err", err)
+		}
 	}
 	err = b.updateState(ctx, func(s *state) {
 		s.server(name).Token = &tokenInfo{Issuer: issuer, ClientID: clientID, Scope: tok.Scope, Expiry: tok.Expiry, ObtainedAt: tok.IssuedAt, Refreshable: tok.RefreshToken != ""}
@@ -216,6 +244,22 @@ func (b *Broker) saveToken(ctx context.Context, name string, tok *oauth.Token, i
 		b.log.Warn("updating the state file", "err", err)
 	}
 	return st, nil
+}
+
+// refreshToken returns the refresh token of the grant t ("" for none): from t itself, or for
+// the old layout from its own item.
+func (b *Broker) refreshToken(ctx context.Context, name string, t *storedToken) (string, error) {
+	if t.Format >= grantFormat {
+		return t.RefreshToken, nil
+	}
+	rt, err := b.secrets.Get(ctx, refreshKey(name))
+	if errors.Is(err, secrets.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: reading the refresh token: %w", name, err)
+	}
+	return rt, nil
 }
 
 // onClock returns tok with its issue and expiry times moved from the wall clock, on which the
@@ -261,6 +305,54 @@ func (b *Broker) forgetToken(ctx context.Context, name string) {
 	if err := b.updateState(ctx, func(s *state) { s.server(name).Token = nil }); err != nil {
 		b.log.Warn("updating the state file", "err", err)
 	}
+}
+
+// forgetGrant forgets the server's grant after the authorization server refused its refresh
+// token refusedRT, but only if the store still holds that very grant: it re-reads the store
+// (under the server lock, which every writer of grants holds) and compares grant names, or
+// for the old layout the tokens themselves, in memory. A newer grant, such as a write of
+// another process that landed late, is kept and returned. When the store cannot be read, the
+// grant is kept too: deleting blind could destroy a newer one.
+func (b *Broker) forgetGrant(ctx context.Context, name string, refused *storedToken, refusedRT string) *storedToken {
+	cur, err := b.loadToken(ctx, name)
+	if err != nil {
+		b.log.Warn("re-reading the grant after invalid_grant; keeping it", "server", name, "err", err)
+		return nil
+	}
+	if cur != nil && !sameGrant(cur, refused) {
+		b.log.Info("a newer grant was stored while its predecessor was refused; keeping it", "server", name)
+		return cur
+	}
+	if cur != nil && cur.Format < grantFormat {
+		// The old layout's refresh token has an item of its own, which may have changed alone.
+		rt, err := b.refreshToken(ctx, name, cur)
+		if err != nil {
+			b.log.Warn("re-reading the refresh token after invalid_grant; keeping it", "server", name, "err", err)
+			return nil
+		}
+		if !sameSecret(rt, refusedRT) {
+			return cur
+		}
+	}
+	b.forgetToken(ctx, name)
+	return nil
+}
+
+// sameGrant reports whether two stored grants are one: by their names from grantFormat on,
+// by their access tokens before.
+func sameGrant(a, b *storedToken) bool {
+	if a.Format != b.Format {
+		return false
+	}
+	if a.Format >= grantFormat {
+		return a.Grant == b.Grant
+	}
+	return sameSecret(a.AccessToken, b.AccessToken)
+}
+
+// sameSecret compares two secrets in constant time.
+func sameSecret(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 // Refresh renews the named server's token after the server rejected it (a 401 mid-session),
