@@ -36,6 +36,9 @@ type fakeBackend struct {
 	// after the OS wrote but before it heard back.
 	failAt      int
 	failApplied bool
+	// echoOnSet makes Set fail with an error that quotes the secret it was
+	// given, like a command line tool that prints its arguments.
+	echoOnSet bool
 }
 
 var errInjected = errors.New("injected failure")
@@ -88,6 +91,9 @@ func (f *fakeBackend) Get(service, user string) (string, error) {
 
 func (f *fakeBackend) Set(service, user, pass string) error {
 	return f.do("set", user, func() error {
+		if f.echoOnSet {
+			return fmt.Errorf("exec: security add-generic-password -w %s: failed", pass)
+		}
 		if tooBigFor(f.goos, service, user, pass) {
 			return keyring.ErrSetDataTooBig
 		}
@@ -248,17 +254,20 @@ func TestKeychainProbeFailureSkipsBackend(t *testing.T) {
 }
 
 func TestKeychainErrorsNeverHoldTheValue(t *testing.T) {
-	const value = "s3cr3t-refresh-token"
-	b := newFakeBackend()
-	b.err = fmt.Errorf("exec: security add-generic-password -w %s: failed", value)
-	k := newKeychain(time.Minute, "darwin", b, noProbe)
-	err := k.Set(t.Context(), "refresh-token/x", value)
-	if err == nil || strings.Contains(err.Error(), value) {
-		t.Fatalf("Set error = %v, want an error without the value", err)
-	}
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if strings.Contains(e.Error(), value) {
-			t.Fatalf("a wrapped error still holds the value: %q", e)
+	// A value that fits in one item, and one stored in parts, each of which the backend
+	// quotes when it fails.
+	for _, value := range []string{"s3cr3t-refresh-token", strings.Repeat("s3cr3t-", 1000)} {
+		b := newFakeBackend()
+		b.echoOnSet = true
+		k := newKeychain(time.Minute, "darwin", b, noProbe)
+		err := k.Set(t.Context(), "refresh-token/x", value)
+		if err == nil {
+			t.Fatal("Set did not fail")
+		}
+		for e := err; e != nil; e = errors.Unwrap(e) {
+			if strings.Contains(e.Error(), "s3cr3t") {
+				t.Fatalf("an error holds (part of) the value: %q", e)
+			}
 		}
 	}
 }
