@@ -87,10 +87,20 @@ func WithBackend(b Backend, goos string) KeychainOption {
 // NewKeychain returns the OS keychain Store. timeout bounds each call
 // (DefaultTimeout if 0): keep it short for the CLI and bridge, long for an
 // interactive app that allows the unlock prompt.
+//
+// On Linux, when DBUS_SESSION_BUS_ADDRESS is unset (a host that starts the
+// bridge with a bare environment), it sets it in this process's environment
+// to the session bus found at $XDG_RUNTIME_DIR/bus or /run/user/<uid>/bus
+// (see package runtimedir): go-keyring reaches the bus only through that
+// variable (godbus's own fallback ignores XDG_RUNTIME_DIR and does not check
+// who owns the socket). Create the Keychain before any other D-Bus use.
 func NewKeychain(timeout time.Duration, opts ...KeychainOption) *Keychain {
 	k := newKeychain(timeout, runtime.GOOS, goKeyring{}, probeKeychain)
 	for _, o := range opts {
 		o(k)
+	}
+	if _, real := k.backend.(goKeyring); real {
+		useSessionBus()
 	}
 	return k
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/mcp-broker/mcp-broker/broker/runtimedir"
 )
 
 // Secret Service names (https://specifications.freedesktop.org/secret-service-spec/).
@@ -27,11 +29,16 @@ const (
 // in go-keyring, which would wait on an unlock prompt forever when a display
 // is set.
 //
-// It never starts a bus: it only connects to one that DBUS_SESSION_BUS_ADDRESS
-// or $XDG_RUNTIME_DIR/bus names. That also protects go-keyring, whose shared
-// connection would otherwise run dbus-launch and leave a stray bus behind.
+// It never starts a bus: it only connects to one that DBUS_SESSION_BUS_ADDRESS,
+// $XDG_RUNTIME_DIR/bus or /run/user/<uid>/bus names (see package runtimedir).
+// That also protects go-keyring, whose shared connection would otherwise run
+// dbus-launch and leave a stray bus behind.
 func probeKeychain(ctx context.Context, allowPrompt bool) error {
-	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	addr, err := runtimedir.System().SessionBus()
+	if err != nil {
+		return fmt.Errorf("%w: no D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+	}
+	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("%w: no D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
 	}
@@ -76,6 +83,11 @@ func probeKeychain(ctx context.Context, allowPrompt bool) error {
 	}
 	return nil
 }
+
+// useSessionBus points DBUS_SESSION_BUS_ADDRESS, when unset, at the session
+// bus runtimedir finds, for go-keyring. Finding none is left to the probe to
+// report.
+func useSessionBus() { _, _ = runtimedir.UseSessionBus() }
 
 // classifyDBus recognises D-Bus failures that mean "no usable keychain" or
 // "locked", from the probe or from go-keyring.

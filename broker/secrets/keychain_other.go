@@ -11,3 +11,6 @@ func probeKeychain(context.Context, bool) error { return nil }
 
 // classifyDBus recognises nothing: there is no D-Bus here.
 func classifyDBus(error) (kind error, hint string, ok bool) { return nil, "", false }
+
+// useSessionBus has nothing to do: there is no D-Bus here.
+func useSessionBus() {}
