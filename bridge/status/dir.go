@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/mcp-broker/mcp-broker/broker/runtimedir"
 )
 
 // EnvRuntimeDir names the environment variable that overrides the runtime folder; tests and
@@ -14,8 +16,12 @@ import (
 const EnvRuntimeDir = "MCP_BROKER_RUNTIME_DIR"
 
 // RuntimeDir returns mcp-broker's per-user runtime folder: $MCP_BROKER_RUNTIME_DIR if set, else
-// $XDG_RUNTIME_DIR/mcp-broker (a private tmpfs on most Linux desktops), else
-// os.TempDir()/mcp-broker-<uid>. It does not create the folder (see Ensure).
+// <user runtime folder>/mcp-broker, else os.TempDir()/mcp-broker-<uid>. The user runtime
+// folder is $XDG_RUNTIME_DIR (a private tmpfs on most Linux desktops), or /run/user/<uid> when
+// that variable is missing but the folder is the user's (see package runtimedir): a bridge
+// started with a bare environment, by a host that passes only a few variables, and a tray
+// started with the desktop's must find each other in the same folder. It does not create the
+// folder (see Ensure).
 func RuntimeDir() (string, error) {
 	if dir := os.Getenv(EnvRuntimeDir); dir != "" {
 		if !filepath.IsAbs(dir) {
@@ -23,14 +29,20 @@ func RuntimeDir() (string, error) {
 		}
 		return filepath.Clean(dir), nil
 	}
-	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" && filepath.IsAbs(xdg) {
-		return filepath.Join(xdg, "mcp-broker"), nil
+	return runtimeDir(runtimedir.System())
+}
+
+// runtimeDir is RuntimeDir without $MCP_BROKER_RUNTIME_DIR, finding the user runtime folder
+// with f.
+func runtimeDir(f runtimedir.Finder) (string, error) {
+	if dir, ok := f.Dir(); ok {
+		return filepath.Join(dir, "mcp-broker"), nil
 	}
 	name := "mcp-broker"
-	if uid := os.Getuid(); uid >= 0 {
+	if f.UID >= 0 {
 		// The temp folder is shared by every user on Unix: the uid keeps users apart, and
 		// Ensure refuses a folder someone else made.
-		name += "-" + strconv.Itoa(uid)
+		name += "-" + strconv.Itoa(f.UID)
 	}
 	return filepath.Join(os.TempDir(), name), nil
 }

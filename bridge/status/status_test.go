@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker/runtimedir"
 )
 
 // eventually polls cond for up to 5 s.
@@ -165,6 +167,9 @@ func TestRuntimeDir(t *testing.T) {
 	if runtime.GOOS != "windows" {
 		want += "-" + strconv.Itoa(os.Getuid())
 	}
+	if dir, ok := runtimedir.Dir(); ok {
+		want = filepath.Join(dir, "mcp-broker") // this machine has /run/user/<uid>
+	}
 	if d, _ := RuntimeDir(); d != want {
 		t.Errorf("without XDG_RUNTIME_DIR: %q, want %q", d, want)
 	}
@@ -175,6 +180,38 @@ func TestRuntimeDir(t *testing.T) {
 	t.Setenv(EnvRuntimeDir, "rel")
 	if _, err := RuntimeDir(); err == nil {
 		t.Errorf("a relative %s is accepted", EnvRuntimeDir)
+	}
+}
+
+// TestRuntimeDirWithoutXDG checks that a bridge started with a bare environment (no
+// XDG_RUNTIME_DIR) uses the folder a tray started with the desktop's environment uses,
+// /run/user/<uid>/mcp-broker, when /run/user/<uid> is the user's; and the temp folder only
+// when it is not.
+func TestRuntimeDirWithoutXDG(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no /run/user on Windows")
+	}
+	t.Setenv(EnvRuntimeDir, "")
+	runUser := filepath.Join(t.TempDir(), "run", "user")
+	uid := os.Getuid()
+	if err := os.MkdirAll(filepath.Join(runUser, strconv.Itoa(uid)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bare := func(string) string { return "" }
+	desktop := func(k string) string {
+		if k == "XDG_RUNTIME_DIR" {
+			return filepath.Join(runUser, strconv.Itoa(uid))
+		}
+		return ""
+	}
+	tray, _ := runtimeDir(runtimedir.Finder{Getenv: desktop, RunUser: runUser, UID: uid})
+	bridge, _ := runtimeDir(runtimedir.Finder{Getenv: bare, RunUser: runUser, UID: uid})
+	if want := filepath.Join(runUser, strconv.Itoa(uid), "mcp-broker"); tray != want || bridge != want {
+		t.Errorf("runtime folder with the desktop's environment %q, with a bare one %q; want both %q", tray, bridge, want)
+	}
+	other, _ := runtimeDir(runtimedir.Finder{Getenv: bare, RunUser: runUser, UID: uid + 1})
+	if want := filepath.Join(os.TempDir(), "mcp-broker-"+strconv.Itoa(uid+1)); other != want {
+		t.Errorf("runtime folder without /run/user/<uid> = %q, want %q", other, want)
 	}
 }
 
