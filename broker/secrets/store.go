@@ -4,6 +4,11 @@
 // The default Store is the OS keychain (Secret Service on Linux, the macOS
 // Keychain, the Windows Credential Manager) through go-keyring, with every
 // call bounded by a timeout because a locked keychain can block forever.
+// A value bigger than one macOS or Windows keychain item holds is kept in
+// parts behind a manifest item written last (parts.go), so a crash mid-write
+// leaves the old value or the new one. Writes are waited for until the OS
+// answers (see Keychain). Indexed keeps an index item per group of keys,
+// because a keychain cannot be listed.
 // An unencrypted FileStore exists for machines without a keychain, only when
 // the user opts in; it is never a silent fallback. Memory is a fake for tests.
 //
