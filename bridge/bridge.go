@@ -45,6 +45,9 @@ type Broker interface {
 	StepUp(ctx context.Context, name, operation, scope string, opts broker.LoginOptions) (*broker.LoginResult, error)
 	StepUpSucceeded(name, operation string)
 	Login(ctx context.Context, name string, opts broker.LoginOptions) (*broker.LoginResult, error)
+	// Server reads the server's configuration as it is now (the bridge compares its URL with
+	// the one it relays to: see URLChangedError).
+	Server(name string) (config.Server, error)
 }
 
 // Options configure Run.
@@ -122,9 +125,11 @@ type bridge struct {
 	broken  chan struct{} // closed when conn is found dead by a request
 	down    error         // the last failure to connect, while retrying
 	fatal   error         // the bridge cannot work at all
+	stopped error         // the server's URL changed: nothing is relayed any more (urlchange.go)
 	signIn  bool          // waiting for a person to sign in
 	authErr error         // the last sign-in failed; requests get this until a credential appears
 	login   bool          // a browser sign-in runs
+	abandon func()        // cancels the browser sign-in that runs, if any
 	polling bool          // awaitSignIn runs
 
 	placeholder bool // tools/list got the placeholder tool: the client must refetch
@@ -173,7 +178,7 @@ func newBridge(opts Options) (*bridge, error) {
 		kick: make(chan struct{}, 1), changed: make(chan struct{}), initDone: make(chan struct{}), work: make(chan func()),
 		inflight: map[string]*pending{}, unwritten: map[uint64]chan struct{}{},
 	}
-	b.creds = &credentials{broker: opts.Broker, name: opts.Server.Name, log: log, now: time.Now}
+	b.creds = &credentials{broker: opts.Broker, name: opts.Server.Name, url: opts.Server.URL, log: log, now: time.Now, moved: b.stopRelaying}
 	return b, nil
 }
 
@@ -403,6 +408,8 @@ func (b *bridge) publish() {
 // stateLocked derives the published state, and the error to show with it.
 func (b *bridge) stateLocked() (status.State, error) {
 	switch {
+	case b.stopped != nil:
+		return status.StateError, b.stopped
 	case b.fatal != nil:
 		return status.StateError, b.fatal
 	case b.signIn:

@@ -27,8 +27,11 @@ const (
 type credentials struct {
 	broker Broker
 	name   string
+	url    string // the URL the bridge relays to
 	log    *slog.Logger
 	now    func() time.Time
+	// moved is told once that the server's configured URL is no longer url.
+	moved func(error)
 
 	mu       sync.Mutex
 	have     bool
@@ -37,6 +40,7 @@ type credentials struct {
 	until    time.Time
 	rejected string        // the last value the server refused and could not be renewed
 	fetching chan struct{} // closed when the read in progress ends
+	gone     error         // the server's URL changed: no credential is handed out any more
 }
 
 // Header returns the credential header. Without any credential it returns none rather than an
@@ -45,6 +49,10 @@ type credentials struct {
 func (c *credentials) Header(ctx context.Context) (string, string, error) {
 	for {
 		c.mu.Lock()
+		if gone := c.gone; gone != nil {
+			c.mu.Unlock()
+			return "", "", gone
+		}
 		if c.have && c.now().Before(c.until) {
 			h, v := c.header, c.value
 			c.mu.Unlock()
@@ -72,10 +80,16 @@ func (c *credentials) Header(ctx context.Context) (string, string, error) {
 	}()
 	cred, err := c.broker.Credential(ctx, c.name)
 	if errors.Is(err, broker.ErrSignInRequired) {
+		if err := c.checkConfig(); err != nil {
+			return "", "", err // no sign-in for a URL this bridge does not relay to
+		}
 		c.store(nil, noTokenRecheck)
 		return "", "", nil
 	}
 	if err != nil {
+		return "", "", err
+	}
+	if err := c.checkCred(cred); err != nil {
 		return "", "", err
 	}
 	c.store(cred, 0)
@@ -114,6 +128,14 @@ func (c *credentials) forget() {
 // many requests (or processes) were refused at the same time.
 func (c *credentials) Refresh(ctx context.Context, rejected string) error {
 	cred, err := c.broker.Refresh(ctx, c.name, rejected)
+	if errors.Is(err, broker.ErrSignInRequired) {
+		if err := c.checkConfig(); err != nil {
+			return err
+		}
+	}
+	if err == nil {
+		err = c.checkCred(cred)
+	}
 	if err != nil {
 		c.mu.Lock()
 		c.have, c.rejected = false, rejected
@@ -126,6 +148,9 @@ func (c *credentials) Refresh(ctx context.Context, rejected string) error {
 
 // StepUp signs in again with more scope after a 403 insufficient_scope.
 func (c *credentials) StepUp(ctx context.Context, operation, scope string) error {
+	if err := c.checkConfig(); err != nil {
+		return err
+	}
 	c.forget()
 	_, err := c.broker.StepUp(ctx, c.name, operation, scope, broker.LoginOptions{})
 	return err
@@ -137,8 +162,12 @@ func (c *credentials) StepUpDone(operation string) { c.broker.StepUpSucceeded(c.
 // usable reports whether the store now holds a credential other than the one the server
 // refused: someone signed in.
 func (c *credentials) usable(ctx context.Context) bool {
+	// The configuration first: while the bridge's own sign-in runs, Credential waits for it.
+	if c.checkConfig() != nil {
+		return false
+	}
 	cred, err := c.broker.Credential(ctx, c.name)
-	if err != nil {
+	if err != nil || c.checkCred(cred) != nil {
 		return false
 	}
 	value := ""
@@ -160,4 +189,45 @@ func (c *credentials) lastRejected() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.rejected
+}
+
+// checkCred checks that cred, as the broker handed it out, is for the URL this bridge relays
+// to (see checkURL). A nil credential (a server without authorization) carries no URL: the
+// configuration is read instead.
+func (c *credentials) checkCred(cred *broker.Credential) error {
+	if cred == nil || cred.URL == "" {
+		return c.checkConfig()
+	}
+	return c.checkURL(cred.URL)
+}
+
+// checkConfig reads the server's configuration and checks its URL (see checkURL). A server
+// that cannot be read is left to the broker's own calls, which say why.
+func (c *credentials) checkConfig() error {
+	srv, err := c.broker.Server(c.name)
+	if err != nil {
+		return nil
+	}
+	return c.checkURL(srv.URL)
+}
+
+// checkURL returns a *URLChangedError when the server's URL as configured now is not the one
+// this bridge relays to: from then on no credential is handed out (the one now stored was
+// obtained for the new URL) and the bridge is told to stop relaying.
+func (c *credentials) checkURL(now string) error {
+	if broker.SameServerURL(now, c.url) {
+		return nil
+	}
+	c.mu.Lock()
+	first := c.gone == nil
+	if first {
+		c.gone = &URLChangedError{Server: c.name, Was: c.url, Now: now}
+	}
+	c.have = false
+	gone := c.gone
+	c.mu.Unlock()
+	if first && c.moved != nil {
+		c.moved(gone)
+	}
+	return gone
 }

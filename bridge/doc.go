@@ -21,6 +21,10 @@
 //   - A server that is down gets each request answered at once with an error naming the server
 //     and the cause, while the bridge reconnects with backoff; a lost legacy stream fails the
 //     requests in flight on it with an error that says so.
+//   - A server whose URL is changed in the configuration while the bridge runs gets nothing more:
+//     the bridge compares the configured URL with its own whenever it reads a credential, and
+//     on a change stops relaying and answers every request with an error that says to restart
+//     it, so that a sign-in made for the new URL never reaches the old one (urlchange.go).
 //
 // The bridge exits within a second of stdin closing or its context ending, even with requests
 // in flight: it ends the upstream session (DELETE, bounded) and removes its status file.

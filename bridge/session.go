@@ -101,8 +101,11 @@ func (b *bridge) manage() {
 	failures := 0
 	for b.ctx.Err() == nil {
 		b.mu.Lock()
-		init := b.init
+		init, stopped := b.init, b.stopped != nil
 		b.mu.Unlock()
+		if stopped {
+			return // the server's URL changed: no new connection to the old one
+		}
 		ctx, cancel := context.WithTimeout(b.ctx, connectTimeout)
 		conn, answer, err := upstream.Connect(ctx, b.upstreamOptions(), init)
 		cancel()
@@ -131,7 +134,10 @@ func (b *bridge) manage() {
 			continue
 		}
 		var ie *upstream.InitializeError
+		var moved *URLChangedError
 		switch {
+		case errors.As(err, &moved):
+			return // stopRelaying has answered everyone
 		case errors.Is(err, broker.ErrSignInRequired):
 			b.needSignIn(err)
 			if !b.pause(time.Hour) {
@@ -329,6 +335,8 @@ func (b *bridge) waitConn(ctx context.Context, limit time.Duration) (upstream.Co
 		conn, changed := b.conn, b.changed
 		var err error
 		switch {
+		case b.stopped != nil:
+			err = b.stopped
 		case b.fatal != nil:
 			err = b.fatal
 		case b.signIn:

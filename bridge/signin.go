@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ const signInPoll = 2 * time.Second
 // without one, the bridge opens the browser itself.
 func (b *bridge) needSignIn(cause error) {
 	b.mu.Lock()
-	if b.signIn || b.ctx.Err() != nil {
+	if b.signIn || b.stopped != nil || b.ctx.Err() != nil {
 		b.mu.Unlock()
 		return
 	}
@@ -56,18 +57,28 @@ func (b *bridge) startPolling() {
 // startLogin runs a browser sign-in in the background, unless one runs already.
 func (b *bridge) startLogin() {
 	b.mu.Lock()
-	if b.login || b.ctx.Err() != nil {
+	if b.login || b.stopped != nil || b.ctx.Err() != nil {
 		b.mu.Unlock()
 		return
 	}
 	b.login = true
 	b.mu.Unlock()
 	b.goWait(func() {
-		_, err := b.opts.Broker.Login(b.ctx, b.name, broker.LoginOptions{IfNeeded: true, Rejected: b.creds.lastRejected()})
+		// stopRelaying ends the sign-in: it would be for a URL this bridge no longer relays to.
+		ctx, cancel := context.WithCancel(b.ctx)
+		defer cancel()
 		b.mu.Lock()
-		b.login = false
+		b.abandon = cancel
 		b.mu.Unlock()
-		if b.ctx.Err() != nil {
+		var err error
+		if err = b.creds.checkConfig(); err == nil {
+			_, err = b.opts.Broker.Login(ctx, b.name, broker.LoginOptions{IfNeeded: true, Rejected: b.creds.lastRejected()})
+		}
+		b.mu.Lock()
+		b.login, b.abandon = false, nil
+		stopped := b.stopped != nil
+		b.mu.Unlock()
+		if b.ctx.Err() != nil || stopped {
 			return
 		}
 		if err != nil {
