@@ -102,15 +102,24 @@ func printBridges(w io.Writer, bridges []status.Bridge, now time.Time) error {
 	return tw.Flush()
 }
 
+// expiry is the EXPIRES column: the clock time and what is left, rounded down so that it
+// never overstates ("in 59s", "in 42m"). A token is "expired" only once its expiry has
+// passed: one with seconds left still works, and rounding those to 0m made them look dead.
 func expiry(t *time.Time, now time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	d := t.Sub(now).Round(time.Minute)
-	if d <= 0 {
-		return t.Local().Format("15:04") + " (expired)"
+	at := t.Local().Format("15:04")
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return at + " (expired)"
+	case d < time.Second:
+		return at + " (in <1s)"
+	case d < time.Minute:
+		return fmt.Sprintf("%s (in %s)", at, d.Truncate(time.Second))
 	}
-	return fmt.Sprintf("%s (in %s)", t.Local().Format("15:04"), strings.TrimSuffix(d.String(), "0s"))
+	return fmt.Sprintf("%s (in %s)", at, strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s"))
 }
 
 func client(s broker.ServerStatus) string {
