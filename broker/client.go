@@ -140,6 +140,13 @@ func (b *Broker) saveClient(ctx context.Context, name string, c *oauth.Client) e
 		}
 	}
 	return b.updateState(ctx, func(s *state) {
+		if c.Kind == oauth.KindPreRegistered {
+			// A pre-registered client belongs to one issuer at a time (see checkIssuer): the one
+			// it was just used with, first or accepted.
+			s.server(name).Registrations = slices.DeleteFunc(s.server(name).Registrations, func(r registrationInfo) bool {
+				return r.Kind == oauth.KindPreRegistered && r.ClientID == c.ID && r.Issuer != c.Issuer
+			})
+		}
 		s.server(name).putRegistration(registrationInfo{
 			Issuer: c.Issuer, ClientID: c.ID, Kind: c.Kind, AuthMethod: c.AuthMethod,
 			RedirectURI: c.RedirectURI, RegisteredAt: c.RegisteredAt,

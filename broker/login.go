@@ -29,6 +29,10 @@ type LoginOptions struct {
 	// Rejected is the credential value (Credential.Value) the caller saw refused; with
 	// IfNeeded, a stored token with this value does not count as usable.
 	Rejected string
+	// AcceptNewIssuer lets a pre-registered client be used with an authorization server other
+	// than the one it was first used with, which then becomes its own (see
+	// IssuerChangedError). Only a person who knows the move is genuine sets it.
+	AcceptNewIssuer bool
 }
 
 // LoginResult describes a finished sign-in, without secrets.
@@ -56,7 +60,7 @@ func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*Lo
 		return nil, fmt.Errorf("%s uses a static token, which `mcp-broker servers add %s URL --auth bearer --token-stdin` stores: there is nothing to sign in to", name, name)
 	case config.AuthClientCredentials:
 		err = b.withServerLock(ctx, name, lockWait, func() error {
-			tok, err = b.clientCredentialsLogin(ctx, srv)
+			tok, err = b.clientCredentialsSignIn(ctx, srv, opts)
 			return err
 		})
 	default:
@@ -106,6 +110,9 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	as := res.AuthServer
 	if err := as.ValidateForBrowser(); err != nil {
 		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+	}
+	if err := b.checkIssuer(srv, as.Issuer, opts.AcceptNewIssuer); err != nil {
+		return nil, err
 	}
 	var held []string
 	if old, err := b.loadToken(ctx, srv.Name); err == nil && old != nil && old.Issuer == as.Issuer {
@@ -213,7 +220,15 @@ func (b *Broker) askForBrowser(ctx context.Context, name, authURL string, noBrow
 	return done
 }
 
+// clientCredentialsLogin gets a client-credentials token without a person: see
+// clientCredentialsSignIn.
 func (b *Broker) clientCredentialsLogin(ctx context.Context, srv config.Server) (*storedToken, error) {
+	return b.clientCredentialsSignIn(ctx, srv, LoginOptions{})
+}
+
+// clientCredentialsSignIn discovers the authorization server and gets a token with the
+// client-credentials grant (of opts, only AcceptNewIssuer counts).
+func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server, opts LoginOptions) (*storedToken, error) {
 	res, err := b.discover(ctx, srv)
 	if err != nil {
 		return nil, err
@@ -223,6 +238,9 @@ func (b *Broker) clientCredentialsLogin(ctx context.Context, srv config.Server) 
 	var client *oauth.Client
 	switch {
 	case srv.ClientID != "":
+		if err := b.checkIssuer(srv, as.Issuer, opts.AcceptNewIssuer); err != nil {
+			return nil, err
+		}
 		client, err = b.loadClient(ctx, srv, as.Issuer)
 		if err != nil {
 			return nil, err
