@@ -25,17 +25,17 @@ import (
 // authorization server, or when someone able to change its metadata wants the credentials
 // sent to a server of theirs.
 type movingIssuer struct {
-	t        *testing.T
-	first    *authserver.Server
-	second   *authserver.Server
-	url      string
-	current  atomic.Pointer[mcpserver.Server]
-	mcps     [2]*mcpserver.Server
-	b        *broker.Broker
-	store    *secrets.Memory
-	browser  *opener.Browser
-	config   string
-	prompt   *bytes.Buffer
+	t       *testing.T
+	first   *authserver.Server
+	second  *authserver.Server
+	url     string
+	current atomic.Pointer[mcpserver.Server]
+	mcps    [2]*mcpserver.Server
+	b       *broker.Broker
+	store   *secrets.Memory
+	browser *opener.Browser
+	config  string
+	prompt  *bytes.Buffer
 }
 
 func newMovingIssuer(t *testing.T, asOpts authserver.Options, srv config.Server, secret string, c *clock) *movingIssuer {
