@@ -108,13 +108,13 @@ func (c *cli) ok(stdin string, args ...string) result {
 	return r
 }
 
-// login starts `mcp-broker login NAME --no-browser`, hands the URL it prints to visit, and
-// returns the finished command's result.
-func (c *cli) login(name string, visit func(authURL string)) result {
+// login starts `mcp-broker login NAME --no-browser` (and extra flags), hands the URL it prints
+// to visit, and returns the finished command's result.
+func (c *cli) login(name string, visit func(authURL string), extra ...string) result {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.t.Context(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "login", name, "--no-browser")
+	cmd := exec.CommandContext(ctx, binary, append([]string{"login", name, "--no-browser"}, extra...)...)
 	cmd.Env = c.env
 	var out bytes.Buffer
 	cmd.Stdout = &out

@@ -10,21 +10,26 @@ import (
 )
 
 func (a *app) loginCmd() *cobra.Command {
-	var noBrowser bool
+	var noBrowser, acceptNewIssuer bool
 	cmd := &cobra.Command{
 		Use:   "login NAME",
 		Short: "Sign in to a server (opens your browser)",
 		Long: `Sign in to a server. For OAuth servers this opens your browser at the authorization
 server's sign-in page and waits (up to 5 minutes) for you to come back; with --no-browser,
 or when no browser can be opened, it prints the URL to open instead. Client-credentials
-servers get a token without a browser.`,
+servers get a token without a browser.
+
+A client you registered yourself (--client-id) is kept to the authorization server it was
+first used with: when the server's metadata names another one, login refuses and says so.
+If the server's operators really moved it, --accept-new-issuer signs in at the new one,
+which from then on is the client's.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := a.broker(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res, err := b.Login(cmd.Context(), args[0], broker.LoginOptions{NoBrowser: noBrowser})
+			res, err := b.Login(cmd.Context(), args[0], broker.LoginOptions{NoBrowser: noBrowser, AcceptNewIssuer: acceptNewIssuer})
 			if err != nil {
 				return err
 			}
@@ -44,6 +49,7 @@ servers get a token without a browser.`,
 		},
 	}
 	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
+	cmd.Flags().BoolVar(&acceptNewIssuer, "accept-new-issuer", false, "use your pre-registered client with the authorization server the server names now, though it was set up with another")
 	return cmd
 }
 
