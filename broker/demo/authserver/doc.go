@@ -14,6 +14,7 @@
 //     real servers do. That is exactly what makes two concurrent refreshes
 //     with one refresh token dangerous, and tests rely on it;
 //   - the client_credentials grant for confidential clients;
+//   - token revocation (RFC 7009): revoking a refresh token revokes its grant;
 //   - token endpoint client authentication exactly as registered
 //     (none, client_secret_basic, client_secret_post).
 //

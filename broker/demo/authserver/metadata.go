@@ -61,6 +61,10 @@ func (s *Server) metadata(r *http.Request) map[string]any {
 	if !s.opts.DisableDCR {
 		m["registration_endpoint"] = issuer + "/register"
 	}
+	if !s.opts.NoRevocation {
+		m["revocation_endpoint"] = issuer + "/revoke"
+		m["revocation_endpoint_auth_methods_supported"] = s.authMethods
+	}
 	if s.opts.ISSParameter {
 		m["authorization_response_iss_parameter_supported"] = true
 	}

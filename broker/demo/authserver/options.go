@@ -86,6 +86,9 @@ type Options struct {
 	CIMDClient *http.Client
 	// DisableDCR removes the registration endpoint (and its metadata field).
 	DisableDCR bool
+	// NoRevocation removes the RFC 7009 revocation endpoint (and its metadata field), like
+	// the many servers that have none.
+	NoRevocation bool
 	// AuthMethods is token_endpoint_auth_methods_supported; empty means
 	// DefaultAuthMethods. Registration with any other method is refused.
 	AuthMethods []string
@@ -210,6 +213,7 @@ type Stats struct {
 	RefreshReuse            int // presentations of an already rotated refresh token
 	CodeReuse               int // presentations of an already redeemed code
 	CIMDFetches             int // Client ID Metadata Document fetches
+	Revocations             int // tokens revoked at the revocation endpoint (RFC 7009)
 }
 
 // Endpoint names used in Request.Endpoint.
@@ -218,6 +222,7 @@ const (
 	EndpointDecision  = "decision"
 	EndpointToken     = "token"
 	EndpointRegister  = "register"
+	EndpointRevoke    = "revoke"
 )
 
 // Redacted replaces secret values in Request.Form.
@@ -231,10 +236,10 @@ type Request struct {
 	// Method is the HTTP method.
 	Method string
 	// Form holds the parameters: the query for authorize, the form body for
-	// token and decision, and the JSON fields for register (arrays as
-	// repeated values). client_secret, code, code_verifier and
-	// refresh_token are replaced by Redacted, so Form.Has tells whether
-	// they were sent without revealing them.
+	// token, revoke and decision, and the JSON fields for register (arrays
+	// as repeated values). client_secret, code, code_verifier,
+	// refresh_token, access_token and token are replaced by Redacted, so
+	// Form.Has tells whether they were sent without revealing them.
 	Form url.Values
 	// AuthMethod is how the client authenticated at the token endpoint:
 	// "none", "client_secret_basic" or "client_secret_post".

@@ -97,6 +97,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(p+"/authorize", s.handleAuthorize)
 	mux.HandleFunc("POST "+p+"/authorize/decision", s.handleDecision)
 	mux.HandleFunc("POST "+p+"/token", s.handleToken)
+	if !s.opts.NoRevocation {
+		mux.HandleFunc("POST "+p+"/revoke", s.handleRevoke)
+	}
 	if !s.opts.DisableDCR {
 		mux.HandleFunc("POST "+p+"/register", s.handleRegister)
 	}

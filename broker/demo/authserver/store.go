@@ -119,7 +119,7 @@ func randomBytes(n int) []byte {
 }
 
 // secretParams are the parameters whose values never leave the server.
-var secretParams = []string{"client_secret", "code", "code_verifier", "refresh_token", "access_token"}
+var secretParams = []string{"client_secret", "code", "code_verifier", "refresh_token", "access_token", "token"}
 
 // redact copies form, replacing secret values by Redacted.
 func redact(form map[string][]string) url.Values {
