@@ -1,0 +1,92 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
+)
+
+// Token type hints of a revocation request (RFC 7009 §2.1).
+const (
+	HintRefreshToken = "refresh_token"
+	HintAccessToken  = "access_token"
+)
+
+// maxRevocationResponse caps what is read of a revocation response (its body is empty on
+// success and a small JSON error otherwise).
+const maxRevocationResponse = 64 << 10
+
+// RevocationError is a revocation endpoint's refusal (RFC 7009 §2.2.1), without the token.
+type RevocationError struct {
+	Status      int
+	Code        string // e.g. "unsupported_token_type"; empty when the server sent none
+	Description string // sanitized error_description
+}
+
+func (e *RevocationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the revocation endpoint answered HTTP %d", e.Status)
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	}
+	if e.Description != "" {
+		fmt.Fprintf(&b, " (%s)", e.Description)
+	}
+	return b.String()
+}
+
+// Revoke asks the authorization server to revoke token (RFC 7009), authenticating as the
+// client was registered, exactly as at the token endpoint. hint is HintRefreshToken or
+// HintAccessToken. A 200 answer means the token is dead, or was unknown to the server, which
+// §2.2 treats the same. Revoking a refresh token is what ends a grant: the server should then
+// revoke its access tokens too (§2.1).
+func Revoke(ctx context.Context, hc *http.Client, endpoint string, c *Client, token, hint string) error {
+	style, err := c.authStyle()
+	if err != nil {
+		return err
+	}
+	form := url.Values{"token": {token}}
+	if hint != "" {
+		form.Set("token_type_hint", hint)
+	}
+	if style == oauth2.AuthStyleInParams {
+		form.Set("client_id", c.ID)
+		if c.Secret != "" {
+			form.Set("client_secret", c.Secret)
+		}
+	}
+	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("building the revocation request: %w", redactURLError(err))
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Accept", "application/json")
+	if style == oauth2.AuthStyleInHeader {
+		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
+	}
+	// The request carries the token and maybe the client's secret: a redirect out of the
+	// endpoint's origin is refused (see guard).
+	resp, err := guard(hc).Do(r)
+	if err != nil {
+		return fmt.Errorf("revoking the token: %w", redactURLError(err))
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxRevocationResponse))
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	var ej struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &ej)
+	return &RevocationError{Status: resp.StatusCode, Code: sanitize(ej.Error, 64), Description: sanitize(ej.Description, 200)}
+}
