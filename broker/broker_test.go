@@ -599,7 +599,7 @@ func TestBearerAndNone(t *testing.T) {
 	if _, err := e.login(broker.LoginOptions{}); err == nil {
 		t.Error("login of a bearer server must explain there is nothing to sign in to")
 	}
-	if err := e.b.Logout(t.Context(), "demo"); err != nil {
+	if _, err := e.b.Logout(t.Context(), "demo"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.b.Credential(t.Context(), "demo"); !errors.Is(err, broker.ErrSignInRequired) {
@@ -610,7 +610,7 @@ func TestBearerAndNone(t *testing.T) {
 func TestLogoutAndRemove(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.mustLogin()
-	if err := e.b.Logout(t.Context(), "demo"); err != nil {
+	if _, err := e.b.Logout(t.Context(), "demo"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.b.Credential(t.Context(), "demo"); !errors.Is(err, broker.ErrSignInRequired) {

@@ -165,7 +165,7 @@ func TestClientCredentialsStayWithTheirIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.switchIssuer()
-	if err := m.b.Logout(t.Context(), "demo"); err != nil {
+	if _, err := m.b.Logout(t.Context(), "demo"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := m.b.Credential(t.Context(), "demo")

@@ -103,28 +103,6 @@ func (b *Broker) RemoveServer(ctx context.Context, name string) error {
 	})
 }
 
-// Logout forgets the server's tokens (and a bearer server's static token). Client registrations
-// stay, so the next sign-in does not register again.
-func (b *Broker) Logout(ctx context.Context, name string) error {
-	srv, err := b.Server(name)
-	if err != nil {
-		return err
-	}
-	keys := []string{refreshKey(name), tokenKey(name)}
-	if srv.Auth == config.AuthBearer {
-		keys = append(keys, staticTokenKey(name))
-	}
-	for _, k := range keys {
-		if err := b.secrets.Delete(ctx, k); err != nil {
-			return fmt.Errorf("%s: deleting a stored token: %w", name, err)
-		}
-	}
-	return b.updateState(ctx, func(s *state) {
-		s.server(name).Token = nil
-		s.server(name).StaticToken = false
-	})
-}
-
 // deleteSecrets removes every secret of a server, registrations included: the well-known keys,
 // every key the store's index of the server names (which needs no state.json), and the
 // registrations state.json lists (those stored before the index existed).

@@ -30,6 +30,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
 	"github.com/mcp-broker/mcp-broker/broker/demo/internal/localhttp"
@@ -235,7 +236,7 @@ func (d *Demo) Wait() error {
 type Registry interface {
 	Servers() ([]config.Server, error)
 	AddServer(ctx context.Context, srv config.Server, secret string) error
-	Logout(ctx context.Context, name string) error
+	Logout(ctx context.Context, name string) (*broker.LogoutResult, error)
 }
 
 // NameTakenError says that the name "demo" is taken by a server that is not
@@ -275,7 +276,9 @@ func (d *Demo) AddTo(ctx context.Context, r Registry) (config.Server, error) {
 		return config.Server{}, fmt.Errorf("adding the demo server: %w", err)
 	}
 	if existed {
-		if err := r.Logout(ctx, ServerName); err != nil {
+		// The earlier demo's authorization server is usually gone with its process: the
+		// tokens are deleted here, and a revocation that cannot reach it changes nothing.
+		if _, err := r.Logout(ctx, ServerName); err != nil {
 			return config.Server{}, fmt.Errorf("forgetting the tokens of an earlier demo: %w", err)
 		}
 	}

@@ -321,9 +321,9 @@ func (r *fakeRegistry) AddServer(_ context.Context, s config.Server, secret stri
 	r.added = append(r.added, s)
 	return nil
 }
-func (r *fakeRegistry) Logout(_ context.Context, name string) error {
+func (r *fakeRegistry) Logout(_ context.Context, name string) (*broker.LogoutResult, error) {
 	r.logouts = append(r.logouts, name)
-	return nil
+	return &broker.LogoutResult{Server: name}, nil
 }
 
 func TestAddToExistingEntries(t *testing.T) {
