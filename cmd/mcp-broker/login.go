@@ -56,15 +56,23 @@ which from then on is the client's.`,
 func (a *app) logoutCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "logout NAME",
-		Short: "Forget a server's tokens",
+		Short: "Sign out: revoke a server's tokens at its authorization server and delete them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := a.broker(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := b.Logout(cmd.Context(), args[0]); err != nil {
+			res, err := b.Logout(cmd.Context(), args[0])
+			if err != nil {
 				return err
+			}
+			if res.Warning != "" {
+				fmt.Fprintf(a.stderr, "warning: %s\n", res.Warning)
+			}
+			if res.Revoked {
+				fmt.Fprintf(a.stdout, "Signed out of %s: its tokens are deleted here and revoked at the authorization server.\n", args[0])
+				return nil
 			}
 			fmt.Fprintf(a.stdout, "Signed out of %s: its tokens are deleted.\n", args[0])
 			return nil
