@@ -369,17 +369,24 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 // SignOut implements tray.Actions.
 func (t *trayApp) SignOut(name string) {
 	t.background(func(ctx context.Context) {
+		var res *broker.LogoutResult
 		b, err := t.openBroker(ctx, nil)
 		if err == nil {
-			err = b.Logout(ctx, name)
+			res, err = b.Logout(ctx, name)
 		}
 		t.watcher.Kick()
-		if err != nil {
+		switch {
+		case err != nil:
 			t.log.Warn("sign-out failed", "server", name, "err", err)
 			t.notify("Signing out of "+name+" failed", sentence(err, name))
-			return
+		case res.Warning != "":
+			t.log.Warn("sign-out: the tokens were not revoked", "server", name, "warning", res.Warning)
+			t.notify("Signed out of "+name, sentence(errors.New(res.Warning), name))
+		case res.Revoked:
+			t.notify("Signed out of "+name, "Its tokens are revoked at its sign-in server and deleted from your keychain.")
+		default:
+			t.notify("Signed out of "+name, "Its tokens are deleted from your keychain.")
 		}
-		t.notify("Signed out of "+name, "Its tokens are deleted from your keychain.")
 	})
 }
 
