@@ -304,7 +304,10 @@ func (t *trayApp) background(fn func(ctx context.Context)) {
 }
 
 // SignIn implements tray.Actions: it starts a sign-in, or shows the one under way.
-func (t *trayApp) SignIn(name string) {
+func (t *trayApp) SignIn(name string) { t.startSignIn(name, broker.LoginOptions{}) }
+
+// startSignIn starts a sign-in with opts, or shows the one under way.
+func (t *trayApp) startSignIn(name string, opts broker.LoginOptions) {
 	if s := t.signIns[name]; s != nil {
 		if s.win != nil {
 			s.win.Window().Show()
@@ -330,7 +333,7 @@ func (t *trayApp) SignIn(name string) {
 		var res *broker.LoginResult
 		b, err := t.openBroker(ctx, op)
 		if err == nil {
-			res, err = b.Login(ctx, name, broker.LoginOptions{})
+			res, err = b.Login(ctx, name, opts)
 		}
 		// Read now: the deferred cancel runs before the UI thread gets to the closure.
 		cancelled := ctx.Err() != nil
@@ -345,6 +348,7 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 	if s.win != nil {
 		s.win.Close()
 	}
+	var moved *broker.IssuerChangedError
 	switch {
 	case err == nil:
 		msg := "Claude Code and your other MCP clients can use " + name + " now."
@@ -358,6 +362,12 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 		t.log.Info("sign-in cancelled", "server", name)
 	case t.ctx.Err() != nil:
 		// Quitting.
+	case errors.As(err, &moved):
+		// Only the person can say whether the server really moved: ask, rather than notify.
+		t.log.Warn("sign-in refused: the sign-in server changed", "server", name, "was", moved.Was, "now", moved.Now)
+		windows.ShowIssuerChanged(t.fyne, name, moved.Was, moved.Now, func() {
+			t.startSignIn(name, broker.LoginOptions{AcceptNewIssuer: true})
+		})
 	default:
 		t.log.Warn("sign-in failed", "server", name, "err", err)
 		t.notify("Sign-in to "+name+" failed", sentence(err, name))
