@@ -14,6 +14,8 @@ import (
 // a temporary home.
 func TestClaudeWriterAdapter(t *testing.T) {
 	t.Setenv("CLAUDE_CONFIG_DIR", "")
+	// The writer locks each target under the config folder: keep that in the test's own.
+	t.Setenv("MCP_BROKER_CONFIG_DIR", t.TempDir())
 	home := t.TempDir()
 	cw := claudeWriter{ctx: t.Context(), w: claudeconfig.Writer{Home: home, Binary: "/opt/mcp-broker/mcp-broker"}}
 	file := filepath.Join(home, ".claude.json")
