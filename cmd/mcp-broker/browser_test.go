@@ -70,15 +70,17 @@ func TestBrowserSignInToKeychain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the access token is not in the keychain: %v", err)
 	}
+	// The access and refresh token are one item, so that they are always replaced together.
 	var tok struct {
-		AccessToken string `json:"access_token"`
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
 	}
 	if err := json.Unmarshal([]byte(raw), &tok); err != nil || tok.AccessToken == "" {
 		t.Fatalf("keychain item is not a token record (%v)", err)
 	}
-	refresh, err := kc.Get(t.Context(), "refresh-token/browser-demo")
-	if err != nil {
-		t.Fatalf("the refresh token is not in the keychain: %v", err)
+	refresh := tok.RefreshToken
+	if refresh == "" {
+		t.Fatal("the refresh token is not in the keychain item with the access token")
 	}
 
 	out := c.ok("", "status", "--json").stdout
