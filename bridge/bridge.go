@@ -207,6 +207,7 @@ func (b *bridge) run(ctx context.Context) error {
 			b.log.Debug("reading the credential ahead", "err", err)
 		}
 	})
+	b.goWait(b.watchURL)
 	growPipes(b.opts.In, b.opts.Out)
 	in := b.opts.In
 	if r, undo := ownStdin(in); r != nil {

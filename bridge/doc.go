@@ -22,7 +22,8 @@
 //     and the cause, while the bridge reconnects with backoff; a lost legacy stream fails the
 //     requests in flight on it with an error that says so.
 //   - A server whose URL is changed in the configuration while the bridge runs gets nothing more:
-//     the bridge compares the configured URL with its own whenever it reads a credential, and
+//     the bridge compares the configured URL with its own whenever it reads a credential and
+//     every two seconds besides (a cached credential can last most of a token's life), and
 //     on a change stops relaying and answers every request with an error that says to restart
 //     it, so that a sign-in made for the new URL never reaches the old one (urlchange.go).
 //

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
@@ -54,4 +55,27 @@ func (b *bridge) stopRelaying(err error) {
 	b.fail(jsonrpc.Envelope{}, ids, err)
 	b.wake()
 	b.publish()
+}
+
+// urlRecheck is how often a running bridge reads its server's configuration to notice a new
+// URL. The credential cache can hold a token for most of its life, so without this a bridge
+// would keep relaying to the old URL until the cache ran out; one small file read every few
+// seconds costs nothing measurable.
+const urlRecheck = 2 * time.Second
+
+// watchURL checks the server's configured URL every urlRecheck until the bridge ends or stops
+// relaying (checkURL then calls stopRelaying).
+func (b *bridge) watchURL() {
+	t := time.NewTicker(urlRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-t.C:
+			if b.creds.checkConfig() != nil {
+				return
+			}
+		}
+	}
 }

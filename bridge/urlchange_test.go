@@ -156,3 +156,39 @@ func TestBridgeWaitingForSignInStopsWhenTheServerURLChanges(t *testing.T) {
 		t.Errorf("the bridge opened %d sign-in pages, want only the first", n)
 	}
 }
+
+// A bridge whose cached credential is still good notices a URL change by itself, within a few
+// seconds, rather than keep relaying to the old URL until the cache runs out (most of the
+// token's life).
+func TestBridgeNoticesAURLChangeWithACachedCredential(t *testing.T) {
+	as, moved := authServers(t, authserver.Options{}, mcpserver.Options{})
+	old := mcpserver.New(mcpserver.Options{Verifier: as, AuthServers: []string{as.Issuer()}})
+	front := newRecordingFront(t, old.Handler())
+	srv := config.Server{Name: "demo", URL: front.srv.URL + mcpserver.PathMCP, Auth: config.AuthOAuth}
+	env := newBrokerEnv(t, srv, "")
+	b := env.broker(t, nil)
+	login(t, b, "demo")
+	statusDir := t.TempDir()
+	c := run(t, bridge.Options{Server: srv, Broker: b, StatusDir: statusDir})
+	c.initialize()
+	if got := toolText(t, c.call(1, "tools/call", `{"name":"echo","arguments":{"message":"one"}}`)); got != "one" {
+		t.Fatalf("echo = %q", got)
+	}
+
+	if err := env.broker(t, nil).AddServer(t.Context(), config.Server{Name: "demo", URL: moved.URL(), Auth: config.AuthOAuth}, ""); err != nil {
+		t.Fatal(err)
+	}
+	// No request in between: the bridge must find out on its own.
+	waitFor(t, func() bool {
+		bridges, _ := status.List(statusDir)
+		return len(bridges) == 1 && bridges[0].State == status.StateError && strings.Contains(bridges[0].LastError, "changed")
+	})
+	before := front.requests()
+	msg, _ := errorOf(t, c.call(2, "tools/call", `{"name":"echo","arguments":{"message":"two"}}`))["message"].(string)
+	if !contains(msg, moved.URL(), "changed") {
+		t.Errorf("after the URL changed, a call got %q", msg)
+	}
+	if n := front.requests() - before; n != 0 {
+		t.Errorf("%d requests reached the old URL after its server moved", n)
+	}
+}
