@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 func (a *app) serversCmd() *cobra.Command {
@@ -86,7 +87,7 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 			case config.AuthBearer, config.AuthNone:
 				next = "it is ready to use"
 			}
-			fmt.Fprintf(a.stdout, "Added %s (%s): %s.\n", srv.Name, srv.URL, next)
+			fmt.Fprintf(a.stdout, "Added %s (%s): %s.\n", srv.Name, redact.URL(srv.URL), next)
 			return nil
 		},
 	}
@@ -119,9 +120,12 @@ func (a *app) serversListCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				servers := f.Servers
-				if servers == nil {
-					servers = []config.Server{}
+				// A query string can hold an API key: the listing, like every other output,
+				// shows it redacted (config.json keeps the URL as given).
+				servers := make([]config.Server, 0, len(f.Servers))
+				for _, s := range f.Servers {
+					s.URL = redact.URL(s.URL)
+					servers = append(servers, s)
 				}
 				return writeJSON(a.stdout, servers)
 			}
@@ -136,7 +140,7 @@ func (a *app) serversListCmd() *cobra.Command {
 				if t == "" {
 					t = config.TransportAuto
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.URL, s.Auth, t)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, redact.URL(s.URL), s.Auth, t)
 			}
 			return tw.Flush()
 		},
