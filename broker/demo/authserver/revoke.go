@@ -1,7 +1,6 @@
 package authserver
 
 import (
-	"mime"
 	"net/http"
 )
 
@@ -12,26 +11,8 @@ import (
 // kinds are looked up whatever it says. An unknown token is answered 200, as §2.2 asks; a
 // token of another client is refused.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	perr := r.ParseForm()
-	form := r.PostForm
-	method, clientID, secret, authErr := clientAuthFrom(r)
-	s.record(r, EndpointRevoke, form, method, clientID)
-	switch {
-	case mt != "application/x-www-form-urlencoded":
-		writeOAuthError(w, r, "invalid_request", "the body must be application/x-www-form-urlencoded")
-		return
-	case perr != nil:
-		writeOAuthError(w, r, "invalid_request", "the form could not be parsed")
-		return
-	case authErr != nil:
-		writeOAuthError(w, r, authErr.code, authErr.desc)
-		return
-	}
-	client, terr := s.authenticate(r, method, clientID, secret)
-	if terr != nil {
-		writeOAuthError(w, r, terr.code, terr.desc)
+	form, client, ok := s.clientRequest(w, r, EndpointRevoke)
+	if !ok {
 		return
 	}
 	tok := form.Get("token")

@@ -23,29 +23,12 @@ func errf(code, format string, args ...any) *tokenError {
 
 // handleToken implements the token endpoint (RFC 6749 §3.2, OAuth 2.1 §3.2).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	perr := r.ParseForm()
-	form := r.PostForm
-	method, clientID, secret, authErr := clientAuthFrom(r)
-	s.record(r, EndpointToken, form, method, clientID)
-	switch {
-	case mt != "application/x-www-form-urlencoded":
-		writeOAuthError(w, r, "invalid_request", "the body must be application/x-www-form-urlencoded")
-		return
-	case perr != nil:
-		writeOAuthError(w, r, "invalid_request", "the form could not be parsed")
-		return
-	case authErr != nil:
-		writeOAuthError(w, r, authErr.code, authErr.desc)
-		return
-	}
-	client, terr := s.authenticate(r, method, clientID, secret)
-	if terr != nil {
-		writeOAuthError(w, r, terr.code, terr.desc)
+	form, client, ok := s.clientRequest(w, r, EndpointToken)
+	if !ok {
 		return
 	}
 	var resp tokenResponse
+	var terr *tokenError
 	switch form.Get("grant_type") {
 	case GrantAuthorizationCode:
 		resp, terr = s.grantAuthorizationCode(client, form)
@@ -268,4 +251,33 @@ func (s *Server) grantClientCredentials(client *Client, form url.Values) (tokenR
 func s256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// clientRequest reads a client's form POST to the token or revocation endpoint (both take the
+// same body and the same client authentication), records it, and authenticates the client.
+// On any error it has already answered, and ok is false.
+func (s *Server) clientRequest(w http.ResponseWriter, r *http.Request, endpoint string) (form url.Values, client *Client, ok bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	perr := r.ParseForm()
+	form = r.PostForm
+	method, clientID, secret, authErr := clientAuthFrom(r)
+	s.record(r, endpoint, form, method, clientID)
+	switch {
+	case mt != "application/x-www-form-urlencoded":
+		writeOAuthError(w, r, "invalid_request", "the body must be application/x-www-form-urlencoded")
+		return nil, nil, false
+	case perr != nil:
+		writeOAuthError(w, r, "invalid_request", "the form could not be parsed")
+		return nil, nil, false
+	case authErr != nil:
+		writeOAuthError(w, r, authErr.code, authErr.desc)
+		return nil, nil, false
+	}
+	client, terr := s.authenticate(r, method, clientID, secret)
+	if terr != nil {
+		writeOAuthError(w, r, terr.code, terr.desc)
+		return nil, nil, false
+	}
+	return form, client, true
 }
