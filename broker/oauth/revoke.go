@@ -8,10 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"golang.org/x/oauth2"
-
-	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 )
 
 // Token type hints of a revocation request (RFC 7009 §2.1).
@@ -49,28 +45,13 @@ func (e *RevocationError) Error() string {
 // §2.2 treats the same. Revoking a refresh token is what ends a grant: the server should then
 // revoke its access tokens too (§2.1).
 func Revoke(ctx context.Context, hc *http.Client, endpoint string, c *Client, token, hint string) error {
-	style, err := c.authStyle()
-	if err != nil {
-		return err
-	}
 	form := url.Values{"token": {token}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	if style == oauth2.AuthStyleInParams {
-		form.Set("client_id", c.ID)
-		if c.Secret != "" {
-			form.Set("client_secret", c.Secret)
-		}
-	}
-	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	r, err := clientPost(ctx, endpoint, c, form)
 	if err != nil {
-		return fmt.Errorf("building the revocation request: %w", redactURLError(err))
-	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Accept", "application/json")
-	if style == oauth2.AuthStyleInHeader {
-		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
+		return fmt.Errorf("building the revocation request: %w", err)
 	}
 	// The request carries the token and maybe the client's secret: a redirect out of the
 	// endpoint's origin is refused (see guard).

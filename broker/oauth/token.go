@@ -124,28 +124,13 @@ func ClientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c 
 // (OAuth 2.1 §4.3.1) and the old one is dead once this returns. When the server does not rotate,
 // the returned Token carries the old refresh token.
 func Refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, refreshToken, scope, resource string) (*Token, error) {
-	style, err := c.authStyle()
-	if err != nil {
-		return nil, err
-	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 	if resource != "" {
 		form.Set("resource", resource)
 	}
-	if style == oauth2.AuthStyleInParams {
-		form.Set("client_id", c.ID)
-		if c.Secret != "" {
-			form.Set("client_secret", c.Secret)
-		}
-	}
-	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	r, err := clientPost(ctx, tokenURL, c, form)
 	if err != nil {
 		return nil, fmt.Errorf("building the refresh request: %w", err)
-	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Accept", "application/json")
-	if style == oauth2.AuthStyleInHeader {
-		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
 	}
 	now := time.Now()
 	resp, err := guard(hc).Do(r)
@@ -281,4 +266,31 @@ func sanitize(s string, max int) string {
 		s = string([]rune(s)[:max]) + "…"
 	}
 	return s
+}
+
+// clientPost builds a form POST to an endpoint of the authorization server that authenticates
+// the client (token, revocation), as the client was registered: HTTP Basic, or client_id and
+// client_secret in the body. The request carries a secret, so it is marked for the redirect
+// policy (httpclient.WithCredential).
+func clientPost(ctx context.Context, endpoint string, c *Client, form url.Values) (*http.Request, error) {
+	style, err := c.authStyle()
+	if err != nil {
+		return nil, err
+	}
+	if style == oauth2.AuthStyleInParams {
+		form.Set("client_id", c.ID)
+		if c.Secret != "" {
+			form.Set("client_secret", c.Secret)
+		}
+	}
+	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, redactURLError(err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Accept", "application/json")
+	if style == oauth2.AuthStyleInHeader {
+		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
+	}
+	return r, nil
 }
