@@ -24,7 +24,7 @@ FUZZTIME ?= 10s
 # Extra `go test` flags for `make test`, e.g. TESTFLAGS=-count=1.
 TESTFLAGS ?=
 # Extra flags for the `make bench` program, e.g. BENCHFLAGS=-quick (see
-# `go run ./bridge/internal/bench -h`).
+# `go run ./bench -h`).
 BENCHFLAGS ?=
 
 export GO FUZZTIME TESTFLAGS DEPS_GROUPS
@@ -54,7 +54,7 @@ bench: cli ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go micr
 	scripts/install-peers.sh || echo "make bench: the npm peers did not install: mcp-remote is left out" >&2
 	mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem ./bridge/jsonrpc ./bridge/sse | tee bench/micro.txt
-	$(GO) run ./bridge/internal/bench -bin $(BIN) -peers "$$(scripts/install-peers.sh --print-dir)" \
+	$(GO) run ./bench -bin $(BIN) -peers "$$(scripts/install-peers.sh --print-dir)" \
 		-micro bench/micro.txt -out bench $(BENCHFLAGS)
 
 # fyne package rewrites the FyneApp.toml it reads (it bumps Build), and wants Go

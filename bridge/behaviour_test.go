@@ -15,7 +15,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/bridge"
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 func TestGarbageLine(t *testing.T) {

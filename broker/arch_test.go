@@ -171,7 +171,7 @@ func TestNoGUIImports(t *testing.T) {
 }
 
 // testOnlyDriver is the browser driver that test-support packages (such as
-// broker/testenv/chrometest) link. Those packages never ship, and its
+// internal/testenv/chrometest) link. Those packages never ship, and its
 // protocol bindings take minutes per OS to compile cold, so the cross build
 // leaves them out; the import ban still covers them.
 const testOnlyDriver = "github.com/chromedp/chromedp"

@@ -17,10 +17,10 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 // env is one authorization server, one MCP server trusting it, and a Broker configured with

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
 // clock is a settable clock shared by a Broker (Options.Now) and an authorization server

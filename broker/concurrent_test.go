@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
 // The worker half of TestConcurrentRefreshAcrossProcesses: a separate process that says it is

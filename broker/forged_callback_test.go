@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
 // forgingOpener plays a hostile web page open in the user's browser during a sign-in: before

@@ -14,10 +14,10 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 // movingIssuer is one MCP server URL whose metadata names one authorization server, and then,

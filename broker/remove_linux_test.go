@@ -14,7 +14,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // TestRemoveServerWithDamagedStateInTheKeychain is TestRemoveServerWithDamagedState on the

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
 // refreshAt presents refreshToken to the authorization server's token endpoint as the client

@@ -9,8 +9,8 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 // failingDeletes is a secret store whose Delete fails, as a locked keychain's does.

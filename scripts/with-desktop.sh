@@ -10,7 +10,7 @@
 #     D-Bus-activated service writes there and never into ~/.local/share;
 #   - a gnome-keyring Secret Service with a new login keyring, unlocked with
 #     a random password, announced by MCP_BROKER_TEST_KEYRING=1 (see
-#     broker/testenv);
+#     internal/testenv);
 #   - a private X display (Xvfb through xvfb-run, 1024x768, no TCP) for the
 #     tray and window tests, unless DISPLAY is already set or
 #     MCP_BROKER_TEST_XVFB=0.

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // ArtifactsEnv names the folder where the tests leave their screenshots; `make test` sets it

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/demo"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/demo"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // The end-to-end tests run the real binaries, as a user does: the command-line build

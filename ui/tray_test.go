@@ -13,8 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
-	"github.com/mcp-broker/mcp-broker/broker/testenv/chrometest"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv/chrometest"
 	"github.com/mcp-broker/mcp-broker/ui/internal/xwin"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // TestInspectorBareEnvironment runs the Inspector CLI with a bare environment of its own

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // TestClaudeCode adds the bridge to the real Claude Code CLI twice, with `claude mcp add` and

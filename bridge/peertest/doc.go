@@ -1,5 +1,5 @@
 // Package peertest runs the real third-party MCP peers against `mcp-broker bridge`: the
-// official conformance suite (with the driver in bridge/internal/conformancedriver), the
+// official conformance suite (with the driver in bridge/peertest/conformancedriver), the
 // Claude Code CLI, and the MCP Inspector CLI, against the reference server-everything and the
 // in-repo OAuth-protected demo server, all on 127.0.0.1.
 //

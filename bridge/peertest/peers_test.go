@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // envPeersDir overrides where scripts/install-peers.sh put the peers.
@@ -117,7 +117,7 @@ func setup() (*peers, string, error) {
 	}
 	p.broker = filepath.Join(buildDir, "mcp-broker")
 	p.driver = filepath.Join(buildDir, "conformancedriver")
-	for bin, pkg := range map[string]string{p.broker: "cmd/mcp-broker", p.driver: "bridge/internal/conformancedriver"} {
+	for bin, pkg := range map[string]string{p.broker: "cmd/mcp-broker", p.driver: "bridge/peertest/conformancedriver"} {
 		build := exec.Command("go", "build", "-o", bin, "./"+pkg)
 		build.Dir = module()
 		if out, err := build.CombinedOutput(); err != nil {

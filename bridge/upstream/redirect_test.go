@@ -13,7 +13,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient/httpclienttest"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // staticCreds is Credentials that always hand out one header.

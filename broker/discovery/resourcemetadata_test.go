@@ -67,7 +67,7 @@ func fakeDNS(t *testing.T, cert *x509.Certificate, hosts map[string]string) *htt
 // and that otherwise not even a connection reaches it: discovery records the refusal and uses
 // the well-known URLs on the server's origin instead.
 //
-// The in-repo demo server (broker/demo/mcpserver) and the MCP conformance suite both serve
+// The in-repo demo server (internal/demo/mcpserver) and the MCP conformance suite both serve
 // their metadata from the MCP server's own origin, which stays allowed on loopback.
 func TestResourceMetadataURLs(t *testing.T) {
 	type world struct {

@@ -22,7 +22,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/loopback"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 const (

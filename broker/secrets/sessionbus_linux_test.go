@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // startBusAt runs a private dbus-daemon that provides no services, listening only at

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 // bridgeProc is `mcp-broker bridge` run as Claude Code runs it: a child with pipes.

@@ -10,11 +10,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
-	"github.com/mcp-broker/mcp-broker/broker/testenv/chrometest"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv/chrometest"
 )
 
 // TestBrowserSignInToKeychain is the sign-in as a person does it: headless Chromium opens the

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo"
+	"github.com/mcp-broker/mcp-broker/internal/demo"
 )
 
 func (a *app) demoCmd() *cobra.Command {

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 // binary is the mcp-broker built once for the end-to-end tests. demoBinary is the same

@@ -140,7 +140,7 @@ func moduleOf(goMod string) string {
 	return ""
 }
 
-// inCI reports whether CI is set to a true value, as broker/testenv.InCI does.
+// inCI reports whether CI is set to a true value, as internal/testenv.InCI does.
 func inCI() bool {
 	v, err := strconv.ParseBool(os.Getenv("CI"))
 	return err == nil && v

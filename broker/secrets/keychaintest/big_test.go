@@ -12,7 +12,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // goKeyring is the session's real keychain, as a secrets.Backend, so that a Keychain can use

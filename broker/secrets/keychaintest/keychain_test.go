@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // TestSessionKeychain stores, reads, replaces and deletes items in the

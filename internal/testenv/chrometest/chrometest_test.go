@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/mcp-broker/mcp-broker/broker/testenv/chrometest"
+	"github.com/mcp-broker/mcp-broker/internal/testenv/chrometest"
 )
 
 // page has a button that rewrites #out when clicked. Its size is fixed so

@@ -10,10 +10,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/demo"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
-	"github.com/mcp-broker/mcp-broker/broker/testenv/chrometest"
+	"github.com/mcp-broker/mcp-broker/internal/demo"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/testenv/chrometest"
 )
 
 // chromeOpener opens the authorization URL in headless Chromium and clicks

@@ -9,8 +9,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/internal/localhttp"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/internal/localhttp"
 )
 
 // Verifier checks an access token; *authserver.Server satisfies it.

@@ -15,10 +15,10 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
-// Paths of the bench MCP server, as in broker/demo/mcpserver: Streamable HTTP at /mcp, legacy
+// Paths of the bench MCP server, as in internal/demo/mcpserver: Streamable HTTP at /mcp, legacy
 // HTTP+SSE at /sse with messages POSTed to /message.
 const (
 	pathMCP     = "/mcp"
@@ -35,7 +35,7 @@ const tokenTTL = 24 * time.Hour
 
 // servers are the in-repo authorization server and the bench MCP server, both on 127.0.0.1.
 //
-// The bench MCP server is broker/demo/mcpserver's shape (mcp-go behind a bearer check with an
+// The bench MCP server is internal/demo/mcpserver's shape (mcp-go behind a bearer check with an
 // audience per transport, Protected Resource Metadata so that sign-in discovers the
 // authorization server) with the tools a benchmark needs: echo for small calls, and blob, which
 // returns a text of the size asked for, for the 1, 8 and 32 MiB figures.

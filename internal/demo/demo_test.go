@@ -24,10 +24,10 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/demo"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
-	"github.com/mcp-broker/mcp-broker/broker/testenv"
+	"github.com/mcp-broker/mcp-broker/internal/demo"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 func start(t *testing.T, opts demo.Options) *demo.Demo {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
 func TestMetadataLocations(t *testing.T) {

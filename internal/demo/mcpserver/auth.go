@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
 // maxPeekBody bounds the JSON-RPC body the middleware reads to find

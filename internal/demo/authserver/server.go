@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/internal/localhttp"
+	"github.com/mcp-broker/mcp-broker/internal/demo/internal/localhttp"
 )
 
 // Server is an in-memory OAuth 2.1 authorization server. All methods are safe

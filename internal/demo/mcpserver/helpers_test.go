@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/authserver"
-	"github.com/mcp-broker/mcp-broker/broker/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 const (

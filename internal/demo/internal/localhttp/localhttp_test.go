@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/demo/internal/localhttp"
+	"github.com/mcp-broker/mcp-broker/internal/demo/internal/localhttp"
 )
 
 func TestListenLoopbackOnly(t *testing.T) {
