@@ -67,7 +67,7 @@ type Options struct {
 	UserAgent string
 	// Log receives diagnostics (never stdout); default discards.
 	Log *slog.Logger
-	// StatusDir is the folder of bridge status files (status.BridgesDir()); "" publishes none.
+	// StatusDir is the folder of bridge status files (status.BridgesDir); "" publishes none.
 	StatusDir string
 	// RuntimeDir is where the tray announces itself (status.RuntimeDir()); "" means no tray.
 	RuntimeDir string

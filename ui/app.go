@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +21,6 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
-	"github.com/mcp-broker/mcp-broker/broker/secrets"
 	"github.com/mcp-broker/mcp-broker/internal/demo"
 	"github.com/mcp-broker/mcp-broker/ui/model"
 	"github.com/mcp-broker/mcp-broker/ui/tray"
@@ -137,7 +135,7 @@ func run(ctx context.Context, opts Options, withTray bool) error {
 func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string, host trayHost, auto startAtLogin) *trayApp {
 	t := &trayApp{
 		ctx: ctx, opts: opts, log: opts.Log, fyne: a, desk: host,
-		watcher: model.NewWatcher(model.Paths{Config: opts.ConfigPath, Bridges: filepath.Join(runtimeDir, "bridges")}, opts.PollInterval, nil),
+		watcher: model.NewWatcher(model.Paths{Config: opts.ConfigPath, Bridges: status.BridgesDir(runtimeDir)}, opts.PollInterval, nil),
 		notes:   make(chan *fyne.Notification, 16),
 		auto:    auto,
 		signIns: map[string]*signIn{},
@@ -276,25 +274,19 @@ func (t *trayApp) sendNotifications() {
 }
 
 // openBroker opens the broker for one operation. The secret store is chosen again each time
-// (the config file names it), and op, when set, receives the browser's URL.
+// (the config file names it), and op, when set, receives the browser's URL. The tray is
+// interactive: the keychain may ask the person to unlock it.
 func (t *trayApp) openBroker(ctx context.Context, op opener.Opener) (*broker.Broker, error) {
-	f, err := config.Load(t.opts.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	store, err := secrets.Open(ctx, secrets.Options{Kind: f.SecretStore, Timeout: t.opts.KeychainTimeout, UnlockPrompt: true})
-	if err != nil {
-		return nil, err
-	}
 	if op == nil {
 		op = opener.System(t.opts.Stderr)
 	}
-	return broker.New(broker.Options{
-		ConfigPath: t.opts.ConfigPath,
-		Secrets:    store,
-		Opener:     op,
-		Version:    t.opts.Version,
-		Log:        t.log,
+	return broker.Open(ctx, broker.OpenOptions{
+		ConfigPath:      t.opts.ConfigPath,
+		Interactive:     true,
+		KeychainTimeout: t.opts.KeychainTimeout,
+		Opener:          op,
+		Version:         t.opts.Version,
+		Log:             t.log,
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/internal/demo"
 	"github.com/mcp-broker/mcp-broker/internal/testenv"
@@ -243,7 +244,7 @@ func (b *bridge) stop(t *testing.T) {
 
 // bridgeFiles lists the bridge status files in the desk's runtime folder.
 func (d *desk) bridgeFiles() []string {
-	entries, _ := os.ReadDir(filepath.Join(d.runtimeDir, "bridges"))
+	entries, _ := os.ReadDir(status.BridgesDir(d.runtimeDir))
 	var names []string
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), ".json") {

@@ -50,7 +50,8 @@ type Options struct {
 	// Stderr receives what a browser opener prints; nil discards it.
 	Stderr io.Writer
 	// KeychainTimeout bounds each keychain call. The tray is interactive: the OS may show an
-	// unlock prompt, and a person needs time to type a password. 0 means two minutes.
+	// unlock prompt, and a person needs time to type a password. 0 means broker.Open's
+	// interactive default, two minutes.
 	KeychainTimeout time.Duration
 	// PollInterval is how often the state is read; 0 means model.DefaultInterval.
 	PollInterval time.Duration
@@ -86,9 +87,6 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
-	}
-	if opts.KeychainTimeout <= 0 {
-		opts.KeychainTimeout = 2 * time.Minute
 	}
 	busErr := checkSessionBus(ctx)
 	if busErr != nil {

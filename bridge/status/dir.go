@@ -47,13 +47,10 @@ func runtimeDir(f runtimedir.Finder) (string, error) {
 	return filepath.Join(os.TempDir(), name), nil
 }
 
-// BridgesDir returns the folder of bridge status files, RuntimeDir()/bridges.
-func BridgesDir() (string, error) {
-	dir, err := RuntimeDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "bridges"), nil
+// BridgesDir returns the folder of bridge status files in the runtime folder runtimeDir
+// (normally RuntimeDir()): bridges publish there, and the tray and `mcp-broker status` read it.
+func BridgesDir(runtimeDir string) string {
+	return filepath.Join(runtimeDir, "bridges")
 }
 
 // Ensure creates dir (and its parents) with mode 0700 and checks that it is a folder that

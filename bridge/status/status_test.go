@@ -159,8 +159,8 @@ func TestRuntimeDir(t *testing.T) {
 	if d, _ := RuntimeDir(); d != "/run/user/1000/mcp-broker" {
 		t.Errorf("with XDG_RUNTIME_DIR: %q", d)
 	}
-	if d, _ := BridgesDir(); d != "/run/user/1000/mcp-broker/bridges" {
-		t.Errorf("BridgesDir: %q", d)
+	if d, _ := RuntimeDir(); BridgesDir(d) != "/run/user/1000/mcp-broker/bridges" {
+		t.Errorf("BridgesDir: %q", BridgesDir(d))
 	}
 	t.Setenv("XDG_RUNTIME_DIR", "relative/ignored")
 	want := filepath.Join(os.TempDir(), "mcp-broker")

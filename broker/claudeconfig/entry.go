@@ -6,8 +6,9 @@ import (
 )
 
 // EnvServer is the environment variable that tells `mcp-broker bridge` which configured server
-// to relay. It is the only thing the entry carries: the bridge finds the URL in mcp-broker's
-// config and the token in the keychain.
+// to relay (the bridge reads it when --server is not given). It is the only thing the entry
+// carries: the bridge finds the URL in mcp-broker's config and the token in the keychain. It is
+// defined here, with the entry, because the entry is the contract between the two.
 const EnvServer = "MCP_BROKER_SERVER"
 
 // Server is one stdio server entry of Claude Code's "mcpServers", in the key order Claude Code

@@ -13,17 +13,14 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge"
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
-// Environment variables of the bridge.
-const (
-	// envServer names the server when --server is not given: what a .mcp.json entry sets.
-	envServer = "MCP_BROKER_SERVER"
-	// envLogFile, when set, also writes the bridge's log to that file (appended, 0600).
-	envLogFile = "MCP_BROKER_LOG_FILE"
-)
+// envLogFile, when set, also writes the bridge's log to that file (appended, 0600). The server
+// comes from claudeconfig.EnvServer when --server is not given: what a .mcp.json entry sets.
+const envLogFile = "MCP_BROKER_LOG_FILE"
 
 func (a *app) bridgeCmd() *cobra.Command {
 	var (
@@ -52,20 +49,20 @@ runs, leaves that to the tray), and answers the client meanwhile. Logs go to sta
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if server == "" && rawURL == "" {
-				server = os.Getenv(envServer)
+				server = os.Getenv(claudeconfig.EnvServer)
 			}
 			switch {
 			case server != "" && rawURL != "":
 				return usageError{"give --server or --url, not both"}
 			case server == "" && rawURL == "":
-				return usageError{"which server? pass --server NAME or --url URL, or set " + envServer}
+				return usageError{"which server? pass --server NAME or --url URL, or set " + claudeconfig.EnvServer}
 			case maxMessage < 1024:
 				return usageError{"--max-message must be at least 1024 bytes"}
 			}
 			return a.runBridge(cmd.Context(), server, rawURL, maxMessage, noBrowser)
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", "", "the configured server to relay to (default $"+envServer+")")
+	cmd.Flags().StringVar(&server, "server", "", "the configured server to relay to (default $"+claudeconfig.EnvServer+")")
 	cmd.Flags().StringVar(&rawURL, "url", "", "relay to this MCP URL, signing in to it on the spot")
 	cmd.Flags().IntVar(&maxMessage, "max-message", jsonrpc.DefaultMaxMessage, "largest message relayed either way, in bytes")
 	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "never open a browser: wait for the tray or `mcp-broker login` to sign in")
@@ -96,11 +93,8 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 		Server: srv, Broker: b, In: a.stdin, Out: a.stdout, MaxMessage: maxMessage,
 		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser,
 	}
-	if dir, err := status.BridgesDir(); err == nil {
-		opts.StatusDir = dir
-	}
 	if dir, err := status.RuntimeDir(); err == nil {
-		opts.RuntimeDir = dir
+		opts.RuntimeDir, opts.StatusDir = dir, status.BridgesDir(dir)
 	}
 	if dir, err := os.UserCacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "mcp-broker", "initialize")

@@ -9,14 +9,11 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
-	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -29,10 +26,6 @@ const (
 	exitUsage   = 2
 	exitProblem = 3 // doctor found a blocking problem
 )
-
-// keychainTimeout bounds each secret store call from the command line: a locked keyring can
-// otherwise block forever waiting for an unlock prompt.
-const keychainTimeout = 15 * time.Second
 
 // app is what every command shares.
 type app struct {
@@ -141,32 +134,23 @@ func logLevel() slog.Level {
 	return level
 }
 
-// broker opens the configuration and the secret store. The browser opener writes to stderr:
-// in the bridge, stdout is the protocol.
+// broker opens the configuration and the secret store (see broker.Open), warning on stderr when
+// secrets are kept in a file. The browser opener writes to stderr: in the bridge, stdout is the
+// protocol.
 func (a *app) broker(ctx context.Context) (*broker.Broker, error) {
-	path, err := config.Path()
-	if err != nil {
-		return nil, err
-	}
-	f, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	store, err := secrets.Open(ctx, secrets.Options{Kind: f.SecretStore, Timeout: keychainTimeout})
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := store.(*secrets.FileStore); ok {
-		fmt.Fprintf(a.stderr, "WARNING: secrets are kept in an %s, not in the OS keychain.\n", store.Describe())
-	}
-	return broker.New(broker.Options{
-		ConfigPath: path,
-		Secrets:    store,
-		Opener:     opener.System(a.stderr),
-		Prompt:     a.stderr,
-		Version:    buildVersion(),
-		Log:        a.logger(),
+	b, err := broker.Open(ctx, broker.OpenOptions{
+		Opener:  opener.System(a.stderr),
+		Prompt:  a.stderr,
+		Version: buildVersion(),
+		Log:     a.logger(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	if b.SecretsInFile() {
+		fmt.Fprintf(a.stderr, "WARNING: secrets are kept in an %s, not in the OS keychain.\n", b.SecretStore())
+	}
+	return b, nil
 }
 
 // readSecret reads a secret from standard input: one line typed without echo on a terminal,

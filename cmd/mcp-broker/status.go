@@ -75,11 +75,11 @@ never needs to unlock the keychain.`,
 // liveBridges lists the running bridges (an unreadable runtime folder means none: status
 // must still answer).
 func liveBridges() []status.Bridge {
-	dir, err := status.BridgesDir()
+	dir, err := status.RuntimeDir()
 	if err != nil {
 		return []status.Bridge{}
 	}
-	bridges, err := status.List(dir)
+	bridges, err := status.List(status.BridgesDir(dir))
 	if err != nil || bridges == nil {
 		return []status.Bridge{}
 	}

@@ -237,7 +237,7 @@ func Read(configPath, bridgesDir string, now time.Time) Snapshot {
 type Paths struct {
 	// Config is the config file (config.Path()).
 	Config string
-	// Bridges is the folder of bridge status files (status.BridgesDir()).
+	// Bridges is the folder of bridge status files (status.BridgesDir).
 	Bridges string
 }
 
@@ -248,9 +248,9 @@ func DefaultPaths() (Paths, error) {
 	if err != nil {
 		return Paths{}, err
 	}
-	bridges, err := status.BridgesDir()
+	run, err := status.RuntimeDir()
 	if err != nil {
 		return Paths{}, err
 	}
-	return Paths{Config: cfg, Bridges: bridges}, nil
+	return Paths{Config: cfg, Bridges: status.BridgesDir(run)}, nil
 }

@@ -297,7 +297,7 @@ func TestDefaultPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if filepath.Dir(p.Config) != cfg || p.Bridges != filepath.Join(run, "bridges") {
+	if filepath.Dir(p.Config) != cfg || p.Bridges != status.BridgesDir(run) {
 		t.Errorf("DefaultPaths = %+v", p)
 	}
 }
