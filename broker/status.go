@@ -7,16 +7,6 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 )
 
-// Sign-in states of a server, as shown to people and scripts.
-const (
-	StateSignedIn       = "signed in"
-	StateExpired        = "expired, will refresh" // the access token expired; a refresh token is held
-	StateSignInRequired = "sign-in required"
-	StateStaticToken    = "token stored"
-	StateNoToken        = "no token stored"
-	StateNoAuth         = "no authorization"
-)
-
 // ServerStatus is what status shows for one server. It never holds a secret.
 type ServerStatus struct {
 	Name      string           `json:"name"`
@@ -25,11 +15,13 @@ type ServerStatus struct {
 	Transport config.Transport `json:"transport"`
 	// SignedIn is true when a request can be made without a person: a live token, a refresh
 	// token, a client-credentials client or a static token.
-	SignedIn bool       `json:"signed_in"`
-	State    string     `json:"state"`
-	Expiry   *time.Time `json:"expiry,omitempty"`
-	Scopes   []string   `json:"scopes,omitempty"`
-	Issuer   string     `json:"issuer,omitempty"`
+	SignedIn bool `json:"signed_in"`
+	// State is where the credential stands; it carries its words for each audience, and
+	// `status --json` writes it as the words `status` prints.
+	State  SignInState `json:"state"`
+	Expiry *time.Time  `json:"expiry,omitempty"`
+	Scopes []string    `json:"scopes,omitempty"`
+	Issuer string      `json:"issuer,omitempty"`
 	// Client is the registered OAuth client in use with Issuer, if any.
 	Client *ClientStatus `json:"client,omitempty"`
 }

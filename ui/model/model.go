@@ -20,7 +20,9 @@ import (
 )
 
 // State is how well a server, or everything together, is doing. The tray icon shows the
-// overall State; the values are ordered so that the worse of two is the larger.
+// overall State; the values are ordered so that the worse of two is the larger. It is not a
+// server's broker.SignInState (Server.ServerStatus.State, where its credential stands), which
+// is one of the things a State weighs.
 type State int
 
 // The states, from nothing to show to worst.

@@ -225,26 +225,14 @@ func sessionsLine(srv model.Server) string {
 }
 
 // SignInLine describes the server's credential: "signed in · expires 14:32", "sign-in
-// required", "token stored", "no sign-in needed".
+// required", "token stored", "no sign-in needed". The words are the state's own
+// (broker.SignInState.MenuLine); the menu adds only the expiry, in the user's time zone.
 func SignInLine(srv model.Server, opts Options) string {
-	switch srv.ServerStatus.State {
-	case broker.StateSignedIn:
-		if srv.Expiry != nil {
-			return "signed in" + Sep + "expires " + clock(*srv.Expiry, opts.Now, opts.Location)
-		}
-		return "signed in"
-	case broker.StateExpired:
-		return "signed in" + Sep + "renews on next use"
-	case broker.StateSignInRequired:
-		return "sign-in required"
-	case broker.StateStaticToken:
-		return "token stored"
-	case broker.StateNoToken:
-		return "no token stored"
-	case broker.StateNoAuth:
-		return "no sign-in needed"
+	st := srv.ServerStatus.State
+	if st == broker.StateSignedIn && srv.Expiry != nil {
+		return st.MenuLine() + Sep + "expires " + clock(*srv.Expiry, opts.Now, opts.Location)
 	}
-	return srv.ServerStatus.State
+	return st.MenuLine()
 }
 
 // clock shows a time as 15:04, with the date in front when it is not today.

@@ -42,7 +42,7 @@ func (r *recorder) TryDemo()                      { r.rec("TryDemo()") }
 func (r *recorder) SetStartAtLogin(on bool)       { r.rec("SetStartAtLogin(%v)", on) }
 func (r *recorder) Quit()                         { r.rec("Quit()") }
 
-func oauth(name, state string, expiry *time.Time) broker.ServerStatus {
+func oauth(name string, state broker.SignInState, expiry *time.Time) broker.ServerStatus {
 	return broker.ServerStatus{Name: name, URL: "https://" + name + ".example/mcp", Auth: config.AuthOAuth,
 		SignedIn: state == broker.StateSignedIn || state == broker.StateExpired, State: state, Expiry: expiry}
 }

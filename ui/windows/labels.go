@@ -83,23 +83,15 @@ func clientKind(kind string) string {
 	return kind
 }
 
-// serverState is a server's sign-in state as a badge: words and importance.
-func serverState(s broker.ServerStatus) (string, widget.Importance) {
-	switch s.State {
-	case broker.StateSignedIn:
-		return "Signed in", widget.SuccessImportance
-	case broker.StateExpired:
-		return "Token expired, will refresh", widget.MediumImportance
-	case broker.StateSignInRequired:
-		return "Sign-in required", widget.WarningImportance
-	case broker.StateStaticToken:
-		return "Token stored", widget.SuccessImportance
-	case broker.StateNoToken:
-		return "No token stored", widget.WarningImportance
-	case broker.StateNoAuth:
-		return "No sign-in needed", widget.SuccessImportance
+// toneImportance is the importance a badge takes for a sign-in state's tone.
+func toneImportance(t broker.Tone) widget.Importance {
+	switch t {
+	case broker.ToneOK:
+		return widget.SuccessImportance
+	case broker.ToneAttention:
+		return widget.WarningImportance
 	}
-	return sentenceCase(s.State), widget.MediumImportance
+	return widget.MediumImportance
 }
 
 // bridgeState is a bridge's state as a badge.

@@ -136,7 +136,7 @@ func (s *Status) emptyServers() fyne.CanvasObject {
 
 // serverBlock is one server: name and state, then its details.
 func serverBlock(srv broker.ServerStatus, sessions int, now time.Time) fyne.CanvasObject {
-	state, imp := serverState(srv)
+	state, imp := srv.State.Badge(), toneImportance(srv.State.Tone())
 	url := quiet(srv.URL, theme.SizeNameText, fyne.TextAlignLeading)
 	url.Wrapping, url.Truncation = fyne.TextWrapOff, fyne.TextTruncateEllipsis
 
