@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/bridge/retry"
 )
 
 // plan says how much of each measurement to take. The defaults keep `make bench` within a few
@@ -161,7 +163,7 @@ func (m *measurer) round(ctx context.Context, f *figures) error {
 	if m.procStats {
 		// Idle: the client waits, as Claude Code does between tool calls. Go's runtime returns
 		// memory in the background; a second is what a person takes to read an answer.
-		if !sleep(ctx, m.plan.idleWait) {
+		if !retry.Sleep(ctx, m.plan.idleWait) {
 			return ctx.Err()
 		}
 		mem, err := readMemory(s.pid())
@@ -287,18 +289,6 @@ func (m *measurer) size(ctx context.Context, n int) (sizeFigures, error) {
 		sf.Peak = append(sf.Peak, mem.hwm)
 	}
 	return sf, nil
-}
-
-// sleep waits d or until ctx ends; it reports whether the full d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // percentile returns the p-th percentile of ds (nearest rank), 0 for none.

@@ -10,15 +10,19 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 )
 
-// Cache lifetimes of a credential read from the broker.
+// Cache lifetimes of a credential read from the broker. A credential that expires is cached
+// until its ReuseUntil, the moment the broker itself renews it: the bridge has no renewal
+// rule of its own.
 const (
-	// staticRecheck: a credential without expiry (a static token) is read again this often, so
-	// a token replaced with `servers add` is picked up.
+	// staticRecheck: a credential without a ReuseUntil (a static token, a token without expiry,
+	// none at all) is read again this often, so a token replaced with `servers add` is picked up.
 	staticRecheck = 5 * time.Minute
 	// noTokenRecheck: after "no credential", requests go out without one for this long
 	// before the store is asked again.
 	noTokenRecheck = 2 * time.Second
-	// minRecheck is the shortest cache life.
+	// minRecheck is the shortest cache life, even for a credential already due (a clock that
+	// jumped, a server that grants tokens for a few seconds), so that a burst of requests does
+	// not read the store once each.
 	minRecheck = time.Second
 )
 
@@ -99,14 +103,13 @@ func (c *credentials) Header(ctx context.Context) (string, string, error) {
 	return cred.Header, cred.Value, nil
 }
 
-// store caches cred for life, or, when life is 0, until a little before it expires.
+// store caches cred for life, or, when life is 0, until the broker's cred.ReuseUntil.
 func (c *credentials) store(cred *broker.Credential, life time.Duration) {
 	now := c.now()
 	if life == 0 {
 		life = staticRecheck
-		if cred != nil && !cred.Expiry.IsZero() {
-			left := cred.Expiry.Sub(now)
-			life = max(left-min(time.Minute, left/4), minRecheck)
+		if cred != nil && !cred.ReuseUntil.IsZero() {
+			life = max(cred.ReuseUntil.Sub(now), minRecheck)
 		}
 	}
 	c.mu.Lock()

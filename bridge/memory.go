@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/bridge/retry"
 )
 
 // Memory after big messages.
@@ -61,7 +63,7 @@ func (b *bridge) reclaim() {
 	for {
 		select {
 		case <-b.mem.big:
-			if !b.pauseFor(collectDelay) {
+			if !retry.Sleep(b.ctx, collectDelay) {
 				return
 			}
 			runtime.GC()
@@ -75,17 +77,5 @@ func (b *bridge) reclaim() {
 		case <-b.ctx.Done():
 			return
 		}
-	}
-}
-
-// pauseFor waits d, or until the bridge ends; it reports whether the bridge still runs.
-func (b *bridge) pauseFor(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-b.ctx.Done():
-		return false
 	}
 }

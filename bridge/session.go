@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/retry"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
 	"github.com/mcp-broker/mcp-broker/broker"
@@ -150,7 +151,7 @@ func (b *bridge) manage() {
 			}
 		default:
 			failures++
-			wait := backoff(failures)
+			wait := retry.Backoff(failures)
 			b.log.Warn("cannot open a session with the server", "err", err, "retry_in", wait)
 			b.setDown(err)
 			if !b.pause(wait) {
@@ -180,15 +181,6 @@ func (b *bridge) wake() {
 	case b.kick <- struct{}{}:
 	default:
 	}
-}
-
-// backoff is the wait before reconnection attempt n: 1 s doubling to 30 s.
-func backoff(n int) time.Duration {
-	d := time.Second
-	for i := 1; i < n && d < 30*time.Second; i++ {
-		d *= 2
-	}
-	return min(d, 30*time.Second)
 }
 
 func (b *bridge) upstreamOptions() upstream.Options {

@@ -54,6 +54,20 @@ type Credential struct {
 	Value string
 	// Expiry is when an OAuth access token expires; zero when unknown or static.
 	Expiry time.Time
+	// ReuseUntil is the moment until which the credential may be reused without asking the
+	// broker again: from then on the broker renews the token (a refresh, or for a
+	// client-credentials server a new grant), a minute before it expires or, for a token that
+	// lives less than four minutes, a quarter of its lifetime before. A caller that caches the
+	// credential reuses it while its clock reads before ReuseUntil and asks again at
+	// ReuseUntil. The broker computes it by the rule it refreshes by, so a cache and the broker
+	// never disagree on when a token is due. It is a wall-clock time without a monotonic
+	// reading, like the stored expiry, so it reads the same whether the token was just
+	// obtained or read back from the store.
+	//
+	// It is zero when the credential has no end the broker knows of (a static token, an OAuth
+	// token without expiry): the broker hands it out as it is until it is replaced, and a
+	// cache picks how often to read it again to notice that.
+	ReuseUntil time.Time
 	// Scopes are the granted scopes of an OAuth token.
 	Scopes []string
 	// URL is the server URL the credential is for: the one configured when it was handed out.
@@ -74,8 +88,21 @@ func refreshMargin(t *storedToken) time.Duration {
 	return margin
 }
 
+// reuseUntil is the moment from which the broker renews the token (refreshMargin before it
+// expires), and until which a holder of it may reuse it: Credential.ReuseUntil. Zero for a
+// token without expiry. It is on the wall clock (Round(0) drops the monotonic reading a token
+// just obtained still has), so that it compares the same before and after the store.
+func (t *storedToken) reuseUntil() time.Time {
+	if t.Expiry.IsZero() {
+		return time.Time{}
+	}
+	return t.Expiry.Add(-refreshMargin(t)).Round(0)
+}
+
+// fresh reports whether the token may still be handed out at now, rather than renewed.
 func (t *storedToken) fresh(now time.Time) bool {
-	return t.AccessToken != "" && (t.Expiry.IsZero() || now.Add(refreshMargin(t)).Before(t.Expiry))
+	until := t.reuseUntil()
+	return t.AccessToken != "" && (until.IsZero() || now.Before(until))
 }
 
 // Credential returns the credential for a request to the named server, refreshing an OAuth
@@ -144,7 +171,7 @@ func bearer(t *storedToken) *Credential {
 	if typ == "" || strings.EqualFold(typ, "bearer") {
 		typ = "Bearer" // RFC 6750 capitalisation, whatever the server wrote
 	}
-	return &Credential{Header: "Authorization", Value: typ + " " + t.AccessToken, Expiry: t.Expiry, Scopes: strings.Fields(t.Scope)}
+	return &Credential{Header: "Authorization", Value: typ + " " + t.AccessToken, Expiry: t.Expiry, ReuseUntil: t.reuseUntil(), Scopes: strings.Fields(t.Scope)}
 }
 
 func (b *Broker) staticCredential(ctx context.Context, srv config.Server) (*Credential, error) {

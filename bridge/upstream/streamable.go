@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/retry"
 	"github.com/mcp-broker/mcp-broker/bridge/sse"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 )
@@ -335,10 +336,10 @@ func (c *streamable) readResponseStream(ctx context.Context, body io.ReadCloser,
 		}
 		wait := cur.retry
 		if wait <= 0 {
-			wait = backoff(failures)
+			wait = retry.Backoff(failures)
 		}
 		c.log.Info("the response stream ended before the answer; resuming", "after", wait, "err", err)
-		if !sleep(ctx, wait) {
+		if !retry.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 		session, version := c.current()
@@ -590,9 +591,9 @@ func (c *streamable) listen(ctx context.Context, session string, answered chan<-
 		}
 		wait := cur.retry
 		if wait <= 0 || failures > 1 {
-			wait = max(wait, backoff(failures))
+			wait = max(wait, retry.Backoff(failures))
 		}
-		if !sleep(ctx, wait) {
+		if !retry.Sleep(ctx, wait) {
 			return
 		}
 	}

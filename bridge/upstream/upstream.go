@@ -13,13 +13,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/broker/config"
-	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
+	"github.com/mcp-broker/mcp-broker/broker/wwwauth"
 )
 
 // HTTP header names of the MCP transports.
@@ -357,7 +356,7 @@ func (b *base) do(ctx context.Context, operation string, build func(ctx context.
 			}
 			continue
 		case http.StatusForbidden:
-			ch := discovery.BearerChallenge(resp.Header)
+			ch := wwwauth.Bearer(resp.Header)
 			if ch.ErrorCode() != "insufficient_scope" {
 				break
 			}
@@ -504,27 +503,6 @@ func trimJSONSpace(body []byte) []byte {
 		body = body[1:]
 	}
 	return body
-}
-
-// backoff returns the wait before reconnection attempt n (1-based): 1 s doubling to 30 s.
-func backoff(n int) time.Duration {
-	d := time.Second
-	for i := 1; i < n && d < 30*time.Second; i++ {
-		d *= 2
-	}
-	return min(d, 30*time.Second)
-}
-
-// sleep waits d or until ctx ends; it reports whether the full d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // requestIDs returns the id keys of the requests in a message (one, or those of a batch):

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mcp-broker/mcp-broker/broker/wwwauth"
 )
 
 // Result is what Discover learned about an MCP server's authorization.
@@ -22,7 +24,7 @@ type Result struct {
 	// without a token, true otherwise.
 	AuthRequired bool
 	// Challenge is the Bearer challenge of the probe's 401 (or 403), if any.
-	Challenge *Challenge
+	Challenge *wwwauth.Challenge
 
 	// ResourceMetadata is the server's protected-resource metadata and
 	// ResourceMetadataURL where it was found; nil and "" for servers of the
@@ -141,7 +143,7 @@ func (f *Fetcher) probe(ctx context.Context, serverURL string, res *Result, tr *
 	case is2xx(status):
 		res.AuthRequired = false
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		res.Challenge = BearerChallenge(h)
+		res.Challenge = wwwauth.Bearer(h)
 	}
 	return status == http.StatusUnauthorized || res.Challenge != nil, status, nil
 }
@@ -150,7 +152,7 @@ func (f *Fetcher) probe(ctx context.Context, serverURL string, res *Result, tr *
 // (when checkResourceMetadataURL allows it), then the path form, then the
 // root form of the well-known URL. It returns nil metadata when no candidate
 // answered 2xx.
-func (f *Fetcher) findResourceMetadata(ctx context.Context, su *url.URL, ch *Challenge, tr *trace) (*ResourceMetadata, string, error) {
+func (f *Fetcher) findResourceMetadata(ctx context.Context, su *url.URL, ch *wwwauth.Challenge, tr *trace) (*ResourceMetadata, string, error) {
 	var cands []string
 	if rm := strings.TrimSpace(ch.ResourceMetadata()); rm != "" {
 		// Resolve a relative reference against the server URL: lenient, and

@@ -1,4 +1,4 @@
-package discovery
+package wwwauth
 
 import (
 	"reflect"
@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// FuzzParseWWWAuthenticate checks that the parser never panics and that its
-// output is sane: bounded, well-formed names, and stable when written back
-// out in canonical form and parsed again.
-func FuzzParseWWWAuthenticate(f *testing.F) {
+// FuzzParse checks that the parser never panics and that its output is
+// sane: bounded, well-formed names, and stable when written back out in
+// canonical form and parsed again.
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`Bearer resource_metadata="https://a.example/.well-known/oauth-protected-resource", scope="a b"`,
 		`Basic realm="x", Bearer error="invalid_token", error_description="The token \"expired\""`,
@@ -21,7 +21,7 @@ func FuzzParseWWWAuthenticate(f *testing.F) {
 	}
 	f.Add(`Basic realm=x`, `Bearer scope=read`)
 	f.Fuzz(func(t *testing.T, a, b string) {
-		got := ParseWWWAuthenticate([]string{a, b})
+		got := Parse([]string{a, b})
 		if len(got) > maxChallenges {
 			t.Fatalf("%d challenges, more than the cap %d", len(got), maxChallenges)
 		}
@@ -42,7 +42,7 @@ func FuzzParseWWWAuthenticate(f *testing.F) {
 			}
 		}
 		// Round trip: what we parsed, written canonically, parses the same.
-		if again := ParseWWWAuthenticate([]string{formatChallenges(got)}); !reflect.DeepEqual(again, got) && len(got) > 0 {
+		if again := Parse([]string{formatChallenges(got)}); !reflect.DeepEqual(again, got) && len(got) > 0 {
 			t.Fatalf("round trip changed the result:\n first %#v\nsecond %#v\n  text %q", got, again, formatChallenges(got))
 		}
 	})

@@ -1,13 +1,13 @@
-package discovery
+package wwwauth
 
 import (
 	"net/http"
 	"strings"
 )
 
-// Limits that keep ParseWWWAuthenticate's output small whatever a server
-// sends. Parsing is a single pass over the input either way; these bound the
-// allocations, so a hostile header cannot make us build thousands of maps.
+// Limits that keep Parse's output small whatever a server sends. Parsing is
+// a single pass over the input either way; these bound the allocations, so a
+// hostile header cannot make us build thousands of maps.
 const (
 	maxChallenges = 32 // per call, over all header values
 	maxParams     = 32 // per challenge; further parameters are skipped
@@ -51,10 +51,10 @@ func (c *Challenge) param(name string) string {
 	return c.Params[name]
 }
 
-// BearerChallenge returns the first Bearer challenge among the
-// WWW-Authenticate headers of h, or nil when there is none.
-func BearerChallenge(h http.Header) *Challenge {
-	for _, c := range ParseWWWAuthenticate(h.Values("WWW-Authenticate")) {
+// Bearer returns the first Bearer challenge among the WWW-Authenticate
+// headers of h, or nil when there is none.
+func Bearer(h http.Header) *Challenge {
+	for _, c := range Parse(h.Values("WWW-Authenticate")) {
 		if strings.EqualFold(c.Scheme, "Bearer") {
 			return &c
 		}
@@ -62,10 +62,9 @@ func BearerChallenge(h http.Header) *Challenge {
 	return nil
 }
 
-// ParseWWWAuthenticate parses the values of one or more WWW-Authenticate
-// headers into their challenges, in order. A value may hold several
-// challenges separated by commas; parameter values may be tokens or quoted
-// strings with \-escapes.
+// Parse parses the values of one or more WWW-Authenticate headers into their
+// challenges, in order. A value may hold several challenges separated by
+// commas; parameter values may be tokens or quoted strings with \-escapes.
 //
 // Real servers send malformed headers, so the parser is lenient rather than
 // strict: it skips what it cannot read up to the next comma and keeps going,
@@ -73,7 +72,7 @@ func BearerChallenge(h http.Header) *Challenge {
 // unterminated quoted string to the end of the value. It never panics, does
 // work linear in the input, and returns at most 32 challenges of at most 32
 // parameters each.
-func ParseWWWAuthenticate(values []string) []Challenge {
+func Parse(values []string) []Challenge {
 	var out []Challenge
 	for _, v := range values {
 		p := challengeParser{s: v}

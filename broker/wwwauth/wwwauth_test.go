@@ -1,4 +1,4 @@
-package discovery
+package wwwauth
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestParseWWWAuthenticate(t *testing.T) {
+func TestParse(t *testing.T) {
 	type p = map[string]string
 	tests := []struct {
 		name   string
@@ -128,30 +128,30 @@ func TestParseWWWAuthenticate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := ParseWWWAuthenticate(tt.values)
+			got := Parse(tt.values)
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseWWWAuthenticate(%q)\n got %#v\nwant %#v", tt.values, got, tt.want)
+				t.Errorf("Parse(%q)\n got %#v\nwant %#v", tt.values, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestParseWWWAuthenticateLimits(t *testing.T) {
+func TestParseLimits(t *testing.T) {
 	many := strings.Repeat("Basic realm=x, ", 100)
-	if got := ParseWWWAuthenticate([]string{many, "Bearer"}); len(got) != maxChallenges {
+	if got := Parse([]string{many, "Bearer"}); len(got) != maxChallenges {
 		t.Errorf("got %d challenges, want the cap %d", len(got), maxChallenges)
 	}
 	var params []string
 	for i := range 100 {
 		params = append(params, "p"+strings.Repeat("x", i)+"=v")
 	}
-	got := ParseWWWAuthenticate([]string{"Bearer " + strings.Join(params, ", ") + ", Basic realm=y"})
+	got := Parse([]string{"Bearer " + strings.Join(params, ", ") + ", Basic realm=y"})
 	if len(got) != 2 || len(got[0].Params) != maxParams || got[1].Scheme != "Basic" {
 		t.Errorf("got %d challenges, first with %d params; want 2 and %d, then Basic", len(got), len(got[0].Params), maxParams)
 	}
 }
 
-func TestBearerChallenge(t *testing.T) {
+func TestBearer(t *testing.T) {
 	tests := []struct {
 		name          string
 		headers       []string
@@ -178,9 +178,9 @@ func TestBearerChallenge(t *testing.T) {
 			for _, v := range tt.headers {
 				h.Add("Www-Authenticate", v)
 			}
-			c := BearerChallenge(h)
+			c := Bearer(h)
 			if (c == nil) != tt.wantNil {
-				t.Fatalf("BearerChallenge = %#v, want nil: %v", c, tt.wantNil)
+				t.Fatalf("Bearer = %#v, want nil: %v", c, tt.wantNil)
 			}
 			if c.ResourceMetadata() != tt.wantRM || c.Scope() != tt.wantS || c.ErrorCode() != tt.wantErr {
 				t.Errorf("got resource_metadata=%q scope=%q error=%q, want %q %q %q",

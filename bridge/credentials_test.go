@@ -1,0 +1,148 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+)
+
+const cacheTestURL = "https://mcp.example/mcp"
+
+// countingBroker hands out a set credential (or error) and counts the reads of it.
+type countingBroker struct {
+	mu    sync.Mutex
+	cred  *broker.Credential
+	err   error
+	reads int
+}
+
+func (b *countingBroker) Credential(context.Context, string) (*broker.Credential, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.reads++
+	return b.cred, b.err
+}
+
+func (b *countingBroker) Refresh(ctx context.Context, name, _ string) (*broker.Credential, error) {
+	return b.Credential(ctx, name)
+}
+
+func (b *countingBroker) StepUp(context.Context, string, string, string, broker.LoginOptions) (*broker.LoginResult, error) {
+	return nil, errors.New("no step-up in this test")
+}
+
+func (b *countingBroker) StepUpSucceeded(string, string) {}
+
+func (b *countingBroker) Login(context.Context, string, broker.LoginOptions) (*broker.LoginResult, error) {
+	return nil, errors.New("no sign-in in this test")
+}
+
+func (b *countingBroker) Server(name string) (config.Server, error) {
+	return config.Server{Name: name, URL: cacheTestURL, Auth: config.AuthOAuth}, nil
+}
+
+func (b *countingBroker) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.reads
+}
+
+// TestCacheReusesUntilReuseUntil: the credential cache reuses what the broker handed out until
+// the credential's ReuseUntil (the moment the broker renews it), not by a rule of its own from
+// the expiry, and asks the broker again at that moment. Without a ReuseUntil, and for what is
+// already due, the cache's own rules apply: static tokens and "no authorization" are read
+// again after staticRecheck, "sign-in required" after noTokenRecheck, and nothing is cached
+// for less than minRecheck.
+func TestCacheReusesUntilReuseUntil(t *testing.T) {
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	bearer := func(value string, expiry, reuseUntil time.Time) *broker.Credential {
+		return &broker.Credential{Header: "Authorization", Value: value, Expiry: expiry, ReuseUntil: reuseUntil, URL: cacheTestURL}
+	}
+	tests := []struct {
+		name string
+		cred *broker.Credential
+		err  error
+		// reuse is how long after start the cache answers without asking the broker.
+		reuse time.Duration
+	}{
+		{
+			name:  "the broker's moment, well before expiry",
+			cred:  bearer("Bearer AT-1", start.Add(10*time.Minute), start.Add(2*time.Minute)),
+			reuse: 2 * time.Minute,
+		},
+		{
+			name:  "the broker's moment, a minute before expiry",
+			cred:  bearer("Bearer AT-1", start.Add(time.Hour), start.Add(59*time.Minute)),
+			reuse: 59 * time.Minute,
+		},
+		{
+			name:  "already due: the shortest cache life",
+			cred:  bearer("Bearer AT-1", start.Add(10*time.Second), start.Add(-time.Minute)),
+			reuse: minRecheck,
+		},
+		{
+			name:  "static token",
+			cred:  &broker.Credential{Header: "X-API-Key", Value: "key", URL: cacheTestURL},
+			reuse: staticRecheck,
+		},
+		{name: "no authorization", reuse: staticRecheck},
+		{
+			name:  "sign-in required",
+			err:   fmt.Errorf("demo: %w", broker.ErrSignInRequired),
+			reuse: noTokenRecheck,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := start // the cache's clock: Header reads it on the test's goroutine
+			b := &countingBroker{cred: tt.cred, err: tt.err}
+			c := &credentials{broker: b, name: "demo", url: cacheTestURL, now: func() time.Time { return now }}
+			header := func() string {
+				t.Helper()
+				h, v, err := c.Header(t.Context())
+				if err != nil {
+					t.Fatalf("Header: %v", err)
+				}
+				return h + ": " + v
+			}
+			first := header()
+			now = start.Add(tt.reuse - time.Nanosecond)
+			if got := header(); got != first || b.count() != 1 {
+				t.Fatalf("%s after the read: %q, %d reads; want the cached %q, 1 read", tt.reuse-time.Nanosecond, got, b.count(), first)
+			}
+			now = start.Add(tt.reuse)
+			header()
+			if b.count() != 2 {
+				t.Errorf("%s after the read: %d reads; want the broker asked again", tt.reuse, b.count())
+			}
+		})
+	}
+}
+
+// TestCacheAfterRefreshHonoursReuseUntil: the credential a renewal after a 401 returns is
+// cached until its own ReuseUntil.
+func TestCacheAfterRefreshHonoursReuseUntil(t *testing.T) {
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := start
+	b := &countingBroker{cred: &broker.Credential{
+		Header: "Authorization", Value: "Bearer AT-2", Expiry: start.Add(time.Hour), ReuseUntil: start.Add(40 * time.Minute), URL: cacheTestURL,
+	}}
+	c := &credentials{broker: b, name: "demo", url: cacheTestURL, now: func() time.Time { return now }}
+	if err := c.Refresh(t.Context(), "Bearer AT-1"); err != nil {
+		t.Fatal(err)
+	}
+	now = start.Add(40*time.Minute - time.Nanosecond)
+	if _, v, err := c.Header(t.Context()); err != nil || v != "Bearer AT-2" || b.count() != 1 {
+		t.Fatalf("before ReuseUntil: %q, %v, %d reads; want the renewed token from the cache", v, err, b.count())
+	}
+	now = start.Add(40 * time.Minute)
+	if _, _, err := c.Header(t.Context()); err != nil || b.count() != 2 {
+		t.Errorf("at ReuseUntil: %v, %d reads; want the broker asked again", err, b.count())
+	}
+}
