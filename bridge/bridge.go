@@ -90,7 +90,8 @@ func Run(ctx context.Context, opts Options) error {
 	return b.run(ctx)
 }
 
-// bridge is one relay. The fields below mu are its state; everything else is set up once.
+// bridge is one relay. The fields below mu are its state, in named parts (state.go);
+// everything else is set up once.
 type bridge struct {
 	opts   Options
 	name   string
@@ -108,35 +109,14 @@ type bridge struct {
 	work   chan func()    // hands a message's work to an idle worker (spawn)
 
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever the state below changes
+	changed chan struct{} // closed and replaced whenever the session or the sign-in changes
 
-	started  bool   // the session manager runs
-	init     []byte // the client's initialize; nil for a stateless (2026-07-28) client
-	initID   []byte
-	initDone chan struct{} // closed once the client's initialize is answered
-	answered bool          // the client's initialize has been answered
-	dropInit bool          // the client's notifications/initialized is still to be dropped
-
-	ownsStdin bool   // opts.In is the process's stdin, read through the poller (stdin_unix.go)
-	settled   bool   // settle ran
-	unsettle  func() // undoes settle; nil when it changed nothing
-
-	conn    upstream.Conn
-	broken  chan struct{} // closed when conn is found dead by a request
-	down    error         // the last failure to connect, while retrying
-	fatal   error         // the bridge cannot work at all
-	stopped error         // the server's URL changed: nothing is relayed any more (urlchange.go)
-	signIn  bool          // waiting for a person to sign in
-	authErr error         // the last sign-in failed; requests get this until a credential appears
-	login   bool          // a browser sign-in runs
-	abandon func()        // cancels the browser sign-in that runs, if any
-	polling bool          // awaitSignIn runs
-
-	placeholder bool // tools/list got the placeholder tool: the client must refetch
-	offered     bool // the placeholder tool was ever offered (so calls of it are ours)
-	inflight    map[string]*pending
-	unwritten   map[uint64]chan struct{}
-	seq         uint64
+	client      handshake        // the client's initialize
+	session     session          // the upstream session
+	signIn      signIn           // the sign-in
+	placeholder placeholderState // the placeholder tool
+	requests    requests         // the client's requests in flight
+	process     process          // the process's tuning
 }
 
 // pending is a client request waiting for its answer.
@@ -175,8 +155,9 @@ func newBridge(opts Options) (*bridge, error) {
 	log := slog.New(redact.Handler(opts.Log.Handler(), opts.Server.URL)).With("server", opts.Server.Name)
 	b := &bridge{
 		opts: opts, name: opts.Server.Name, log: log, out: jsonrpc.NewWriter(opts.Out), http: opts.HTTP,
-		kick: make(chan struct{}, 1), changed: make(chan struct{}), initDone: make(chan struct{}), work: make(chan func()),
-		inflight: map[string]*pending{}, unwritten: map[uint64]chan struct{}{},
+		kick: make(chan struct{}, 1), changed: make(chan struct{}), work: make(chan func()),
+		client:   handshake{done: make(chan struct{})},
+		requests: requests{inflight: map[string]*pending{}, unwritten: map[uint64]chan struct{}{}},
 	}
 	b.creds = &credentials{broker: opts.Broker, name: opts.Server.Name, url: opts.Server.URL, log: log, now: time.Now, moved: b.stopRelaying}
 	return b, nil
@@ -213,7 +194,7 @@ func (b *bridge) run(ctx context.Context) error {
 	if r, undo := ownStdin(in); r != nil {
 		in = r
 		b.mu.Lock()
-		b.ownsStdin = true
+		b.process.ownsStdin = true
 		b.mu.Unlock()
 		defer undo() // also ends the reader's read, if it is in one
 		defer b.unsettleProcess()
@@ -265,8 +246,7 @@ func (b *bridge) readClient(in io.Reader) error {
 func (b *bridge) shutdown() {
 	b.cancel()
 	b.mu.Lock()
-	conn := b.conn
-	b.conn = nil
+	conn := b.session.conn
 	b.mu.Unlock()
 	if conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), closeWait)
@@ -289,18 +269,19 @@ func (b *bridge) shutdown() {
 func (b *bridge) settle() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.ownsStdin || b.settled || b.ctx.Err() != nil {
+	p := &b.process
+	if !p.ownsStdin || p.settled || b.ctx.Err() != nil {
 		return
 	}
-	b.settled = true
-	b.unsettle = oneThread()
+	p.settled = true
+	p.unsettle = oneThread()
 }
 
 // unsettleProcess undoes settle, at exit.
 func (b *bridge) unsettleProcess() {
 	b.mu.Lock()
-	undo := b.unsettle
-	b.ownsStdin, b.unsettle = false, nil
+	undo := b.process.unsettle
+	b.process.ownsStdin, b.process.unsettle = false, nil
 	b.mu.Unlock()
 	if undo != nil {
 		undo()
@@ -392,7 +373,7 @@ func (b *bridge) publish() {
 	}
 	b.mu.Lock()
 	st, lastErr := b.stateLocked()
-	conn := b.conn
+	conn := b.session.conn
 	b.mu.Unlock()
 	b.status.Update(func(s *status.Bridge) {
 		s.State = st
@@ -404,23 +385,4 @@ func (b *bridge) publish() {
 			s.ProtocolVersion = conn.ProtocolVersion()
 		}
 	})
-}
-
-// stateLocked derives the published state, and the error to show with it.
-func (b *bridge) stateLocked() (status.State, error) {
-	switch {
-	case b.stopped != nil:
-		return status.StateError, b.stopped
-	case b.fatal != nil:
-		return status.StateError, b.fatal
-	case b.signIn:
-		return status.StateNeedsSignIn, nil
-	case b.authErr != nil:
-		return status.StateError, b.authErr
-	case b.conn != nil:
-		return status.StateConnected, nil
-	case b.down != nil:
-		return status.StateReconnecting, b.down
-	}
-	return status.StateStarting, nil
 }

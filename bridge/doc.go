@@ -27,6 +27,10 @@
 //     on a change stops relaying and answers every request with an error that says to restart
 //     it, so that a sign-in made for the new URL never reaches the old one (urlchange.go).
 //
+// The state behind all this is kept in named parts (the client's initialize, the upstream
+// session, the sign-in, the placeholder tool), each with an explicit state value whose states
+// and transitions are listed in state.go; the status file's state is read from them.
+//
 // The bridge exits within a second of stdin closing or its context ending, even with requests
 // in flight: it ends the upstream session (DELETE, bounded) and removes its status file.
 //

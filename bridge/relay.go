@@ -82,12 +82,12 @@ func (b *bridge) cancelQueued(msg []byte) bool {
 	key := jsonrpc.Envelope{ID: n.Params.RequestID}.IDKey()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p := b.inflight[key]
+	p := b.requests.inflight[key]
 	if p == nil || p.conn != nil {
 		return false
 	}
 	p.cancelled = true
-	delete(b.inflight, key)
+	delete(b.requests.inflight, key)
 	return true
 }
 
@@ -106,15 +106,15 @@ func invalidBatch(env jsonrpc.Envelope) bool {
 func (b *bridge) opensSession() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return !b.started || b.init == nil
+	return b.client.state == handshakeNew || b.client.state == handshakeStateless
 }
 
 // takeInitialized reports whether the client's notifications/initialized is to be dropped.
 func (b *bridge) takeInitialized() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	drop := b.dropInit
-	b.dropInit = false
+	drop := b.client.dropInitialized
+	b.client.dropInitialized = false
 	return drop
 }
 
@@ -128,7 +128,7 @@ func (b *bridge) dispatch(msg []byte, env jsonrpc.Envelope) {
 	b.mu.Lock()
 	if dup == nil {
 		for key, id := range ids {
-			if _, busy := b.inflight[key]; busy {
+			if _, busy := b.requests.inflight[key]; busy {
 				dup = id
 				break
 			}
@@ -141,7 +141,7 @@ func (b *bridge) dispatch(msg []byte, env jsonrpc.Envelope) {
 	}
 	for key, id := range ids {
 		p := &pending{id: id}
-		b.inflight[key] = p
+		b.requests.inflight[key] = p
 		ps = append(ps, p)
 	}
 	// A notification or an answer must not overtake the messages the client sent before it
@@ -149,20 +149,20 @@ func (b *bridge) dispatch(msg []byte, env jsonrpc.Envelope) {
 	// they are on the wire.
 	var before []chan struct{}
 	if env.Kind != jsonrpc.KindRequest {
-		for _, ch := range b.unwritten {
+		for _, ch := range b.requests.unwritten {
 			before = append(before, ch)
 		}
 	}
-	b.seq++
-	seq := b.seq
+	b.requests.seq++
+	seq := b.requests.seq
 	wrote := make(chan struct{})
-	b.unwritten[seq] = wrote
+	b.requests.unwritten[seq] = wrote
 	b.mu.Unlock()
 
 	written := func() {
 		b.mu.Lock()
-		if _, ok := b.unwritten[seq]; ok {
-			delete(b.unwritten, seq)
+		if _, ok := b.requests.unwritten[seq]; ok {
+			delete(b.requests.unwritten, seq)
 			close(wrote)
 		}
 		b.mu.Unlock()
@@ -212,7 +212,7 @@ func (b *bridge) refuseDuplicate(env jsonrpc.Envelope, dup []byte) {
 	}
 	key := jsonrpc.Envelope{ID: dup}.IDKey()
 	b.mu.Lock()
-	_, busy := b.inflight[key]
+	_, busy := b.requests.inflight[key]
 	b.mu.Unlock()
 	why := fmt.Sprintf("id %s appears more than once in this batch", dup)
 	if busy {
@@ -353,10 +353,10 @@ func (b *bridge) assign(ps []*pending, conn upstream.Conn) bool {
 func (b *bridge) finish(key string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.inflight[key]; !ok {
+	if _, ok := b.requests.inflight[key]; !ok {
 		return false
 	}
-	delete(b.inflight, key)
+	delete(b.requests.inflight, key)
 	return true
 }
 
@@ -372,8 +372,8 @@ func (b *bridge) finishBatch(env jsonrpc.Envelope) bool {
 			continue
 		}
 		key := e.IDKey()
-		if _, ok := b.inflight[key]; ok {
-			delete(b.inflight, key)
+		if _, ok := b.requests.inflight[key]; ok {
+			delete(b.requests.inflight, key)
 			deliver = true
 		}
 	}
@@ -399,10 +399,10 @@ func (b *bridge) fail(env jsonrpc.Envelope, ids map[string][]byte, err error) {
 func (b *bridge) failConn(conn upstream.Conn, err error) {
 	b.mu.Lock()
 	var ids [][]byte
-	for key, p := range b.inflight {
+	for key, p := range b.requests.inflight {
 		if p.conn == conn {
 			ids = append(ids, p.id)
-			delete(b.inflight, key)
+			delete(b.requests.inflight, key)
 		}
 	}
 	b.mu.Unlock()
@@ -465,8 +465,8 @@ func (b *bridge) local(msg []byte, env jsonrpc.Envelope) bool {
 	switch env.Method {
 	case "ping":
 		b.mu.Lock()
-		connected := b.conn != nil && !b.signIn
-		_, busy := b.inflight[env.IDKey()]
+		connected := b.session.state == sessionOpen && b.signIn.state != signInWaiting
+		_, busy := b.requests.inflight[env.IDKey()]
 		b.mu.Unlock()
 		if connected || busy {
 			return false // relayed, or refused as a duplicate by dispatch

@@ -25,13 +25,13 @@ var errWaitTimeout = errors.New("no session yet")
 // makes sure the client has an answer within InitializeWait.
 func (b *bridge) onInitialize(msg []byte, env jsonrpc.Envelope) {
 	b.mu.Lock()
-	b.dropInit = true
+	b.client.dropInitialized = true
 	b.mu.Unlock()
 	// The session first: the client waits for it. Decoding the client's name for the status
 	// (and its protocol version, used only when an answer has to be made up) comes after.
 	b.startSession(msg, env.ID)
 	b.mu.Lock()
-	initDone := b.initDone
+	initDone := b.client.done
 	b.mu.Unlock()
 	b.goWait(func() {
 		t := time.NewTimer(b.opts.InitializeWait)
@@ -57,23 +57,16 @@ func (b *bridge) onInitialize(msg []byte, env jsonrpc.Envelope) {
 // after stateless requests turns the connection into a session (see upgradeSession).
 func (b *bridge) startSession(init, id []byte) {
 	b.mu.Lock()
-	if b.started {
-		if init != nil && b.init == nil {
-			b.upgradeSessionLocked(init, id)
-			return
-		}
+	switch {
+	case b.client.state == handshakeNew:
+		b.client.begin(init, bytes.Clone(id))
 		b.mu.Unlock()
-		return
+		b.goWait(b.manage)
+	case b.client.state == handshakeStateless && init != nil:
+		b.upgradeSessionLocked(init, id)
+	default:
+		b.mu.Unlock()
 	}
-	b.started = true
-	b.init = init
-	b.initID = bytes.Clone(id)
-	if init == nil {
-		b.answered = true
-		close(b.initDone)
-	}
-	b.mu.Unlock()
-	b.goWait(b.manage)
 }
 
 // upgradeSessionLocked handles an initialize from a client that began with stateless requests:
@@ -82,17 +75,12 @@ func (b *bridge) startSession(init, id []byte) {
 // stateless connection gives way to a session opened with this initialize. Called with b.mu
 // held; it unlocks.
 func (b *bridge) upgradeSessionLocked(init, id []byte) {
-	b.init = init
-	b.initID = bytes.Clone(id)
-	b.answered = false
-	b.initDone = make(chan struct{})
-	b.down, b.fatal = nil, nil
-	conn := b.conn
+	b.client.upgrade(init, bytes.Clone(id))
+	b.session.restart()
+	b.broadcast()
 	b.mu.Unlock()
 	b.log.Info("the client sent initialize after stateless requests: opening a session")
-	if conn != nil {
-		b.connBroken(conn, nil)
-	}
+	b.publish()
 	b.wake()
 }
 
@@ -102,7 +90,7 @@ func (b *bridge) manage() {
 	failures := 0
 	for b.ctx.Err() == nil {
 		b.mu.Lock()
-		init, stopped := b.init, b.stopped != nil
+		init, stopped := b.client.init, b.session.state == sessionStopped
 		b.mu.Unlock()
 		if stopped {
 			return // the server's URL changed: no new connection to the old one
@@ -205,24 +193,28 @@ func (b *bridge) closeConn(conn upstream.Conn) {
 
 // onConnected makes conn the session: the client's initialize gets the server's answer if it
 // is still waiting; otherwise the answer is swallowed and the client told to refetch its
-// lists. It returns the channel that closes when a request finds conn dead.
+// lists. It returns the channel that closes when conn stops being the session (a request
+// found it dead, or the bridge stopped relaying), at once when it never becomes the session.
 func (b *bridge) onConnected(conn upstream.Conn, answer, init []byte) <-chan struct{} {
 	b.mu.Lock()
-	if init == nil && b.init != nil {
-		// Stateless, but the client sent initialize meanwhile: open a session instead.
-		b.mu.Unlock()
-		broken := make(chan struct{})
-		close(broken)
-		return broken
+	var broken <-chan struct{}
+	// Stateless while the client sent initialize meanwhile (a session is opened instead), or
+	// the server's URL changed while connecting: conn is not used.
+	if init != nil || b.client.init == nil {
+		broken = b.session.open(conn)
 	}
-	fresh := !b.answered
-	b.answered = true
-	notify := (!fresh && b.init != nil) || b.placeholder
-	b.placeholder = false
-	b.conn, b.down, b.fatal = conn, nil, nil
-	b.signIn, b.authErr = false, nil
-	broken := make(chan struct{})
-	b.broken = broken
+	if broken == nil {
+		b.mu.Unlock()
+		closed := make(chan struct{})
+		close(closed)
+		return closed
+	}
+	fresh := b.client.answer()
+	notify := (!fresh && b.client.init != nil) || b.placeholder == placeholderShown
+	if b.placeholder == placeholderShown {
+		b.placeholder = placeholderReplaced
+	}
+	b.signIn.set(signInNone, nil)
 	b.broadcast()
 	b.mu.Unlock()
 	b.log.Info("session open", "transport", conn.Transport(), "protocol", conn.ProtocolVersion())
@@ -259,12 +251,10 @@ func (b *bridge) listChanged() {
 // new connection (with backoff), and requests meanwhile get the error at once.
 func (b *bridge) connBroken(conn upstream.Conn, err error) {
 	b.mu.Lock()
-	if b.conn != conn {
+	if !b.session.lose(conn, err) {
 		b.mu.Unlock()
 		return
 	}
-	b.conn, b.down = nil, err
-	close(b.broken)
 	b.broadcast()
 	b.mu.Unlock()
 	b.publish()
@@ -275,8 +265,7 @@ func (b *bridge) connBroken(conn upstream.Conn, err error) {
 func (b *bridge) onLost(conn upstream.Conn, err error) {
 	b.log.Warn("the connection to the server was lost; reconnecting", "err", err)
 	b.mu.Lock()
-	if b.conn == conn {
-		b.conn, b.down = nil, err
+	if b.session.lose(conn, err) {
 		b.broadcast()
 	}
 	b.mu.Unlock()
@@ -287,7 +276,7 @@ func (b *bridge) onLost(conn upstream.Conn, err error) {
 // setDown records a failure to connect.
 func (b *bridge) setDown(err error) {
 	b.mu.Lock()
-	b.down = err
+	b.session.fail(err)
 	b.broadcast()
 	b.mu.Unlock()
 	b.publish()
@@ -300,9 +289,8 @@ func (b *bridge) setDown(err error) {
 func (b *bridge) initRefused(ie *upstream.InitializeError) {
 	b.log.Error("the server refused initialize", "err", ie)
 	b.mu.Lock()
-	fresh := !b.answered
-	b.answered = true
-	b.fatal = ie
+	fresh := b.client.answer()
+	b.session.refuse(ie)
 	b.broadcast()
 	b.mu.Unlock()
 	if fresh {
@@ -313,8 +301,8 @@ func (b *bridge) initRefused(ie *upstream.InitializeError) {
 }
 
 // waitConn returns the session, waiting while it is being opened or a sign-in is pending, for
-// at most limit (0: no limit; errWaitTimeout after). While the server is down it fails at once
-// with the reason.
+// at most limit (0: no limit; errWaitTimeout after). While the server is down, or the bridge
+// cannot work, it fails at once with the reason. It follows the reported state (stateLocked).
 func (b *bridge) waitConn(ctx context.Context, limit time.Duration) (upstream.Conn, error) {
 	var timeout <-chan time.Time
 	if limit > 0 {
@@ -324,26 +312,14 @@ func (b *bridge) waitConn(ctx context.Context, limit time.Duration) (upstream.Co
 	}
 	for {
 		b.mu.Lock()
-		conn, changed := b.conn, b.changed
-		var err error
-		switch {
-		case b.stopped != nil:
-			err = b.stopped
-		case b.fatal != nil:
-			err = b.fatal
-		case b.signIn:
-			conn = nil
-		case b.authErr != nil:
-			err = b.authErr
-		case conn == nil && b.down != nil:
-			err = b.down
-		}
+		state, err := b.stateLocked()
+		conn, changed := b.session.conn, b.changed
 		b.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		if conn != nil {
+		switch state {
+		case status.StateConnected:
 			return conn, nil
+		case status.StateReconnecting, status.StateError:
+			return nil, err
 		}
 		select {
 		case <-changed:
@@ -359,12 +335,11 @@ func (b *bridge) waitConn(ctx context.Context, limit time.Duration) (upstream.Co
 // with a minimal result. The real session's answer, when it comes, is swallowed.
 func (b *bridge) answerInitialize([]byte) {
 	b.mu.Lock()
-	if b.answered {
+	if !b.client.answer() {
 		b.mu.Unlock()
 		return
 	}
-	b.answered = true
-	id, init := b.initID, b.init
+	id, init := b.client.id, b.client.init
 	b.mu.Unlock()
 	res := b.cachedInitialize()
 	b.log.Info("answering initialize before the server did", "from_cache", res != nil)
@@ -376,11 +351,11 @@ func (b *bridge) answerInitialize([]byte) {
 	b.closeInitDone()
 }
 
-// closeInitDone says the client's initialize has its answer. Only the one that set answered
-// calls it, once per initialize.
+// closeInitDone says the client's initialize has its answer. Only the one whose
+// handshake.answer reported true calls it, once per initialize.
 func (b *bridge) closeInitDone() {
 	b.mu.Lock()
-	close(b.initDone)
+	close(b.client.done)
 	b.mu.Unlock()
 }
 

@@ -21,11 +21,11 @@ const signInPoll = 2 * time.Second
 // without one, the bridge opens the browser itself.
 func (b *bridge) needSignIn(cause error) {
 	b.mu.Lock()
-	if b.signIn || b.stopped != nil || b.ctx.Err() != nil {
+	if b.signIn.state == signInWaiting || b.session.state == sessionStopped || b.ctx.Err() != nil {
 		b.mu.Unlock()
 		return
 	}
-	b.signIn, b.authErr = true, nil
+	b.signIn.set(signInWaiting, nil)
 	b.broadcast()
 	b.mu.Unlock()
 	b.log.Warn("sign-in required", "cause", cause)
@@ -47,36 +47,36 @@ func (b *bridge) needSignIn(cause error) {
 func (b *bridge) startPolling() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.polling || b.ctx.Err() != nil {
+	if b.signIn.polling || b.ctx.Err() != nil {
 		return
 	}
-	b.polling = true
+	b.signIn.polling = true
 	b.goWait(b.awaitSignIn)
 }
 
 // startLogin runs a browser sign-in in the background, unless one runs already.
 func (b *bridge) startLogin() {
 	b.mu.Lock()
-	if b.login || b.stopped != nil || b.ctx.Err() != nil {
+	if b.signIn.browser || b.session.state == sessionStopped || b.ctx.Err() != nil {
 		b.mu.Unlock()
 		return
 	}
-	b.login = true
+	b.signIn.browser = true
 	b.mu.Unlock()
 	b.goWait(func() {
 		// stopRelaying ends the sign-in: it would be for a URL this bridge no longer relays to.
 		ctx, cancel := context.WithCancel(b.ctx)
 		defer cancel()
 		b.mu.Lock()
-		b.abandon = cancel
+		b.signIn.abandon = cancel
 		b.mu.Unlock()
 		var err error
 		if err = b.creds.checkConfig(); err == nil {
 			_, err = b.opts.Broker.Login(ctx, b.name, broker.LoginOptions{IfNeeded: true, Rejected: b.creds.lastRejected()})
 		}
 		b.mu.Lock()
-		b.login, b.abandon = false, nil
-		stopped := b.stopped != nil
+		b.signIn.browser, b.signIn.abandon = false, nil
+		stopped := b.session.state == sessionStopped
 		b.mu.Unlock()
 		if b.ctx.Err() != nil || stopped {
 			return
@@ -105,8 +105,8 @@ func (b *bridge) awaitSignIn() {
 		}
 		// Stop, unless a new sign-in became necessary meanwhile (startPolling saw us running).
 		b.mu.Lock()
-		if !b.signIn && b.authErr == nil {
-			b.polling = false
+		if b.signIn.state == signInNone {
+			b.signIn.polling = false
 			b.mu.Unlock()
 			return
 		}
@@ -118,7 +118,7 @@ func (b *bridge) awaitSignIn() {
 // reports whether the bridge is no longer waiting for a sign-in.
 func (b *bridge) checkSignedIn() bool {
 	b.mu.Lock()
-	waiting := b.signIn || b.authErr != nil
+	waiting := b.signIn.state != signInNone
 	b.mu.Unlock()
 	if !waiting {
 		return true
@@ -128,10 +128,10 @@ func (b *bridge) checkSignedIn() bool {
 	}
 	b.log.Info("signed in")
 	b.mu.Lock()
-	b.signIn, b.authErr = false, nil
-	notify := b.conn != nil && b.placeholder
+	b.signIn.set(signInNone, nil)
+	notify := b.session.state == sessionOpen && b.placeholder == placeholderShown
 	if notify {
-		b.placeholder = false
+		b.placeholder = placeholderReplaced
 	}
 	b.broadcast()
 	b.mu.Unlock()
@@ -147,8 +147,7 @@ func (b *bridge) checkSignedIn() bool {
 // who is not coming) until a credential appears.
 func (b *bridge) signInFailed(err error) {
 	b.mu.Lock()
-	b.signIn = false
-	b.authErr = fmt.Errorf("signing in to %s failed: %w (run `mcp-broker login %s`)", b.name, err, b.name)
+	b.signIn.set(signInFailure, fmt.Errorf("signing in to %s failed: %w (run `mcp-broker login %s`)", b.name, err, b.name))
 	b.broadcast()
 	b.mu.Unlock()
 	b.publish()
@@ -175,8 +174,8 @@ func (b *bridge) answerPlaceholder(env jsonrpc.Envelope) {
 		return
 	}
 	b.mu.Lock()
-	b.placeholder, b.offered = true, true
-	signIn := b.signIn
+	b.placeholder = placeholderShown
+	signIn := b.signIn.state == signInWaiting
 	b.mu.Unlock()
 	desc := fmt.Sprintf("The MCP server %q (%s) is still connecting through mcp-broker; its tools will appear here by themselves when it answers. Call this tool to retry now.", b.name, redact.URL(b.opts.Server.URL))
 	if signIn {
@@ -200,19 +199,19 @@ func (b *bridge) answerPlaceholder(env jsonrpc.Envelope) {
 // reconnection) and says what happens next. It reports whether env was such a call.
 func (b *bridge) callPlaceholder(env jsonrpc.Envelope) bool {
 	b.mu.Lock()
-	offered := b.offered
-	signIn, authErr, connected := b.signIn, b.authErr, b.conn != nil
+	offered := b.placeholder != placeholderNever
+	signIn, connected := b.signIn.state, b.session.state == sessionOpen
 	b.mu.Unlock()
 	if !offered || env.ToolName != b.placeholderName() {
 		return false
 	}
 	var text string
 	switch {
-	case signIn || authErr != nil:
+	case signIn != signInNone:
 		b.startLogin()
-		if authErr != nil {
+		if signIn == signInFailure {
 			b.mu.Lock()
-			b.signIn, b.authErr = true, nil
+			b.signIn.set(signInWaiting, nil)
 			b.broadcast()
 			b.mu.Unlock()
 			b.startPolling()

@@ -31,22 +31,21 @@ func (e *URLChangedError) Error() string {
 // a server that exits is only marked "failed", without the reason or what to do.
 func (b *bridge) stopRelaying(err error) {
 	b.mu.Lock()
-	if b.stopped != nil {
+	// Leaving open closes the session's broken channel: the session manager closes the
+	// connection and returns.
+	if !b.session.stop(err) {
 		b.mu.Unlock()
 		return
 	}
-	b.stopped = err
-	if b.conn != nil {
-		b.conn = nil
-		close(b.broken) // the session manager closes the connection and returns
+	if b.signIn.state == signInWaiting {
+		b.signIn.set(signInNone, nil)
 	}
-	b.signIn = false
-	if b.abandon != nil {
-		b.abandon()
+	if b.signIn.abandon != nil {
+		b.signIn.abandon()
 	}
 	b.broadcast()
-	ids := make(map[string][]byte, len(b.inflight))
-	for key, p := range b.inflight {
+	ids := make(map[string][]byte, len(b.requests.inflight))
+	for key, p := range b.requests.inflight {
 		ids[key] = p.id
 	}
 	b.mu.Unlock()

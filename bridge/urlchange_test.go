@@ -192,3 +192,28 @@ func TestBridgeNoticesAURLChangeWithACachedCredential(t *testing.T) {
 		t.Errorf("%d requests reached the old URL after its server moved", n)
 	}
 }
+
+// A bridge that finds its server's URL changed before the client has said anything (it reads
+// the credential ahead, at start) still answers the client's initialize, once and well formed,
+// and then every request with the error that says what to do.
+func TestURLChangedBeforeInitialize(t *testing.T) {
+	was, now := demoServer(t), demoServer(t)
+	env := newBrokerEnv(t, config.Server{Name: "demo", URL: now.URL()}, "")
+	// The bridge was started for the old URL; the configuration already holds the new one.
+	statusDir := t.TempDir()
+	c := run(t, bridge.Options{Server: config.Server{Name: "demo", URL: was.URL()}, Broker: env.broker(t, nil), StatusDir: statusDir})
+	waitFor(t, func() bool {
+		bridges, _ := status.List(statusDir)
+		return len(bridges) == 1 && bridges[0].State == status.StateError && strings.Contains(bridges[0].LastError, "changed")
+	})
+	c.send(initializeMsg)
+	first := c.recv()
+	if rawID(first) != "0" {
+		t.Fatalf("the first message after the URL changed is %.300q, want the answer to initialize", first)
+	}
+	resultOf(t, decode(t, first))
+	msg, _ := errorOf(t, c.call(1, "tools/list", ""))["message"].(string)
+	if !contains(msg, now.URL(), "changed") {
+		t.Errorf("tools/list after the URL changed got %q", msg)
+	}
+}
