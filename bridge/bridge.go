@@ -78,6 +78,10 @@ type Options struct {
 	NoBrowser bool
 	// InitializeWait and ToolsListWait override DefaultInitializeWait and DefaultToolsListWait.
 	InitializeWait, ToolsListWait time.Duration
+	// Advise words the next step after an error (its hint: see package hint) for the person
+	// behind the client, such as "Run `mcp-broker login studio`."; the bridge's error answers
+	// end with it. Nil gives none: the broker's errors hold no advice of their own.
+	Advise func(error) string
 }
 
 // Run relays between the client (opts.In, opts.Out) and the server until the client closes

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
@@ -432,6 +433,11 @@ func (b *bridge) describe(err error) string {
 		text = fmt.Sprintf("mcp-broker: %v", err)
 	default:
 		text = fmt.Sprintf("mcp-broker: the MCP server %q (%s): %v", b.name, u, err)
+	}
+	if b.opts.Advise != nil {
+		if next := b.opts.Advise(err); next != "" {
+			text = strings.TrimSuffix(text, ".") + ". " + next
+		}
 	}
 	return redact.Text(text, b.opts.Server.URL)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/lock"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
@@ -114,6 +115,12 @@ func (b *Broker) SecretStore() string { return b.secrets.Describe() }
 
 // Server returns the configured server of that name.
 func (b *Broker) Server(name string) (config.Server, error) {
+	srv, err := b.server(name)
+	return srv, wrap(OpConfig, name, err)
+}
+
+// server is Server, with errors that do not name the server: see OpError.
+func (b *Broker) server(name string) (config.Server, error) {
 	f, err := config.Load(b.configPath)
 	if err != nil {
 		return config.Server{}, err
@@ -129,7 +136,7 @@ func (b *Broker) Server(name string) (config.Server, error) {
 func (b *Broker) Servers() ([]config.Server, error) {
 	f, err := config.Load(b.configPath)
 	if err != nil {
-		return nil, err
+		return nil, wrap(OpConfig, "", err)
 	}
 	return f.Servers, nil
 }
@@ -150,7 +157,7 @@ func (b *Broker) withServerLock(ctx context.Context, name string, wait time.Dura
 	release, err := lock.Acquire(lctx, path)
 	if err != nil {
 		if ctx.Err() == nil && lctx.Err() != nil {
-			return fmt.Errorf("%s: another mcp-broker process is signing in or refreshing and did not finish within %s", name, wait)
+			return hint.With(fmt.Errorf("another mcp-broker process is signing in or refreshing and did not finish within %s", wait), hint.TryAgain)
 		}
 		return err
 	}
@@ -165,29 +172,37 @@ func (b *Broker) lockPath(name string) (string, error) {
 	return lockFile(b.configPath, name), nil
 }
 
-// UnknownServerError says no server of that name is configured.
+// UnknownServerError says no server of that name is configured. Its text names the server.
 type UnknownServerError struct{ Name string }
 
 func (e *UnknownServerError) Error() string {
-	return fmt.Sprintf("no server named %q is configured: see `mcp-broker servers list`, or add it with `mcp-broker servers add %s URL`", e.Name, e.Name)
+	return fmt.Sprintf("no server named %q is configured", e.Name)
 }
+
+// Hint is the next step: look at the servers, or add this one.
+func (e *UnknownServerError) Hint() hint.Hint { return hint.AddServer }
 
 // ErrSignInRequired matches (errors.Is) every SignInRequiredError.
 var ErrSignInRequired = errors.New("sign-in required")
 
-// SignInRequiredError says a server has no usable credential and a person must sign in.
+// SignInRequiredError says a server has no usable credential and a person must sign in. Its
+// text does not name the server: the OpError around it does.
 type SignInRequiredError struct {
 	Server string
 	Reason string // why, e.g. "the sign-in has expired or was revoked"
 }
 
 func (e *SignInRequiredError) Error() string {
-	msg := e.Server + ": sign-in required"
+	msg := "sign-in required"
 	if e.Reason != "" {
 		msg += " (" + e.Reason + ")"
 	}
-	return msg + ": run `mcp-broker login " + e.Server + "`"
+	return msg
 }
+
+// Hint is the next step: sign in. (A bearer server without its token has hint.StoreToken
+// attached around it.)
+func (e *SignInRequiredError) Hint() hint.Hint { return hint.SignIn }
 
 // Is makes errors.Is(err, ErrSignInRequired) true.
 func (e *SignInRequiredError) Is(target error) bool { return target == ErrSignInRequired }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
@@ -353,8 +354,8 @@ func TestInvalidGrantDropsRefreshToken(t *testing.T) {
 	e.as.RevokeAll()
 	clock.advance(time.Hour)
 	_, err := e.b.Credential(t.Context(), "demo")
-	if !errors.Is(err, broker.ErrSignInRequired) || !strings.Contains(err.Error(), "mcp-broker login demo") {
-		t.Fatalf("err = %v, want sign-in required", err)
+	if !errors.Is(err, broker.ErrSignInRequired) || hint.Of(err) != hint.SignIn {
+		t.Fatalf("err = %v, want sign-in required, with the hint to sign in", err)
 	}
 	for _, k := range e.store.Keys() {
 		if strings.HasPrefix(k, "refresh-token/") || strings.HasPrefix(k, "oauth-token/") {

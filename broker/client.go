@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
@@ -43,7 +44,7 @@ func (b *Broker) loadClient(ctx context.Context, srv config.Server, issuer strin
 		case err == nil:
 			c.Secret = secret
 		case !errors.Is(err, secrets.ErrNotFound):
-			return nil, fmt.Errorf("%s: reading the client secret: %w", srv.Name, err)
+			return nil, fmt.Errorf("reading the client secret: %w", err)
 		}
 		if c.AuthMethod == "" {
 			c.AuthMethod = oauth.AuthNone
@@ -60,7 +61,7 @@ func (b *Broker) loadClient(ctx context.Context, srv config.Server, issuer strin
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the client registration is gone"}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the client registration: %w", srv.Name, err)
+		return nil, fmt.Errorf("reading the client registration: %w", err)
 	}
 	var c oauth.Client
 	if err := json.Unmarshal([]byte(raw), &c); err != nil || c.ID == "" || c.Issuer != issuer {
@@ -92,7 +93,7 @@ func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discover
 		if info, ok := b.registration(srv.Name, issuer); !ok || info.Kind != oauth.KindPreRegistered {
 			// First use with this AS: choose the auth method from what it supports.
 			if c.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), c.Secret != ""); err != nil {
-				return nil, fmt.Errorf("%s: %w", srv.Name, err)
+				return nil, err
 			}
 		}
 		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
@@ -108,11 +109,11 @@ func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discover
 		return nil, err
 	}
 	if as.RegistrationEndpoint == "" {
-		hint := "pass a pre-registered client with `mcp-broker servers add " + srv.Name + " URL --client-id ID`"
+		next := hint.ClientID
 		if as.ClientIDMetadataDocumentSupported {
-			hint += " or a client metadata document with --client-metadata-url"
+			next = hint.ClientIDOrMetadataURL
 		}
-		return nil, fmt.Errorf("%s: the authorization server %s offers no dynamic client registration: %s", srv.Name, issuer, hint)
+		return nil, hint.With(fmt.Errorf("the authorization server %s offers no dynamic client registration", issuer), next)
 	}
 	return &clientPlan{register: true}, nil
 }
@@ -136,7 +137,7 @@ func (b *Broker) saveClient(ctx context.Context, name string, c *oauth.Client) e
 			return fmt.Errorf("encoding the client registration: %w", err)
 		}
 		if err := b.secrets.Set(ctx, registrationKey(name, c.Issuer), string(data)); err != nil {
-			return fmt.Errorf("%s: storing the client registration: %w", name, err)
+			return fmt.Errorf("storing the client registration: %w", err)
 		}
 	}
 	return b.updateState(ctx, func(s *state) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
@@ -113,7 +114,13 @@ func (t *storedToken) fresh(now time.Time) bool {
 // It never starts an interactive sign-in: with no usable credential it returns a
 // *SignInRequiredError. A server with auth "none" gets a nil Credential.
 func (b *Broker) Credential(ctx context.Context, name string) (*Credential, error) {
-	srv, err := b.Server(name)
+	cred, err := b.credential(ctx, name)
+	return cred, wrap(OpCredential, name, err)
+}
+
+// credential is Credential, with errors that do not name the server: see OpError.
+func (b *Broker) credential(ctx context.Context, name string) (*Credential, error) {
+	srv, err := b.server(name)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +184,7 @@ func bearer(t *storedToken) *Credential {
 func (b *Broker) staticCredential(ctx context.Context, srv config.Server) (*Credential, error) {
 	v, err := b.secrets.Get(ctx, staticTokenKey(srv.Name))
 	if errors.Is(err, secrets.ErrNotFound) {
-		return nil, &SignInRequiredError{Server: srv.Name, Reason: "no token is stored: add it with `mcp-broker servers add " + srv.Name + " URL --auth bearer --token-stdin`"}
+		return nil, hint.With(&SignInRequiredError{Server: srv.Name, Reason: "no token is stored"}, hint.StoreToken)
 	}
 	if err != nil {
 		return nil, err
@@ -204,7 +211,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	if srv.Auth == config.AuthClientCredentials {
 		tok, err := oauth.ClientCredentials(ctx, b.http, old.TokenEndpoint, client, old.Scope, old.Resource)
 		if err != nil {
-			return nil, fmt.Errorf("%s: renewing the client-credentials token: %w", srv.Name, err)
+			return nil, fmt.Errorf("renewing the client-credentials token: %w", err)
 		}
 		return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat)
 	}
@@ -231,7 +238,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the sign-in has expired or was revoked"}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: refreshing the token: %w", srv.Name, err)
+		return nil, fmt.Errorf("refreshing the token: %w", err)
 	}
 	return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat)
 }
@@ -257,7 +264,7 @@ func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, i
 		return nil, fmt.Errorf("encoding the token: %w", err)
 	}
 	if err := b.secrets.Set(ctx, tokenKey(name), string(data)); err != nil {
-		return nil, fmt.Errorf("%s: storing the token: %w", name, err)
+		return nil, fmt.Errorf("storing the token: %w", err)
 	}
 	if oldLayout {
 		if err := b.secrets.Delete(ctx, refreshKey(name)); err != nil {
@@ -284,7 +291,7 @@ func (b *Broker) refreshToken(ctx context.Context, name string, t *storedToken) 
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: reading the refresh token: %w", name, err)
+		return "", fmt.Errorf("reading the refresh token: %w", err)
 	}
 	return rt, nil
 }
@@ -312,7 +319,7 @@ func (b *Broker) loadToken(ctx context.Context, name string) (*storedToken, erro
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the access token: %w", name, err)
+		return nil, fmt.Errorf("reading the access token: %w", err)
 	}
 	var st storedToken
 	if err := json.Unmarshal([]byte(raw), &st); err != nil || st.AccessToken == "" {
@@ -387,12 +394,22 @@ func sameSecret(a, b string) bool {
 // stored token is already another one (a different process refreshed first), nothing is sent
 // and the current credential is returned, so a burst of 401s costs one refresh.
 func (b *Broker) Refresh(ctx context.Context, name, rejected string) (*Credential, error) {
-	srv, err := b.Server(name)
+	cred, err := b.refresh(ctx, name, rejected)
+	return cred, wrap(OpCredential, name, err)
+}
+
+// refresh is Refresh, with errors that do not name the server: see OpError.
+func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credential, error) {
+	srv, err := b.server(name)
 	if err != nil {
 		return nil, err
 	}
 	if srv.Auth != config.AuthOAuth && srv.Auth != config.AuthClientCredentials {
-		return nil, &SignInRequiredError{Server: name, Reason: "the server rejected the stored token"}
+		err := error(&SignInRequiredError{Server: name, Reason: "the server rejected the stored token"})
+		if srv.Auth == config.AuthBearer {
+			err = hint.With(err, hint.StoreToken) // a static token is replaced, not signed in for
+		}
+		return nil, err
 	}
 	var tok *storedToken
 	err = b.withServerLock(ctx, name, lockWait, func() error {

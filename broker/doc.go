@@ -11,4 +11,8 @@
 // Any number of processes (the CLI, the tray, every bridge) use a Broker at once. They
 // coordinate through a per-server lock file: sign-in and refresh run under it, so a rotating
 // refresh token is spent exactly once and only one browser tab opens.
+//
+// Every public method fails with an *OpError: the server, the operation and the cause, whose
+// text names the server once. The cause says what failed, never what to run next: the next
+// step is a hint (package hint) that the command line and the tray each put in their own words.
 package broker

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
 )
 
@@ -19,9 +20,12 @@ type IssuerChangedError struct {
 }
 
 func (e *IssuerChangedError) Error() string {
-	return fmt.Sprintf("%s: its sign-in server changed from %s to %s; the client %q (and its secret) was set up for the first, so nothing was sent to the new one. If the server's operators moved it there, run `mcp-broker login %s --accept-new-issuer`",
-		e.Server, e.Was, e.Now, e.ClientID, e.Server)
+	return fmt.Sprintf("its sign-in server changed from %s to %s; the client %q (and its secret) was set up for the first, so nothing was sent to the new one",
+		e.Was, e.Now, e.ClientID)
 }
+
+// Hint is the next step: accept the new authorization server, if the move is genuine.
+func (e *IssuerChangedError) Hint() hint.Hint { return hint.AcceptNewIssuer }
 
 // checkIssuer refuses to use the server's pre-registered client with issuer when the client was
 // first used with another authorization server and the person did not accept the change. The

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
@@ -124,10 +125,13 @@ func TestPreRegisteredClientStaysWithItsIssuer(t *testing.T) {
 	if !errors.As(err, &ic) {
 		t.Fatalf("sign-in after the issuer changed: err = %v, want an IssuerChangedError", err)
 	}
-	for _, want := range []string{m.first.Issuer(), m.second.Issuer(), "--accept-new-issuer", "mcp-broker login demo"} {
+	for _, want := range []string{m.first.Issuer(), m.second.Issuer()} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
+	}
+	if h := hint.Of(err); h != hint.AcceptNewIssuer {
+		t.Errorf("hint %v, want %v", h, hint.AcceptNewIssuer)
 	}
 	if n := len(m.second.Requests()); n != 0 {
 		t.Errorf("the new authorization server received %d requests before the change was accepted", n)

@@ -9,10 +9,10 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/loopback"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
-	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
 // LoginOptions tune a sign-in.
@@ -48,16 +48,22 @@ type LoginResult struct {
 // browser flow; for client-credentials servers it requests a token; bearer and unauthenticated
 // servers have nothing to sign in to. Nothing is stored unless the whole sign-in succeeds.
 func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*LoginResult, error) {
-	srv, err := b.Server(name)
+	res, err := b.login(ctx, name, opts)
+	return res, wrap(OpSignIn, name, err)
+}
+
+// login is Login, with errors that do not name the server: see OpError.
+func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*LoginResult, error) {
+	srv, err := b.server(name)
 	if err != nil {
 		return nil, err
 	}
 	var tok *storedToken
 	switch srv.Auth {
 	case config.AuthNone:
-		return nil, fmt.Errorf("%s is configured without authorization: there is nothing to sign in to", name)
+		return nil, errors.New("the server is configured without authorization: there is nothing to sign in to")
 	case config.AuthBearer:
-		return nil, fmt.Errorf("%s uses a static token, which `mcp-broker servers add %s URL --auth bearer --token-stdin` stores: there is nothing to sign in to", name, name)
+		return nil, hint.With(errors.New("the server uses a static token: there is nothing to sign in to"), hint.StoreToken)
 	case config.AuthClientCredentials:
 		err = b.withServerLock(ctx, name, lockWait, func() error {
 			tok, err = b.clientCredentialsSignIn(ctx, srv, opts)
@@ -91,13 +97,13 @@ func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*Lo
 func (b *Broker) discover(ctx context.Context, srv config.Server) (*discovery.Result, error) {
 	res, err := b.fetcher().Discover(ctx, srv.URL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+		return nil, err
 	}
 	if res.AuthServer == nil {
 		if !res.AuthRequired {
-			return nil, fmt.Errorf("%s answered without asking for authorization and names no authorization server: it needs no sign-in (configure it with --auth none)", srv.Name)
+			return nil, hint.With(errors.New("the server answered without asking for authorization and names no authorization server: it needs no sign-in"), hint.NoAuth)
 		}
-		return nil, fmt.Errorf("%s asks for authorization but names no authorization server: run `mcp-broker doctor %s` for details", srv.Name, redact.URL(srv.URL))
+		return nil, hint.With(errors.New("the server asks for authorization but names no authorization server"), hint.Diagnose)
 	}
 	return res, nil
 }
@@ -109,7 +115,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	}
 	as := res.AuthServer
 	if err := as.ValidateForBrowser(); err != nil {
-		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+		return nil, err
 	}
 	if err := b.checkIssuer(srv, as.Issuer, opts.AcceptNewIssuer); err != nil {
 		return nil, err
@@ -136,7 +142,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 		ln, err = loopback.Listen(ctx, 0, callbackPath, wait)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: starting the sign-in callback server: %w", srv.Name, err)
+		return nil, fmt.Errorf("starting the sign-in callback server: %w", err)
 	}
 	defer ln.Close()
 
@@ -147,7 +153,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 			GrantTypes: as.GrantTypesSupported, RedirectURI: ln.RedirectURI(), Scope: scope, SoftwareVersion: b.version,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", srv.Name, err)
+			return nil, err
 		}
 	}
 	client.RedirectURI = ln.RedirectURI()
@@ -161,7 +167,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 		return nil, err
 	}
 	if err := opener.CheckURL(req.URL); err != nil {
-		return nil, fmt.Errorf("%s: refusing to open the authorization URL: %w", srv.Name, err)
+		return nil, fmt.Errorf("refusing to open the authorization URL: %w", err)
 	}
 	// The browser opens while the callback server already serves: an opener that returns only
 	// when the browser quits (a text browser in the terminal) must not keep the callback
@@ -185,13 +191,13 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	})
 	if err != nil {
 		if waitCtx.Err() != nil && ctx.Err() == nil {
-			return nil, fmt.Errorf("%s: the browser sign-in did not finish within %s", srv.Name, b.signInTimeout)
+			return nil, fmt.Errorf("the browser sign-in did not finish within %s", b.signInTimeout)
 		}
-		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+		return nil, err
 	}
 	tok, err := oauth.Exchange(ctx, b.http, as.TokenEndpoint, client, req, cb.Code)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+		return nil, err
 	}
 	if err := b.saveClient(ctx, srv.Name, client); err != nil {
 		return nil, err
@@ -246,11 +252,11 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 			return nil, err
 		}
 		if client.Secret == "" {
-			return nil, fmt.Errorf("%s: the client-credentials grant needs a client secret: add it with `mcp-broker servers add %s URL --auth client-credentials --client-id ID --client-secret-stdin`", srv.Name, srv.Name)
+			return nil, hint.With(errors.New("the client-credentials grant needs a client secret"), hint.ClientSecret)
 		}
 		if info, ok := b.registration(srv.Name, as.Issuer); !ok || info.AuthMethod == "" {
 			if client.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), true); err != nil {
-				return nil, fmt.Errorf("%s: %w", srv.Name, err)
+				return nil, err
 			}
 		}
 	default:
@@ -263,13 +269,14 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 				Scope: scope, ClientCredentials: true, SoftwareVersion: b.version,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w (or give a client with --client-id and --client-secret-stdin)", srv.Name, err)
+				// Or the person gives a client of their own.
+				return nil, hint.With(err, hint.ClientSecret)
 			}
 		}
 	}
 	tok, err := oauth.ClientCredentials(ctx, b.http, as.TokenEndpoint, client, scope, res.Resource)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", srv.Name, err)
+		return nil, err
 	}
 	if err := b.saveClient(ctx, srv.Name, client); err != nil {
 		return nil, err

@@ -34,7 +34,13 @@ type LogoutResult struct {
 // The revocation endpoint comes from the metadata of the issuer recorded with the token, never
 // from the server's metadata of today: a token goes back only to the server that issued it.
 func (b *Broker) Logout(ctx context.Context, name string) (*LogoutResult, error) {
-	srv, err := b.Server(name)
+	res, err := b.logout(ctx, name)
+	return res, wrap(OpSignOut, name, err)
+}
+
+// logout is Logout, with errors that do not name the server: see OpError.
+func (b *Broker) logout(ctx context.Context, name string) (*LogoutResult, error) {
+	srv, err := b.server(name)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +61,7 @@ func (b *Broker) Logout(ctx context.Context, name string) (*LogoutResult, error)
 		return b.deleteTokens(ctx, name, srv.Auth == config.AuthBearer)
 	}
 	if err := b.underLockIfFree(ctx, name, forget); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	if grant != nil {
 		res.Revoked, res.Warning = b.revokeGrant(ctx, srv, grant, refresh)

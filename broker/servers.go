@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -14,22 +15,29 @@ import (
 // for bearer servers. Replacing a server with another URL first deletes its tokens, which
 // belong to the old one, and changes nothing when they cannot be deleted; a bearer server
 // moved to another URL needs its (new) token passed again.
+//
+// A name that is not valid names no server: its error has none (OpError.Server is empty).
 func (b *Broker) AddServer(ctx context.Context, srv config.Server, secret string) error {
+	if err := config.ValidateName(srv.Name); err != nil {
+		return wrap(OpAdd, "", err)
+	}
+	return wrap(OpAdd, srv.Name, b.addServer(ctx, srv, secret))
+}
+
+// addServer is AddServer, with errors that do not name the server: see OpError.
+func (b *Broker) addServer(ctx context.Context, srv config.Server, secret string) error {
 	if srv.Auth == "" {
 		srv.Auth = config.AuthOAuth
 	}
 	if srv.Transport == "" {
 		srv.Transport = config.TransportAuto
 	}
-	if err := config.ValidateName(srv.Name); err != nil {
-		return err
-	}
 	if err := srv.Validate(); err != nil {
 		return err
 	}
 	if srv.Auth == config.AuthBearer && secret == "" {
 		if _, err := b.staticCredential(ctx, srv); err != nil {
-			return errors.New("a bearer server needs its token: pass it on standard input with --token-stdin")
+			return hint.With(errors.New("a bearer server needs its token"), hint.StoreToken)
 		}
 	}
 	if secret != "" {
@@ -41,7 +49,7 @@ func (b *Broker) AddServer(ctx context.Context, srv config.Server, secret string
 			return errors.New("a server without authorization takes no secret")
 		}
 		if err := b.secrets.Set(ctx, key, secret); err != nil {
-			return fmt.Errorf("storing the secret for %s: %w", srv.Name, err)
+			return fmt.Errorf("storing the secret: %w", err)
 		}
 		if srv.Auth == config.AuthBearer {
 			if err := b.updateState(ctx, func(s *state) { s.server(srv.Name).StaticToken = true }); err != nil {
@@ -58,10 +66,10 @@ func (b *Broker) AddServer(ctx context.Context, srv config.Server, secret string
 			// A static token just given is for the new URL; one stored before is not.
 			newStatic := srv.Auth == config.AuthBearer && secret != ""
 			if srv.Auth == config.AuthBearer && !newStatic {
-				return fmt.Errorf("%s moves to a new URL, and its stored token belongs to the old one: pass the token for %s on standard input with --token-stdin", srv.Name, redact.URL(srv.URL))
+				return hint.With(fmt.Errorf("the server moves to a new URL, and its stored token belongs to the old one: it needs the token for %s", redact.URL(srv.URL)), hint.StoreToken)
 			}
 			if err := b.deleteTokens(ctx, srv.Name, !newStatic); err != nil {
-				return fmt.Errorf("%s: its URL changes, so the tokens of the old one must go first, and they could not be deleted (nothing was changed): %w", srv.Name, err)
+				return fmt.Errorf("its URL changes, so the tokens of the old one must go first, and they could not be deleted (nothing was changed): %w", err)
 			}
 		}
 		f.Put(srv)
@@ -91,7 +99,12 @@ func (b *Broker) deleteTokens(ctx context.Context, name string, static bool) err
 
 // RemoveServer removes a server and every secret kept for it.
 func (b *Broker) RemoveServer(ctx context.Context, name string) error {
-	if _, err := b.Server(name); err != nil {
+	return wrap(OpRemove, name, b.removeServer(ctx, name))
+}
+
+// removeServer is RemoveServer, with errors that do not name the server: see OpError.
+func (b *Broker) removeServer(ctx context.Context, name string) error {
+	if _, err := b.server(name); err != nil {
 		return err
 	}
 	if err := b.deleteSecrets(ctx, name, true); err != nil {
@@ -127,7 +140,7 @@ func (b *Broker) deleteSecrets(ctx context.Context, name string, registrations b
 		}
 	}
 	if err := del(); err != nil {
-		return fmt.Errorf("%s: deleting a stored secret: %w", name, err)
+		return fmt.Errorf("deleting a stored secret: %w", err)
 	}
 	return b.updateState(ctx, func(s *state) { delete(s.Servers, name) })
 }

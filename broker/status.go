@@ -44,12 +44,12 @@ func (b *Broker) Status() ([]ServerStatus, error) { return ReadStatus(b.configPa
 func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 	f, err := config.Load(configPath)
 	if err != nil {
-		return nil, err
+		return nil, wrap(OpStatus, "", err)
 	}
 	servers := f.Servers
 	st, err := loadState(statePath(configPath))
 	if err != nil {
-		return nil, err
+		return nil, wrap(OpStatus, "", err)
 	}
 	out := make([]ServerStatus, 0, len(servers))
 	for _, srv := range servers {

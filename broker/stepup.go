@@ -46,9 +46,9 @@ type StepUpLimitError struct {
 
 func (e *StepUpLimitError) Error() string {
 	if e.AlreadyHeld {
-		return fmt.Sprintf("%s refuses %s for want of scope %q, which the current sign-in already holds: signing in again cannot help; ask the server's administrator", e.Server, e.Operation, e.Scope)
+		return fmt.Sprintf("the server refuses %s for want of scope %q, which the current sign-in already holds: signing in again cannot help; ask the server's administrator", e.Operation, e.Scope)
 	}
-	return fmt.Sprintf("%s still refuses %s after %d sign-ins asking for more access (it wants scope %q): giving up", e.Server, e.Operation, MaxStepUpAttempts, e.Scope)
+	return fmt.Sprintf("the server still refuses %s after %d sign-ins asking for more access (it wants scope %q): giving up", e.Operation, MaxStepUpAttempts, e.Scope)
 }
 
 // StepUp answers a 403 insufficient_scope challenge for an operation (for example
@@ -58,6 +58,12 @@ func (e *StepUpLimitError) Error() string {
 // (the first sign-in included); StepUpSucceeded resets the count once the operation went
 // through.
 func (b *Broker) StepUp(ctx context.Context, name, operation, challengeScope string, opts LoginOptions) (*LoginResult, error) {
+	res, err := b.stepUp(ctx, name, operation, challengeScope, opts)
+	return res, wrap(OpSignIn, name, err)
+}
+
+// stepUp is StepUp, with errors that do not name the server: see OpError.
+func (b *Broker) stepUp(ctx context.Context, name, operation, challengeScope string, opts LoginOptions) (*LoginResult, error) {
 	if b.holdsScopes(name, strings.Fields(challengeScope)) {
 		return nil, &StepUpLimitError{Server: name, Operation: operation, Scope: challengeScope, AlreadyHeld: true}
 	}
@@ -66,7 +72,7 @@ func (b *Broker) StepUp(ctx context.Context, name, operation, challengeScope str
 		return nil, &StepUpLimitError{Server: name, Operation: operation, Scope: challengeScope}
 	}
 	opts.Scopes = append(opts.Scopes, strings.Fields(challengeScope)...)
-	return b.Login(ctx, name, opts)
+	return b.login(ctx, name, opts)
 }
 
 // StepUpSucceeded resets the step-up count of an operation that went through.

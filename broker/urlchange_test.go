@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
@@ -90,10 +91,13 @@ func TestCredentialRefusesATokenForAnotherURL(t *testing.T) {
 	if !errors.Is(err, broker.ErrSignInRequired) {
 		t.Errorf("err = %v does not match ErrSignInRequired: the bridge would not ask for a sign-in", err)
 	}
-	for _, want := range []string{e.mcp.URL(), other.URL(), "mcp-broker login demo"} {
+	for _, want := range []string{e.mcp.URL(), other.URL()} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
+	}
+	if h := hint.Of(err); h != hint.SignIn {
+		t.Errorf("hint %v, want %v", h, hint.SignIn)
 	}
 	for _, secret := range tokensIn(e) {
 		if strings.Contains(err.Error(), secret) {
@@ -166,8 +170,8 @@ func TestAddServerNewURLTakesTheStaticTokenAgain(t *testing.T) {
 	other := otherMCPServer(t, e)
 	moved := config.Server{Name: "demo", URL: other.URL(), Auth: config.AuthBearer, Header: "X-API-Key"}
 	err := e.b.AddServer(t.Context(), moved, "")
-	if err == nil || !strings.Contains(err.Error(), "--token-stdin") {
-		t.Fatalf("moving a bearer server without its token: err = %v, want one that asks for --token-stdin", err)
+	if err == nil || hint.Of(err) != hint.StoreToken {
+		t.Fatalf("moving a bearer server without its token: err = %v, want one that asks for the token (hint.StoreToken)", err)
 	}
 	if srv, _ := e.b.Server("demo"); srv.URL != e.mcp.URL() {
 		t.Errorf("the configuration was changed to %s", srv.URL)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -22,9 +23,11 @@ func (e *TokenForOtherURLError) Error() string {
 	if e.TokenURL != "" {
 		owner = redact.URL(e.TokenURL)
 	}
-	return fmt.Sprintf("%s: the stored sign-in belongs to %s, not to the configured URL %s: run `mcp-broker login %s`",
-		e.Server, owner, redact.URL(e.ServerURL), e.Server)
+	return fmt.Sprintf("the stored sign-in belongs to %s, not to the configured URL %s", owner, redact.URL(e.ServerURL))
 }
+
+// Hint is the next step: sign in for the configured URL.
+func (e *TokenForOtherURLError) Hint() hint.Hint { return hint.SignIn }
 
 // Is makes errors.Is(err, ErrSignInRequired) true.
 func (e *TokenForOtherURLError) Is(target error) bool { return target == ErrSignInRequired }

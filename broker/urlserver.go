@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
+	"errors"
 	"net/url"
 	"strings"
 
@@ -34,7 +34,15 @@ func URLServerName(rawURL string) string {
 // server with exactly that URL if there is one, else a new OAuth server (transport auto) added
 // to the configuration under URLServerName(rawURL). Keeping it in the configuration gives its
 // tokens a home in the secret store and lets `status`, `logout` and `servers remove` see it.
+//
+// Its errors name the server URLServerName(rawURL).
 func (b *Broker) EnsureURLServer(ctx context.Context, rawURL string) (config.Server, error) {
+	srv, err := b.ensureURLServer(ctx, rawURL)
+	return srv, wrap(OpAdd, URLServerName(rawURL), err)
+}
+
+// ensureURLServer is EnsureURLServer, with errors that do not name the server: see OpError.
+func (b *Broker) ensureURLServer(ctx context.Context, rawURL string) (config.Server, error) {
 	srv := config.Server{Name: URLServerName(rawURL), URL: rawURL, Auth: config.AuthOAuth, Transport: config.TransportAuto}
 	if err := srv.Validate(); err != nil {
 		return config.Server{}, err
@@ -46,7 +54,7 @@ func (b *Broker) EnsureURLServer(ctx context.Context, rawURL string) (config.Ser
 			}
 		}
 		if _, ok := f.Server(srv.Name); ok {
-			return config.Server{}, false, fmt.Errorf("a server named %s is configured with another URL: rename or remove it", srv.Name)
+			return config.Server{}, false, errors.New("a server of this name is configured with another URL: rename or remove it")
 		}
 		return config.Server{}, false, nil
 	}

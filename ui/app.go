@@ -525,21 +525,25 @@ func (o urlOpener) Open(ctx context.Context, u string) error {
 	return o.next.Open(ctx, u)
 }
 
-// sentence makes an error readable in a notification: its text without the "server: " prefix
-// the broker's errors start with (the notification's title names the server already), first
-// letter capitalised, ending with a full stop.
+// sentence makes an error readable in a notification: its text without the server's name when
+// it is the broker's error about server (the notification's title names the server already),
+// first letter capitalised, ending with a full stop, then the next step in the tray's words.
 func sentence(err error, server string) string {
+	s := err.Error()
+	var op *broker.OpError
+	if errors.As(err, &op) && server != "" && op.Server == server {
+		s = op.Err.Error()
+	}
 	var sir *broker.SignInRequiredError
 	if errors.As(err, &sir) && sir.Reason != "" {
-		return capitalize(sir.Reason) + "."
-	}
-	s := err.Error()
-	if server != "" {
-		s = strings.TrimPrefix(s, server+": ")
+		s = sir.Reason
 	}
 	s = capitalize(s)
 	if !strings.HasSuffix(s, ".") {
 		s += "."
+	}
+	if next := windows.Advice(err); next != "" {
+		s += " " + next
 	}
 	return s
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/ui/model"
 	"github.com/mcp-broker/mcp-broker/ui/tray"
 )
@@ -162,10 +163,13 @@ func TestSentence(t *testing.T) {
 		server string
 		want   string
 	}{
-		{errors.New("studio: the browser sign-in did not finish within 5m0s"), "studio", "The browser sign-in did not finish within 5m0s."},
-		{errors.New("studio: x"), "", "Studio: x."},
+		{&broker.OpError{Op: broker.OpSignIn, Server: "studio", Err: errors.New("the browser sign-in did not finish within 5m0s")}, "studio", "The browser sign-in did not finish within 5m0s."},
+		{&broker.OpError{Op: broker.OpSignIn, Server: "studio", Err: errors.New("x")}, "other", "Studio: x."},
+		{errors.New("studio: x"), "studio", "Studio: x."}, // not the broker's: its text as it is
 		{errors.New("already a sentence."), "", "Already a sentence."},
-		{fmt.Errorf("wrapped: %w", &broker.SignInRequiredError{Server: "s", Reason: "the sign-in has expired"}), "s", "The sign-in has expired."},
+		{fmt.Errorf("wrapped: %w", &broker.SignInRequiredError{Server: "s", Reason: "the sign-in has expired"}), "s", "The sign-in has expired. Choose Sign in in the server's menu."},
+		{&broker.OpError{Op: broker.OpSignIn, Server: "k", Err: hint.With(errors.New("the server uses a static token: there is nothing to sign in to"), hint.StoreToken)}, "k",
+			"The server uses a static token: there is nothing to sign in to. Enter its token in the server's settings (Edit server…)."},
 		{errors.New("évidemment"), "", "Évidemment."},
 	}
 	for _, tt := range tests {

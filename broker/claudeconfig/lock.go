@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/lock"
 )
 
@@ -49,7 +50,7 @@ func lockTarget(ctx context.Context, real string) (release func() error, err err
 	release, err = lock.Acquire(lctx, path)
 	if err != nil {
 		if ctx.Err() == nil && lctx.Err() != nil {
-			return nil, fmt.Errorf("gave up after %s waiting for another mcp-broker to finish writing %s (nothing was changed): try again", targetLockWait, real)
+			return nil, hint.With(fmt.Errorf("gave up after %s waiting for another mcp-broker to finish writing %s (nothing was changed)", targetLockWait, real), hint.TryAgain)
 		}
 		return nil, fmt.Errorf("waiting to write %s: %w", real, err)
 	}
@@ -96,7 +97,7 @@ func acquireLock(ctx context.Context, path string) (release func(), err error) {
 			continue
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("gave up after %s waiting for Claude Code to finish writing %s (it holds %s): try again in a moment", lockWait, path, dir)
+			return nil, hint.With(fmt.Errorf("gave up after %s waiting for Claude Code to finish writing %s (it holds %s)", lockWait, path, dir), hint.TryAgain)
 		}
 		select {
 		case <-ctx.Done():

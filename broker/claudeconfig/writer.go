@@ -11,6 +11,7 @@ import (
 	"runtime"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 // Writer writes mcp-broker's entries into Claude Code's configuration. The zero value of each
@@ -146,7 +147,7 @@ func (w Writer) Add(ctx context.Context, t Target, name string, opts AddOptions)
 	if again, err := resolveFile(loc); err != nil {
 		return res, err
 	} else if again != real {
-		return res, fmt.Errorf("%s was changed to lead elsewhere while mcp-broker waited to write it (nothing was changed): try again", loc.path)
+		return res, hint.With(fmt.Errorf("%s was changed to lead elsewhere while mcp-broker waited to write it (nothing was changed)", loc.path), hint.TryAgain)
 	}
 	for attempt := 1; ; attempt++ {
 		data, fi, err := readFile(real)
@@ -198,7 +199,7 @@ func (w Writer) Add(ctx context.Context, t Target, name string, opts AddOptions)
 			if attempt < 3 {
 				continue
 			}
-			return res, fmt.Errorf("%s keeps changing while mcp-broker writes it (nothing was changed): try again", loc.path)
+			return res, hint.With(fmt.Errorf("%s keeps changing while mcp-broker writes it (nothing was changed)", loc.path), hint.TryAgain)
 		}
 		if err := writeAtomic(real, e.out, mode); err != nil {
 			return res, fmt.Errorf("writing %s (it was left as it was): %w", loc.path, err)

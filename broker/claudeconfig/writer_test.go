@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 var realWriteAtomic = writeAtomic
@@ -723,6 +725,34 @@ func TestAddStartsOverWhenTheFileChanges(t *testing.T) {
 	checkEntry(t, got, res, "studio", ScopeUser)
 	if !bytes.Equal(mustRead(t, res.Backup), []byte(`{"numStartups": 2, "theme": "light"}`)) {
 		t.Error("the backup is not of the version the entry was added to")
+	}
+}
+
+// TestAddGivesUpWhenTheFileKeepsChanging: a file rewritten under every attempt is left alone,
+// and the error says to try again with a hint, not in its text.
+func TestAddGivesUpWhenTheFileKeepsChanging(t *testing.T) {
+	e := newEnv(t)
+	writeFile(t, e.claudeJSON(), e.fixture(t, "claude-fresh.json"), 0o600)
+	n := 0
+	writeAtomic = func(path string, data []byte, mode os.FileMode) error {
+		if strings.HasSuffix(path, ".bak") {
+			n++ // Claude Code writes between each of our reads and our write
+			if err := realWriteAtomic(e.claudeJSON(), []byte(fmt.Sprintf(`{"numStartups": %d}`, n)), 0o600); err != nil {
+				return err
+			}
+		}
+		return realWriteAtomic(path, data, mode)
+	}
+	t.Cleanup(func() { writeAtomic = realWriteAtomic })
+	_, err := e.w.Add(t.Context(), Target{Scope: ScopeUser}, "studio", AddOptions{})
+	if err == nil || !strings.Contains(err.Error(), "keeps changing") {
+		t.Fatalf("Add = %v, want an error saying the file keeps changing", err)
+	}
+	if h := hint.Of(err); h != hint.TryAgain || strings.Contains(err.Error(), "try again") {
+		t.Errorf("Add = %q with hint %v, want hint.TryAgain and no advice in the text", err, h)
+	}
+	if got := string(mustRead(t, e.claudeJSON())); got != fmt.Sprintf(`{"numStartups": %d}`, n) {
+		t.Errorf("the file was written over: %s", got)
 	}
 }
 

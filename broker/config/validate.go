@@ -43,36 +43,57 @@ func isNameChar(r rune) bool {
 // Validate checks that s is usable: a valid name; an absolute http(s) URL
 // with a host, no credentials and no fragment, using plain http only for a
 // loopback host; a known auth mode and transport; well-formed scopes, header name and client metadata URL.
+// A setting that is not valid is an *InvalidServerError.
 func (s Server) Validate() error {
 	if err := ValidateName(s.Name); err != nil {
 		return err
 	}
+	if err := s.validateSettings(); err != nil {
+		return &InvalidServerError{Name: s.Name, Err: err}
+	}
+	return nil
+}
+
+// InvalidServerError says that one of a server's settings is not valid. Its text names the
+// server, for a file of many; Err says what is wrong without the name, for a message next to
+// the setting's field.
+type InvalidServerError struct {
+	Name string
+	Err  error
+}
+
+func (e *InvalidServerError) Error() string { return fmt.Sprintf("server %q: %v", e.Name, e.Err) }
+
+// Unwrap returns what is wrong.
+func (e *InvalidServerError) Unwrap() error { return e.Err }
+
+func (s Server) validateSettings() error {
 	if err := validateServerURL(s.URL); err != nil {
-		return fmt.Errorf("server %q: %w", s.Name, err)
+		return err
 	}
 	switch s.Auth {
 	case AuthOAuth, AuthBearer, AuthNone, AuthClientCredentials:
 		// client-credentials works without a client id too: servers that register machine
 		// clients dynamically hand one out.
 	default:
-		return fmt.Errorf("server %q: unknown auth mode %q: want oauth, client-credentials, bearer or none", s.Name, s.Auth)
+		return fmt.Errorf("unknown auth mode %q: want oauth, client-credentials, bearer or none", s.Auth)
 	}
 	switch s.Transport {
 	case "", TransportAuto, TransportStreamableHTTP, TransportSSE:
 	default:
-		return fmt.Errorf("server %q: unknown transport %q: want auto, streamable-http or sse", s.Name, s.Transport)
+		return fmt.Errorf("unknown transport %q: want auto, streamable-http or sse", s.Transport)
 	}
 	for _, sc := range s.Scopes {
 		if !isScopeToken(sc) {
-			return fmt.Errorf("server %q: invalid scope %q: a scope is one or more printable characters without spaces, '\"' or '\\'", s.Name, sc)
+			return fmt.Errorf("invalid scope %q: a scope is one or more printable characters without spaces, '\"' or '\\'", sc)
 		}
 	}
 	if s.Header != "" && !isToken(s.Header) {
-		return fmt.Errorf("server %q: invalid header name %q", s.Name, s.Header)
+		return fmt.Errorf("invalid header name %q", s.Header)
 	}
 	if s.ClientMetadataURL != "" {
 		if err := validateClientMetadataURL(s.ClientMetadataURL); err != nil {
-			return fmt.Errorf("server %q: %w", s.Name, err)
+			return err
 		}
 	}
 	return nil

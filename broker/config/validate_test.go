@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -93,6 +94,16 @@ func TestServerValidate(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "hunter2") {
 				t.Fatalf("error %q leaks the password from the URL", err)
+			}
+			// A setting's error names the server once, and says what is wrong without it.
+			var invalid *InvalidServerError
+			if err != nil && tt.name != "bad name" {
+				if !errors.As(err, &invalid) || invalid.Name != s.Name {
+					t.Fatalf("Validate(%+v) = %v, want an *InvalidServerError for %q", s, err, s.Name)
+				}
+				if !strings.HasPrefix(err.Error(), `server "s": `) || strings.Contains(invalid.Err.Error(), `server "s"`) {
+					t.Errorf("error %q, cause %q: want the name once, in front", err, invalid.Err)
+				}
 			}
 		})
 	}

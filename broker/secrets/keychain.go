@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 // DefaultTimeout bounds a keychain call when NewKeychain is given 0.
@@ -287,7 +289,8 @@ func call[T any](ctx context.Context, k *Keychain, what, secret string, write bo
 		}
 		return finish(r)
 	case <-limit.C:
-		return zero, fmt.Errorf("%s: %w: still running after %s, so it may yet take effect: %s", what, ErrTimeout, k.writeLimit, timeoutHint(k.goos))
+		why, next := timeoutHint(k.goos)
+		return zero, hint.With(fmt.Errorf("%s: %w: still running after %s, so it may yet take effect%s", what, ErrTimeout, k.writeLimit, why), next)
 	}
 }
 
@@ -298,28 +301,22 @@ func (k *Keychain) doneErr(parent context.Context, what string, start time.Time)
 		return fmt.Errorf("%s: %w", what, parent.Err())
 	}
 	waited := time.Since(start).Round(100 * time.Millisecond)
-	return fmt.Errorf("%s: %w within %s: %s", what, ErrTimeout, waited, timeoutHint(k.goos))
+	why, next := timeoutHint(k.goos)
+	return hint.With(fmt.Errorf("%s: %w within %s%s", what, ErrTimeout, waited, why), next)
 }
 
-func timeoutHint(goos string) string {
+// timeoutHint says why the keychain of goos probably did not answer (": ..." to end a message
+// with, or "") and what to do about it.
+func timeoutHint(goos string) (string, hint.Hint) {
 	switch goos {
 	case "darwin":
-		return "it is probably locked: " + hintDarwinUnlock
+		return ": it is probably locked", hint.UnlockKeychain
 	case "windows":
-		return "try again"
+		return "", hint.TryAgain
 	default:
-		return "it is probably locked and waiting for its password: " + hintUnlock
+		return ": it is probably locked and waiting for its password", hint.UnlockKeychain
 	}
 }
-
-// Next steps that end our error messages.
-const (
-	hintUnlock       = "unlock the login keyring (for example in Seahorse) and try again"
-	hintDarwinUnlock = "unlock the login keychain (over SSH: security unlock-keychain) and try again"
-	hintFileStore    = "opt in to the unencrypted file store with MCP_BROKER_SECRET_STORE=file"
-	hintNoService    = "start gnome-keyring (or another Secret Service), or " + hintFileStore
-	hintNoDefault    = "create one (for example in Seahorse) and try again, or " + hintFileStore
-)
 
 // darwinInteractionNotAllowed is the exit status of /usr/bin/security when
 // the keychain is locked and it may not prompt (errSecInteractionNotAllowed,
@@ -327,7 +324,8 @@ const (
 const darwinInteractionNotAllowed = 36
 
 // classify turns a backend or probe error into an error wrapping one of our
-// sentinels where it can tell which applies, prefixed with what.
+// sentinels where it can tell which applies, prefixed with what, with the
+// next step attached (package hint).
 func classify(goos, what string, err error, secret string) error {
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoKeychain), errors.Is(err, ErrLocked),
@@ -338,20 +336,20 @@ func classify(goos, what string, err error, secret string) error {
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		return fmt.Errorf("%s: %w", what, ErrTooBig)
 	case errors.Is(err, keyring.ErrUnsupportedPlatform):
-		return fmt.Errorf("%s: %w: %s has no supported keychain: %s", what, ErrNoKeychain, goos, hintFileStore)
+		return hint.With(fmt.Errorf("%s: %w: %s has no supported keychain", what, ErrNoKeychain, goos), hint.FileStore)
 	}
 	err = scrub(err, secret)
-	if kind, hint, ok := classifyDBus(err); ok {
-		return fmt.Errorf("%s: %w: %s (%v)", what, kind, hint, err)
+	if kind, next, ok := classifyDBus(err); ok {
+		return hint.With(fmt.Errorf("%s: %w (%v)", what, kind, err), next)
 	}
 	// go-keyring's own text when Unlock came back without unlocking: the
 	// prompt was dismissed or could not be shown, or there is no keyring.
 	if strings.Contains(err.Error(), "failed to unlock correct collection") {
-		return fmt.Errorf("%s: %w: %s", what, ErrLocked, hintUnlock)
+		return hint.With(fmt.Errorf("%s: %w", what, ErrLocked), hint.UnlockKeychain)
 	}
 	var exitErr *exec.ExitError
 	if goos == "darwin" && errors.As(err, &exitErr) && exitErr.ExitCode() == darwinInteractionNotAllowed {
-		return fmt.Errorf("%s: %w: %s", what, ErrLocked, hintDarwinUnlock)
+		return hint.With(fmt.Errorf("%s: %w", what, ErrLocked), hint.UnlockKeychain)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/runtimedir"
 )
 
@@ -36,18 +37,18 @@ const (
 func probeKeychain(ctx context.Context, allowPrompt bool) error {
 	addr, err := runtimedir.System().SessionBus()
 	if err != nil {
-		return fmt.Errorf("%w: no D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+		return hint.With(fmt.Errorf("%w: no D-Bus session bus (%v)", ErrNoKeychain, err), hint.StartKeychain)
 	}
 	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("%w: no D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+		return hint.With(fmt.Errorf("%w: no D-Bus session bus (%v)", ErrNoKeychain, err), hint.StartKeychain)
 	}
 	defer conn.Close()
 	if err := conn.Auth(nil); err != nil {
-		return fmt.Errorf("%w: cannot use the D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+		return hint.With(fmt.Errorf("%w: cannot use the D-Bus session bus (%v)", ErrNoKeychain, err), hint.StartKeychain)
 	}
 	if err := conn.Hello(); err != nil {
-		return fmt.Errorf("%w: cannot use the D-Bus session bus: %s (%v)", ErrNoKeychain, hintNoService, err)
+		return hint.With(fmt.Errorf("%w: cannot use the D-Bus session bus (%v)", ErrNoKeychain, err), hint.StartKeychain)
 	}
 
 	// This call also starts an activatable Secret Service, as go-keyring's
@@ -55,8 +56,8 @@ func probeKeychain(ctx context.Context, allowPrompt bool) error {
 	svc := conn.Object(ssName, ssPath)
 	var collections dbus.Variant
 	if err := svc.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ssInterface, "Collections").Store(&collections); err != nil {
-		if kind, hint, ok := classifyDBus(err); ok {
-			return fmt.Errorf("%w: %s (%v)", kind, hint, err)
+		if kind, next, ok := classifyDBus(err); ok {
+			return hint.With(fmt.Errorf("%w (%v)", kind, err), next)
 		}
 		return fmt.Errorf("asking the Secret Service for its keyrings: %w", err)
 	}
@@ -71,7 +72,7 @@ func probeKeychain(ctx context.Context, allowPrompt bool) error {
 			return nil
 		}
 		if path == "/" {
-			return fmt.Errorf("%w: the Secret Service has no default keyring: %s", ErrNoKeychain, hintNoDefault)
+			return hint.With(fmt.Errorf("%w: the Secret Service has no default keyring", ErrNoKeychain), hint.CreateKeyring)
 		}
 	}
 	var locked dbus.Variant
@@ -79,7 +80,7 @@ func probeKeychain(ctx context.Context, allowPrompt bool) error {
 		return nil // cannot tell; go-keyring's call is still bounded by the timeout
 	}
 	if v, _ := locked.Value().(bool); v {
-		return fmt.Errorf("%w: %s", ErrLocked, hintUnlock)
+		return hint.With(ErrLocked, hint.UnlockKeychain)
 	}
 	return nil
 }
@@ -90,25 +91,25 @@ func probeKeychain(ctx context.Context, allowPrompt bool) error {
 func useSessionBus() { _, _ = runtimedir.UseSessionBus() }
 
 // classifyDBus recognises D-Bus failures that mean "no usable keychain" or
-// "locked", from the probe or from go-keyring.
-func classifyDBus(err error) (kind error, hint string, ok bool) {
+// "locked", from the probe or from go-keyring, and the next step for each.
+func classifyDBus(err error) (kind error, next hint.Hint, ok bool) {
 	var dbusErr dbus.Error
 	if errors.As(err, &dbusErr) {
 		switch {
 		case dbusErr.Name == "org.freedesktop.DBus.Error.ServiceUnknown",
 			dbusErr.Name == "org.freedesktop.DBus.Error.NameHasNoOwner",
 			strings.HasPrefix(dbusErr.Name, "org.freedesktop.DBus.Error.Spawn."):
-			return ErrNoKeychain, hintNoService, true
+			return ErrNoKeychain, hint.StartKeychain, true
 		case dbusErr.Name == "org.freedesktop.Secret.Error.IsLocked":
-			return ErrLocked, hintUnlock, true
+			return ErrLocked, hint.UnlockKeychain, true
 		}
-		return nil, "", false
+		return nil, hint.None, false
 	}
 	// go-keyring's shared connection, when no bus address is known: it tries
 	// dbus-launch, which may be missing or fail without a display.
 	msg := err.Error()
 	if strings.Contains(msg, "dbus-launch") || strings.Contains(msg, "couldn't determine address of session bus") {
-		return ErrNoKeychain, hintNoService, true
+		return ErrNoKeychain, hint.StartKeychain, true
 	}
-	return nil, "", false
+	return nil, hint.None, false
 }

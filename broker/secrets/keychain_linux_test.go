@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 func TestClassifyDBus(t *testing.T) {
@@ -31,11 +33,11 @@ func TestClassifyDBus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kind, hint, ok := classifyDBus(tt.err)
+			kind, next, ok := classifyDBus(tt.err)
 			if ok != (tt.want != nil) || kind != tt.want {
-				t.Fatalf("classifyDBus(%v) = %v, %q, %v; want %v", tt.err, kind, hint, ok, tt.want)
+				t.Fatalf("classifyDBus(%v) = %v, %v, %v; want %v", tt.err, kind, next, ok, tt.want)
 			}
-			if ok && hint == "" {
+			if ok && next == hint.None {
 				t.Error("recognised error without a hint")
 			}
 		})
@@ -45,7 +47,7 @@ func TestClassifyDBus(t *testing.T) {
 	b := newFakeBackend()
 	b.err = tests[0].err
 	_, err := newKeychain(time.Minute, "linux", b, noProbe).Get(t.Context(), "k")
-	assertClassified(t, err, ErrNoKeychain, "start gnome-keyring")
+	assertHint(t, err, hint.StartKeychain)
 	assertClassified(t, err, ErrNoKeychain, "not provided by any .service files")
 }
 
@@ -56,6 +58,7 @@ func TestProbeWithoutBus(t *testing.T) {
 		t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
 		err := probeKeychain(t.Context(), false)
 		assertClassified(t, err, ErrNoKeychain, "no D-Bus session bus")
+		assertHint(t, err, hint.StartKeychain)
 	})
 	t.Run("no address", func(t *testing.T) {
 		if _, err := os.Stat(fmt.Sprintf("/run/user/%d/bus", os.Getuid())); err == nil {

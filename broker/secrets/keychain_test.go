@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 // fakeBackend is an in-memory go-keyring stand-in that can fail or block,
@@ -190,19 +192,20 @@ func TestKeychainClassifiesBackendErrors(t *testing.T) {
 		name     string
 		goos     string
 		err      error
-		want     error  // sentinel, or nil for "none of ours"
-		wantText string // substring of the message
+		want     error     // sentinel, or nil for "none of ours"
+		wantText string    // substring of the message
+		wantHint hint.Hint // the next step attached
 	}{
-		{"not found", "linux", keyring.ErrNotFound, ErrNotFound, "secret not found"},
-		{"too big", "windows", keyring.ErrSetDataTooBig, ErrTooBig, "too big"},
-		{"unsupported", "plan9", keyring.ErrUnsupportedPlatform, ErrNoKeychain, "MCP_BROKER_SECRET_STORE=file"},
-		{"unlock failed", "linux", errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), ErrLocked, "unlock the login keyring"},
-		{"darwin locked", "darwin", exitError(t, 36), ErrLocked, "security unlock-keychain"},
-		{"darwin other exit", "darwin", exitError(t, 1), nil, "exit status 1"},
-		{"exit 36 elsewhere", "linux", exitError(t, 36), nil, "exit status 36"},
-		{"probe said locked", "linux", fmt.Errorf("%w: %s", ErrLocked, hintUnlock), ErrLocked, "unlock the login keyring"},
-		{"probe said no keychain", "linux", fmt.Errorf("%w: %s", ErrNoKeychain, hintNoService), ErrNoKeychain, "start gnome-keyring"},
-		{"other", "linux", errors.New("something odd"), nil, "something odd"},
+		{"not found", "linux", keyring.ErrNotFound, ErrNotFound, "secret not found", hint.None},
+		{"too big", "windows", keyring.ErrSetDataTooBig, ErrTooBig, "too big", hint.None},
+		{"unsupported", "plan9", keyring.ErrUnsupportedPlatform, ErrNoKeychain, "plan9 has no supported keychain", hint.FileStore},
+		{"unlock failed", "linux", errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), ErrLocked, "locked", hint.UnlockKeychain},
+		{"darwin locked", "darwin", exitError(t, 36), ErrLocked, "locked", hint.UnlockKeychain},
+		{"darwin other exit", "darwin", exitError(t, 1), nil, "exit status 1", hint.None},
+		{"exit 36 elsewhere", "linux", exitError(t, 36), nil, "exit status 36", hint.None},
+		{"probe said locked", "linux", hint.With(ErrLocked, hint.UnlockKeychain), ErrLocked, "locked", hint.UnlockKeychain},
+		{"probe said no keychain", "linux", hint.With(fmt.Errorf("%w: no D-Bus session bus", ErrNoKeychain), hint.StartKeychain), ErrNoKeychain, "no D-Bus session bus", hint.StartKeychain},
+		{"other", "linux", errors.New("something odd"), nil, "something odd", hint.None},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,6 +214,7 @@ func TestKeychainClassifiesBackendErrors(t *testing.T) {
 			k := newKeychain(time.Minute, tt.goos, b, noProbe)
 			_, err := k.Get(t.Context(), "oauth-token/x")
 			assertClassified(t, err, tt.want, tt.wantText)
+			assertHint(t, err, tt.wantHint)
 			if !strings.HasPrefix(err.Error(), `reading "oauth-token/x" from the keychain: `) {
 				t.Errorf("error %q does not say what failed", err)
 			}
@@ -233,18 +237,35 @@ func assertClassified(t *testing.T, err, want error, wantText string) {
 	}
 }
 
+// assertHint checks the next step attached to err: the advice is a hint the edges put in
+// words, never the error's text (no environment variable, no command).
+func assertHint(t *testing.T, err error, want hint.Hint) {
+	t.Helper()
+	if got := hint.Of(err); got != want {
+		t.Errorf("hint of %q = %v, want %v", err, got, want)
+	}
+	for _, advice := range []string{EnvStore, "security unlock-keychain", "try again"} {
+		if strings.Contains(err.Error(), advice) {
+			t.Errorf("error %q gives advice (%q) in its text", err, advice)
+		}
+	}
+}
+
 func TestKeychainProbeFailureSkipsBackend(t *testing.T) {
 	b := newFakeBackend()
 	var gotPrompt []bool
 	probe := func(_ context.Context, allowPrompt bool) error {
 		gotPrompt = append(gotPrompt, allowPrompt)
-		return fmt.Errorf("%w: %s", ErrLocked, hintUnlock)
+		return hint.With(ErrLocked, hint.UnlockKeychain)
 	}
 	k := newKeychain(time.Minute, "linux", b, probe)
-	assertClassified(t, k.Set(t.Context(), "k", "v"), ErrLocked, "unlock")
+	err := k.Set(t.Context(), "k", "v")
+	assertClassified(t, err, ErrLocked, "locked")
+	assertHint(t, err, hint.UnlockKeychain)
 	WithUnlockPrompt()(k)
-	_, err := k.Get(t.Context(), "k")
-	assertClassified(t, err, ErrLocked, "unlock")
+	_, err = k.Get(t.Context(), "k")
+	assertClassified(t, err, ErrLocked, "locked")
+	assertHint(t, err, hint.UnlockKeychain)
 	if b.callCount() != 0 {
 		t.Errorf("backend called %d times after the probe failed", b.callCount())
 	}
@@ -328,7 +349,8 @@ func TestKeychainTimeout(t *testing.T) {
 	k := newKeychain(50*time.Millisecond, "linux", b, noProbe)
 
 	_, err := k.Get(t.Context(), "k")
-	assertClassified(t, err, ErrTimeout, "unlock the login keyring")
+	assertClassified(t, err, ErrTimeout, "probably locked")
+	assertHint(t, err, hint.UnlockKeychain)
 
 	// The first call is still stuck in the backend: the next one must not
 	// start another, and must time out too.

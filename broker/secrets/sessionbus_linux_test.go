@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
@@ -69,7 +70,8 @@ func TestProbeFindsTheBusInTheRuntimeFolder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	_, err = k.Get(ctx, "oauth-token/x")
-	assertClassified(t, err, ErrNoKeychain, "start gnome-keyring")
+	assertClassified(t, err, ErrNoKeychain, "no keychain")
+	assertHint(t, err, hint.StartKeychain)
 	if strings.Contains(err.Error(), "no D-Bus session bus") {
 		t.Fatalf("Get = %v: the bus at $XDG_RUNTIME_DIR/bus was not found", err)
 	}

@@ -42,8 +42,10 @@ type Store interface {
 	Describe() string
 }
 
-// Errors a Store wraps, with context and a next step, so callers can tell the
-// cases apart with errors.Is.
+// Errors a Store wraps, with context, so callers can tell the cases apart with
+// errors.Is. The next step (unlock the keychain, choose the file store...) is
+// attached as a hint (package hint), for the command line and the tray to put
+// in their own words.
 var (
 	// ErrNotFound means no secret is stored under the key.
 	ErrNotFound = errors.New("secret not found")

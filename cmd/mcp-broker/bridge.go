@@ -91,7 +91,7 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 	}
 	opts := bridge.Options{
 		Server: srv, Broker: b, In: a.stdin, Out: a.stdout, MaxMessage: maxMessage,
-		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser,
+		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser, Advise: advice,
 	}
 	if dir, err := status.RuntimeDir(); err == nil {
 		opts.RuntimeDir, opts.StatusDir = dir, status.BridgesDir(dir)

@@ -39,7 +39,9 @@ type app struct {
 // errSilent marks an error whose message was already printed.
 var errSilent = errors.New("")
 
-// usageError marks a mistake in the command line (exit 2).
+// usageError marks a mistake in the command line (exit 2), like the GitHub CLI's FlagError:
+// the commands return it, and so do cobra's checks of arguments (usageArgs) and flags
+// (SetFlagErrorFunc), so that run tells a usage mistake by its type, not by cobra's wording.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -59,8 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
-		strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "invalid argument") {
+	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "mcp-broker: %v\nRun `mcp-broker --help` for usage.\n", err)
 		return exitUsage
 	}
@@ -69,6 +70,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 130
 	}
 	fmt.Fprintf(stderr, "mcp-broker: %v\n", err)
+	if next := advice(err); next != "" {
+		fmt.Fprintln(stderr, next)
+	}
 	return exitError
 }
 
@@ -103,7 +107,26 @@ New here? mcp-broker demo runs a demo server to sign in to.`,
 	root.AddCommand(a.serversCmd(), a.loginCmd(), a.logoutCmd(), a.statusCmd(), a.doctorCmd(), a.bridgeCmd())
 	root.AddCommand(a.claudeCmd())
 	root.AddCommand(a.demoCmd())
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes the argument check of cmd and of every command below it return a
+// usageError. A command without one takes any arguments, as cobra's own default does.
+func usageArgs(cmd *cobra.Command) {
+	check := cmd.Args
+	if check == nil {
+		check = cobra.ArbitraryArgs
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return usageError{err.Error()}
+		}
+		return nil
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
 
 func buildVersion() string {

@@ -3,7 +3,6 @@ package windows
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image/color"
 	"net"
 	"net/url"
@@ -398,13 +397,13 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 	p := probe
 	p.Scopes = srv.Scopes
 	if err := p.Validate(); err != nil {
-		setMessage(f.scopesErr, fieldError(err, p.Name))
+		setMessage(f.scopesErr, fieldError(err))
 		ok = false
 	}
 	p = probe
 	p.Header = srv.Header
 	if err := p.Validate(); err != nil {
-		setMessage(f.headerErr, fieldError(err, p.Name))
+		setMessage(f.headerErr, fieldError(err))
 		ok = false
 	}
 	if !ok {
@@ -425,7 +424,7 @@ func (f *ServerForm) validateURL(rawURL string) bool {
 	}
 	p := config.Server{Name: "probe", URL: rawURL, Auth: config.AuthNone}
 	if err := p.Validate(); err != nil {
-		setMessage(f.urlErr, fieldError(err, p.Name))
+		setMessage(f.urlErr, fieldError(err))
 		return false
 	}
 	setMessage(f.urlErr, "")
@@ -434,11 +433,12 @@ func (f *ServerForm) validateURL(rawURL string) bool {
 
 // fieldError is a validation error without the server name config adds,
 // which next to the field is noise.
-func fieldError(err error, name string) string {
-	if inner := errors.Unwrap(err); inner != nil {
-		return sentence(inner.Error())
+func fieldError(err error) string {
+	var invalid *config.InvalidServerError
+	if errors.As(err, &invalid) {
+		err = invalid.Err
 	}
-	return sentence(strings.TrimPrefix(err.Error(), fmt.Sprintf("server %q: ", name)))
+	return sentence(err.Error())
 }
 
 // runCheck diagnoses the URL in a goroutine and shows the findings; then,

@@ -11,7 +11,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	hints "github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 // newForm opens the add-server window at the size of the goldens.
@@ -307,13 +309,15 @@ func TestServerFormBlockingAsks(t *testing.T) {
 
 // A failed save is explained in the window, which stays open to retry.
 func TestServerFormSaveError(t *testing.T) {
-	ed := &fakeEditor{report: goodReport, saveErr: errors.New("the keychain is locked: unlock it and try again")}
+	// The broker's error names the server, which the window is about, and carries the next step.
+	saveErr := &broker.OpError{Op: broker.OpAdd, Server: "mcp.example.com", Err: hints.With(errors.New("storing the secret: the keychain did not answer"), hints.TryAgain)}
+	ed := &fakeEditor{report: goodReport, saveErr: saveErr}
 	f := newForm(t, ed, nil)
 	test.Type(f.url, "https://mcp.example.com/mcp")
 	test.Type(f.secret, "s3cret")
 	test.Tap(f.save)
 	wait(t, &f.bg)
-	want := "The server was not saved. The keychain is locked: unlock it and try again."
+	want := "The server was not saved. Storing the secret: the keychain did not answer. Try again."
 	if !f.message.Visible() || f.message.Text != want {
 		t.Errorf("message = %q, want %q", f.message.Text, want)
 	}

@@ -272,9 +272,14 @@ func sentence(msg string) string {
 }
 
 // explain gives an error one sentence of context: what failed, then the
-// error itself, which by house style says what to do next.
+// error itself (without the server's name: the window is about that server)
+// and the next step, in the tray's words (Advice).
 func explain(what string, err error) string {
-	return what + " " + sentence(err.Error())
+	msg := what + " " + sentence(withoutServer(err).Error())
+	if next := Advice(err); next != "" {
+		msg += " " + next
+	}
+	return msg
 }
 
 // Times are shown relative to now and absolute ("in 42 min (14:32)"): the

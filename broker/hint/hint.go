@@ -1,0 +1,108 @@
+// Package hint names the next step a person can take after an error, in no program's words.
+//
+// The library packages (broker, broker/secrets, broker/claudeconfig) say in an error's text what
+// failed, and attach a Hint for what to do about it; the edges turn the Hint into words: the
+// command line into the exact command to run (`mcp-broker login NAME`), the tray into the menu
+// item or window to use ("choose Sign in"). Keeping the advice out of the text is what lets one
+// error read right in a terminal and in a notification.
+//
+// A Hint names the step, never its arguments: the edge knows the server from the error (see
+// broker.OpError) and fills in the rest.
+package hint
+
+import "errors"
+
+// Hint is a next step. The zero value, None, is no advice.
+type Hint int
+
+// The next steps.
+const (
+	// None: no advice.
+	None Hint = iota
+	// SignIn: sign in to the server (again).
+	SignIn
+	// AcceptNewIssuer: the server names another authorization server than its pre-registered
+	// client was set up with; if the server's operators really moved it, sign in accepting it.
+	AcceptNewIssuer
+	// StoreToken: store the bearer server's static token (or API key).
+	StoreToken
+	// ClientID: configure a client registered beforehand with the authorization server, which
+	// registers none itself.
+	ClientID
+	// ClientIDOrMetadataURL: as ClientID, or a client metadata document URL, which the
+	// authorization server accepts.
+	ClientIDOrMetadataURL
+	// ClientSecret: configure the client id and secret of a client-credentials server.
+	ClientSecret
+	// NoAuth: configure the server without authorization: it asks for none.
+	NoAuth
+	// AddServer: no server of that name is configured: look at the list, or add it.
+	AddServer
+	// Diagnose: run the diagnosis of the server's discovery for the details.
+	Diagnose
+	// UnlockKeychain: unlock the OS keychain (its login keyring) and try again.
+	UnlockKeychain
+	// StartKeychain: start a keychain service (a Secret Service such as gnome-keyring), or
+	// choose the unencrypted file secret store.
+	StartKeychain
+	// CreateKeyring: create a default keyring in the keychain service, or choose the file store.
+	CreateKeyring
+	// FileStore: this system has no keychain: choose the unencrypted file secret store.
+	FileStore
+	// TryAgain: the cause passes by itself (another process was busy): try again.
+	TryAgain
+
+	end // one past the last Hint
+)
+
+var names = [...]string{
+	None: "None", SignIn: "SignIn", AcceptNewIssuer: "AcceptNewIssuer", StoreToken: "StoreToken",
+	ClientID: "ClientID", ClientIDOrMetadataURL: "ClientIDOrMetadataURL", ClientSecret: "ClientSecret",
+	NoAuth: "NoAuth", AddServer: "AddServer", Diagnose: "Diagnose", UnlockKeychain: "UnlockKeychain",
+	StartKeychain: "StartKeychain", CreateKeyring: "CreateKeyring", FileStore: "FileStore", TryAgain: "TryAgain",
+}
+
+// String returns the Hint's Go name, for tests and logs (never shown to people as advice).
+func (h Hint) String() string {
+	if h < 0 || h >= end {
+		return "Hint(invalid)"
+	}
+	return names[h]
+}
+
+// All returns every Hint but None, so that an edge's tests can check it renders each one.
+func All() []Hint {
+	all := make([]Hint, 0, end-1)
+	for h := None + 1; h < end; h++ {
+		all = append(all, h)
+	}
+	return all
+}
+
+// Of returns the hint of the first error in err's tree that carries one (a Hint method), or None.
+func Of(err error) Hint {
+	var h interface{ Hint() Hint }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return None
+}
+
+// With returns err with hint h attached; its text and its wrapped errors stay err's. A nil err
+// stays nil.
+func With(err error, h Hint) error {
+	if err == nil {
+		return nil
+	}
+	return &hinted{err: err, hint: h}
+}
+
+// hinted is an error with a hint attached.
+type hinted struct {
+	err  error
+	hint Hint
+}
+
+func (e *hinted) Error() string { return e.err.Error() }
+func (e *hinted) Unwrap() error { return e.err }
+func (e *hinted) Hint() Hint    { return e.hint }

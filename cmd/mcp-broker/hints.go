@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
+	"github.com/mcp-broker/mcp-broker/broker/redact"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
+)
+
+// advice is the line the command line prints under an error: the next step its hint names
+// (package hint), with the exact command to run; "" when it has none. The server comes from
+// the error (broker.OpError); its URL, for `doctor`, from the configuration.
+func advice(err error) string {
+	h := hint.Of(err)
+	if h == hint.None {
+		return ""
+	}
+	server := serverOf(err)
+	serverURL := ""
+	if h == hint.Diagnose && server != "" {
+		serverURL = configuredURL(server)
+	}
+	return nextStep(h, server, serverURL, runtime.GOOS)
+}
+
+// nextStep words hint h for the command line, for the server of that name and URL ("" when not
+// known: the command then shows NAME or URL to fill in) on the system goos.
+func nextStep(h hint.Hint, server, serverURL, goos string) string {
+	name := server
+	if name == "" {
+		name = "NAME"
+	}
+	target := "URL"
+	if serverURL != "" {
+		target = redact.URL(serverURL)
+	}
+	const fileStore = secrets.EnvStore + "=" + secrets.KindFile
+	switch h {
+	case hint.SignIn:
+		return fmt.Sprintf("Run `mcp-broker login %s`.", name)
+	case hint.AcceptNewIssuer:
+		return fmt.Sprintf("If the server's operators moved it there, run `mcp-broker login %s --accept-new-issuer`.", name)
+	case hint.StoreToken:
+		return fmt.Sprintf("Store its token with `mcp-broker servers add %s URL --auth bearer --token-stdin`.", name)
+	case hint.ClientID:
+		return fmt.Sprintf("Pass a client registered with the authorization server: `mcp-broker servers add %s URL --client-id ID`.", name)
+	case hint.ClientIDOrMetadataURL:
+		return fmt.Sprintf("Pass a client registered with the authorization server (`mcp-broker servers add %s URL --client-id ID`) or a client metadata document (--client-metadata-url).", name)
+	case hint.ClientSecret:
+		return fmt.Sprintf("Give it a client id and secret: `mcp-broker servers add %s URL --auth client-credentials --client-id ID --client-secret-stdin`.", name)
+	case hint.NoAuth:
+		return fmt.Sprintf("Configure it without authorization: `mcp-broker servers add %s URL --auth none`.", name)
+	case hint.AddServer:
+		return fmt.Sprintf("See `mcp-broker servers list`, or add it with `mcp-broker servers add %s URL`.", name)
+	case hint.Diagnose:
+		return fmt.Sprintf("Run `mcp-broker doctor %s` for details.", target)
+	case hint.UnlockKeychain:
+		switch goos {
+		case "darwin":
+			return "Unlock the login keychain (over SSH: security unlock-keychain) and try again."
+		case "windows":
+			return "Unlock the Windows Credential Manager and try again."
+		}
+		return "Unlock the login keyring (for example in Seahorse) and try again."
+	case hint.StartKeychain:
+		return "Start gnome-keyring (or another Secret Service), or opt in to the unencrypted file store with " + fileStore + "."
+	case hint.CreateKeyring:
+		return "Create a default keyring (for example in Seahorse) and try again, or opt in to the unencrypted file store with " + fileStore + "."
+	case hint.FileStore:
+		return "Opt in to the unencrypted file store with " + fileStore + "."
+	case hint.TryAgain:
+		return "Try again."
+	}
+	return ""
+}
+
+// serverOf is the server an error is about: the broker's OpError says, or the name an unknown
+// server was asked for by (the claude commands look servers up without a Broker).
+func serverOf(err error) string {
+	var op *broker.OpError
+	if errors.As(err, &op) && op.Server != "" {
+		return op.Server
+	}
+	var unknown *broker.UnknownServerError
+	if errors.As(err, &unknown) {
+		return unknown.Name
+	}
+	return ""
+}
+
+// configuredURL is the URL the server is configured with, or "" when it cannot be read.
+func configuredURL(name string) string {
+	path, err := config.Path()
+	if err != nil {
+		return ""
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return ""
+	}
+	if s, ok := f.Server(name); ok {
+		return s.URL
+	}
+	return ""
+}
