@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
@@ -29,6 +30,11 @@ type OpenOptions struct {
 	// ConfigPath is the config file; "" means config.Path() (which honours
 	// MCP_BROKER_CONFIG_DIR and XDG_CONFIG_HOME).
 	ConfigPath string
+	// Getenv reads the variables that choose the config folder and the secret store
+	// (MCP_BROKER_CONFIG_DIR, XDG_CONFIG_HOME, MCP_BROKER_SECRET_STORE); nil means os.Getenv.
+	// The command line passes the environment it was run with, so that its tests can run it
+	// in process, each with its own folders.
+	Getenv func(string) string
 	// Interactive says a person is watching, as in the tray: the OS may show its keychain
 	// unlock prompt, and each keychain call waits long enough for a password to be typed.
 	// Without it (the command line, the bridge) a locked keychain fails at once with
@@ -58,9 +64,13 @@ type OpenOptions struct {
 // needs a secret. Errors reading the config file are returned as config.Load words them (they
 // name the file and, for a typo, its line and column).
 func Open(ctx context.Context, opts OpenOptions) (*Broker, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	path := opts.ConfigPath
 	if path == "" {
-		p, err := config.Path()
+		p, err := config.PathFrom(getenv)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +80,9 @@ func Open(ctx context.Context, opts OpenOptions) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := secrets.Open(ctx, storeOptions(f.SecretStore, opts))
+	sopts := storeOptions(f.SecretStore, opts)
+	sopts.Getenv = getenv
+	store, err := secrets.Open(ctx, sopts)
 	if err != nil {
 		return nil, err
 	}

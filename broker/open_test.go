@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestOpenStoreOptions(t *testing.T) {
 		{"interactive, own timeout", OpenOptions{Interactive: true, KeychainTimeout: time.Minute}, secrets.Options{Kind: "file", Timeout: time.Minute, UnlockPrompt: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := storeOptions("file", tc.opts); got != tc.want {
+			if got := storeOptions("file", tc.opts); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("storeOptions = %+v, want %+v", got, tc.want)
 			}
 		})
@@ -136,5 +137,28 @@ func TestOpenBadConfig(t *testing.T) {
 				t.Errorf("error %q, want config.Load's %q", err, lerr)
 			}
 		})
+	}
+}
+
+// TestOpenGetenv: with OpenOptions.Getenv, Open takes the config folder and the secret store
+// from the environment it is given and ignores the process's, so that the command line can be
+// run in process with an environment of its own.
+func TestOpenGetenv(t *testing.T) {
+	openEnv(t, secrets.KindKeychain) // the process's: a keychain config elsewhere
+	t.Setenv(secrets.EnvStore, "vault")
+	dir := t.TempDir()
+	if err := config.Save(filepath.Join(dir, "config.json"), &config.File{Version: config.Version}); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{config.EnvConfigDir: dir, secrets.EnvStore: secrets.KindFile}
+	b, err := Open(t.Context(), OpenOptions{Getenv: func(k string) string { return vars[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "config.json"); b.ConfigPath() != want {
+		t.Errorf("ConfigPath = %q, want %q", b.ConfigPath(), want)
+	}
+	if !b.SecretsInFile() || !strings.Contains(b.SecretStore(), filepath.Join(dir, "secrets")) {
+		t.Errorf("secret store = %s, want the file store in %s", b.SecretStore(), dir)
 	}
 }

@@ -22,14 +22,21 @@ const EnvRuntimeDir = "MCP_BROKER_RUNTIME_DIR"
 // started with a bare environment, by a host that passes only a few variables, and a tray
 // started with the desktop's must find each other in the same folder. It does not create the
 // folder (see Ensure).
-func RuntimeDir() (string, error) {
-	if dir := os.Getenv(EnvRuntimeDir); dir != "" {
+func RuntimeDir() (string, error) { return RuntimeDirFrom(os.Getenv) }
+
+// RuntimeDirFrom is RuntimeDir with the environment read through getenv, for a caller that runs
+// mcp-broker in an environment other than its process's: the command line's tests run it in
+// process, each with its own folders.
+func RuntimeDirFrom(getenv func(string) string) (string, error) {
+	if dir := getenv(EnvRuntimeDir); dir != "" {
 		if !filepath.IsAbs(dir) {
 			return "", fmt.Errorf("%s must be an absolute path, got %q", EnvRuntimeDir, dir)
 		}
 		return filepath.Clean(dir), nil
 	}
-	return runtimeDir(runtimedir.System())
+	f := runtimedir.System()
+	f.Getenv = getenv
+	return runtimeDir(f)
 }
 
 // runtimeDir is RuntimeDir without $MCP_BROKER_RUNTIME_DIR, finding the user runtime folder

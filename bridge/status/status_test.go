@@ -183,6 +183,21 @@ func TestRuntimeDir(t *testing.T) {
 	}
 }
 
+// TestRuntimeDirFrom: RuntimeDirFrom reads the environment it is given, not the process's.
+func TestRuntimeDirFrom(t *testing.T) {
+	t.Setenv(EnvRuntimeDir, t.TempDir())
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	own, xdgDir := t.TempDir(), t.TempDir()
+	mine := map[string]string{EnvRuntimeDir: own}
+	if d, err := RuntimeDirFrom(func(k string) string { return mine[k] }); err != nil || d != own {
+		t.Errorf("RuntimeDirFrom with %s = %q, %v", EnvRuntimeDir, d, err)
+	}
+	xdg := map[string]string{"XDG_RUNTIME_DIR": xdgDir}
+	if d, err := RuntimeDirFrom(func(k string) string { return xdg[k] }); err != nil || d != filepath.Join(xdgDir, "mcp-broker") {
+		t.Errorf("RuntimeDirFrom with XDG_RUNTIME_DIR = %q, %v", d, err)
+	}
+}
+
 // TestRuntimeDirWithoutXDG checks that a bridge started with a bare environment (no
 // XDG_RUNTIME_DIR) uses the folder a tray started with the desktop's environment uses,
 // /run/user/<uid>/mcp-broker, when /run/user/<uid> is the user's; and the temp folder only

@@ -27,11 +27,12 @@ const targetLockWait = time.Minute
 // add servers to one file at once do not lose one of the entries: each reads the file only once
 // the other has written it. Every scope takes it; .mcp.json has no lock of Claude Code's.
 //
-// The lock file lives in mcp-broker's lock folder (config.LockDir, under claude/), named by a
-// hash of the file's path with its folder's links resolved, so that every way of naming the file
-// takes the same lock. A lock file beside the target would litter the user's projects.
-func lockTarget(ctx context.Context, real string) (release func() error, err error) {
-	dir, err := config.LockDir()
+// The lock file lives in mcp-broker's lock folder (config.LockDirFrom(getenv), under claude/),
+// named by a hash of the file's path with its folder's links resolved, so that every way of
+// naming the file takes the same lock. A lock file beside the target would litter the user's
+// projects.
+func lockTarget(ctx context.Context, getenv func(string) string, real string) (release func() error, err error) {
+	dir, err := config.LockDirFrom(getenv)
 	if err != nil {
 		return nil, err
 	}

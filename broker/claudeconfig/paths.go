@@ -125,7 +125,7 @@ func (w Writer) globalFile() (string, error) {
 	}
 	configDir := w.ClaudeConfigDir
 	if configDir == "" {
-		configDir = os.Getenv(EnvClaudeConfigDir)
+		configDir = w.getenv()(EnvClaudeConfigDir)
 	}
 	base, claudeDir := home, filepath.Join(home, ".claude")
 	if configDir != "" {

@@ -23,8 +23,20 @@ type Writer struct {
 	// ClaudeConfigDir replaces the home folder for Claude Code's files as CLAUDE_CONFIG_DIR
 	// does; "" means the variable's value.
 	ClaudeConfigDir string
+	// Getenv reads CLAUDE_CONFIG_DIR (when ClaudeConfigDir is "") and the variables that place
+	// mcp-broker's lock folder (see config.LockDirFrom); nil means os.Getenv. The command line
+	// passes the environment it was run with, so that its tests can run it in process.
+	Getenv func(string) string
 	// Binary is the absolute path of the mcp-broker executable the entry runs.
 	Binary string
+}
+
+// getenv is w.Getenv, or os.Getenv when it is nil.
+func (w Writer) getenv() func(string) string {
+	if w.Getenv != nil {
+		return w.Getenv
+	}
+	return os.Getenv
 }
 
 // writeAtomic is replaceFile; tests replace it to make a write fail.
@@ -131,7 +143,7 @@ func (w Writer) Add(ctx context.Context, t Target, name string, opts AddOptions)
 		return res, err
 	}
 	// mcp-broker's lock first, Claude Code's second: a process waiting for ours holds neither.
-	release, err := lockTarget(ctx, real)
+	release, err := lockTarget(ctx, w.getenv(), real)
 	if err != nil {
 		return res, err
 	}

@@ -581,6 +581,29 @@ func TestWhereClaudeCodeKeepsItsConfig(t *testing.T) {
 	}
 }
 
+// TestWriterGetenv: with Writer.Getenv, CLAUDE_CONFIG_DIR and mcp-broker's lock folder come
+// from the environment the writer is given, not from the process's.
+func TestWriterGetenv(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv(EnvClaudeConfigDir, filepath.Join(root, "process-claude"))
+	t.Setenv(config.EnvConfigDir, filepath.Join(root, "process-mcp-broker"))
+	vars := map[string]string{EnvClaudeConfigDir: filepath.Join(root, "claude"), config.EnvConfigDir: filepath.Join(root, "mcp-broker")}
+	w := Writer{Home: filepath.Join(root, "home"), Binary: testBinary, Getenv: func(k string) string { return vars[k] }}
+	res, err := w.Add(t.Context(), Target{Scope: ScopeUser}, "studio", AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(root, "claude", ".claude.json"); res.Path != want {
+		t.Errorf("Add wrote %s, want %s", res.Path, want)
+	}
+	if locks, _ := filepath.Glob(filepath.Join(root, "mcp-broker", "locks", "claude", "*.lock")); len(locks) != 1 {
+		t.Errorf("lock files in the given config folder: %v, want one", locks)
+	}
+	for _, d := range []string{"process-claude", "process-mcp-broker"} {
+		assertNoFile(t, filepath.Join(root, d))
+	}
+}
+
 // TestAddWaitsForClaudeCodesLock: while Claude Code holds ~/.claude.json.lock, Add does not
 // write; it goes ahead once the lock is released, or once it is stale.
 func TestAddWaitsForClaudeCodesLock(t *testing.T) {

@@ -366,3 +366,39 @@ func TestPathsUnderDir(t *testing.T) {
 		t.Errorf("LockDir() = %q, %v", p, err)
 	}
 }
+
+// TestDirFrom: the ...From functions read the environment they are given, never the process's,
+// so that the command line's tests can run it in process, each with its own folders.
+func TestDirFrom(t *testing.T) {
+	t.Setenv(EnvConfigDir, t.TempDir()) // the process's: must be ignored
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	mine, xdg := t.TempDir(), t.TempDir()
+	getenv := func(vars map[string]string) func(string) string {
+		return func(k string) string { return vars[k] }
+	}
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"override", map[string]string{EnvConfigDir: mine, "XDG_CONFIG_HOME": xdg}, mine},
+		{"xdg", map[string]string{"XDG_CONFIG_HOME": xdg}, filepath.Join(xdg, "mcp-broker")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			get := getenv(tt.vars)
+			if got, err := DirFrom(get); err != nil || got != tt.want {
+				t.Errorf("DirFrom = %q, %v; want %q", got, err, tt.want)
+			}
+			if got, err := PathFrom(get); err != nil || got != filepath.Join(tt.want, "config.json") {
+				t.Errorf("PathFrom = %q, %v", got, err)
+			}
+			if got, err := LockDirFrom(get); err != nil || got != filepath.Join(tt.want, "locks") {
+				t.Errorf("LockDirFrom = %q, %v", got, err)
+			}
+		})
+	}
+	if _, err := DirFrom(getenv(map[string]string{EnvConfigDir: "rel/dir"})); err == nil {
+		t.Error("DirFrom accepted a relative MCP_BROKER_CONFIG_DIR")
+	}
+}

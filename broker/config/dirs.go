@@ -18,8 +18,14 @@ const appName = "mcp-broker"
 // else $XDG_CONFIG_HOME/mcp-broker (honoured on every OS, so a macOS user
 // who sets it gets what they asked for), else os.UserConfigDir()/mcp-broker.
 // It does not create the folder.
-func Dir() (string, error) {
-	if dir := os.Getenv(EnvConfigDir); dir != "" {
+func Dir() (string, error) { return DirFrom(os.Getenv) }
+
+// DirFrom is Dir with MCP_BROKER_CONFIG_DIR and XDG_CONFIG_HOME read through getenv, for a
+// caller that runs mcp-broker in an environment other than its process's: the command line's
+// tests run it in process, many at once, each with its own folders. Only the last resort, the
+// OS's user config folder, still comes from the process (os.UserConfigDir).
+func DirFrom(getenv func(string) string) (string, error) {
+	if dir := getenv(EnvConfigDir); dir != "" {
 		// A relative path would resolve against whatever folder Claude Code
 		// starts the bridge in, so refuse it rather than guess.
 		if !filepath.IsAbs(dir) {
@@ -29,10 +35,10 @@ func Dir() (string, error) {
 	}
 	// The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be
 	// ignored.
-	if xdg := os.Getenv("XDG_CONFIG_HOME"); xdg != "" && filepath.IsAbs(xdg) {
+	if xdg := getenv("XDG_CONFIG_HOME"); xdg != "" && filepath.IsAbs(xdg) {
 		return filepath.Join(xdg, appName), nil
 	}
-	base, err := userConfigDir()
+	base, err := userConfigDir(getenv)
 	if err != nil {
 		return "", fmt.Errorf("finding the user config folder: %w", err)
 	}
@@ -41,11 +47,11 @@ func Dir() (string, error) {
 
 // userConfigDir is os.UserConfigDir, with a relative XDG_CONFIG_HOME ignored as if unset, as the
 // XDG spec asks: on Unix os.UserConfigDir refuses one instead of falling back to $HOME/.config.
-func userConfigDir() (string, error) {
+func userConfigDir(getenv func(string) string) (string, error) {
 	switch runtime.GOOS {
 	case "windows", "darwin", "ios", "plan9": // XDG_CONFIG_HOME means nothing to os.UserConfigDir there
 	default:
-		if xdg := os.Getenv("XDG_CONFIG_HOME"); xdg != "" && !filepath.IsAbs(xdg) {
+		if xdg := getenv("XDG_CONFIG_HOME"); xdg != "" && !filepath.IsAbs(xdg) {
 			home, err := os.UserHomeDir()
 			if err != nil {
 				return "", err
@@ -57,8 +63,11 @@ func userConfigDir() (string, error) {
 }
 
 // Path returns the config file's path, Dir()/config.json.
-func Path() (string, error) {
-	dir, err := Dir()
+func Path() (string, error) { return PathFrom(os.Getenv) }
+
+// PathFrom is Path with the environment read through getenv (see DirFrom).
+func PathFrom(getenv func(string) string) (string, error) {
+	dir, err := DirFrom(getenv)
 	if err != nil {
 		return "", err
 	}
@@ -67,8 +76,11 @@ func Path() (string, error) {
 
 // LockDir returns the folder for lock files, Dir()/locks. It lives here
 // rather than in package lock because this package imports lock (for Update).
-func LockDir() (string, error) {
-	dir, err := Dir()
+func LockDir() (string, error) { return LockDirFrom(os.Getenv) }
+
+// LockDirFrom is LockDir with the environment read through getenv (see DirFrom).
+func LockDirFrom(getenv func(string) string) (string, error) {
+	dir, err := DirFrom(getenv)
 	if err != nil {
 		return "", err
 	}

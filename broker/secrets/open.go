@@ -31,6 +31,10 @@ type Options struct {
 	Timeout time.Duration
 	// UnlockPrompt allows the OS unlock prompt (see WithUnlockPrompt).
 	UnlockPrompt bool
+	// Getenv reads EnvStore and, for the file store's default folder, the config folder's
+	// variables (see config.DirFrom); nil means os.Getenv. A caller that runs mcp-broker in
+	// an environment other than its process's, as the command line's tests do, passes its own.
+	Getenv func(string) string
 }
 
 // Open returns the Store the user chose. The file store is used only when
@@ -41,8 +45,12 @@ func Open(ctx context.Context, opts Options) (Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	kind, source := opts.Kind, "secret_store in the config file"
-	if env := os.Getenv(EnvStore); env != "" {
+	if env := getenv(EnvStore); env != "" {
 		kind, source = env, EnvStore
 	}
 	switch kind {
@@ -55,7 +63,7 @@ func Open(ctx context.Context, opts Options) (Store, error) {
 	case KindFile:
 		dir := opts.FileDir
 		if dir == "" {
-			cdir, err := config.Dir()
+			cdir, err := config.DirFrom(getenv)
 			if err != nil {
 				return nil, fmt.Errorf("finding the file secret store: %w", err)
 			}

@@ -77,3 +77,19 @@ func TestOpenCancelled(t *testing.T) {
 		t.Fatal("Open with a cancelled context succeeded")
 	}
 }
+
+// TestOpenGetenv: with Options.Getenv, Open reads the store and the file store's folder from
+// the environment it is given, not from the process's.
+func TestOpenGetenv(t *testing.T) {
+	t.Setenv(EnvStore, "plaintext") // the process's: would fail Open if read
+	t.Setenv("MCP_BROKER_CONFIG_DIR", t.TempDir())
+	cfgDir := t.TempDir()
+	vars := map[string]string{EnvStore: "file", "MCP_BROKER_CONFIG_DIR": cfgDir}
+	s, err := Open(t.Context(), Options{Kind: "keychain", Getenv: func(k string) string { return vars[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs, ok := s.(*FileStore); !ok || fs.dir != filepath.Join(cfgDir, "secrets") {
+		t.Fatalf("Open = %#v, want the file store in %s", s, filepath.Join(cfgDir, "secrets"))
+	}
+}

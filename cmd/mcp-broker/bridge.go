@@ -49,7 +49,7 @@ runs, leaves that to the tray), and answers the client meanwhile. Logs go to sta
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if server == "" && rawURL == "" {
-				server = os.Getenv(claudeconfig.EnvServer)
+				server = a.env.Getenv(claudeconfig.EnvServer)
 			}
 			switch {
 			case server != "" && rawURL != "":
@@ -93,10 +93,10 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 		Server: srv, Broker: b, In: a.stdin, Out: a.stdout, MaxMessage: maxMessage,
 		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser, Advise: advice,
 	}
-	if dir, err := status.RuntimeDir(); err == nil {
+	if dir, err := status.RuntimeDirFrom(a.env.Getenv); err == nil {
 		opts.RuntimeDir, opts.StatusDir = dir, status.BridgesDir(dir)
 	}
-	if dir, err := os.UserCacheDir(); err == nil {
+	if dir, err := a.env.UserCacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "mcp-broker", "initialize")
 	}
 	log.Debug("bridge starting", "server", srv.Name, "url", redact.URL(srv.URL), "transport", srv.Transport)
@@ -110,10 +110,10 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 // bridgeLogger writes to stderr and, with MCP_BROKER_LOG_FILE, to that file too, at the level
 // of MCP_BROKER_LOG (default warn).
 func (a *app) bridgeLogger() (*slog.Logger, func(), error) {
-	hopts := &slog.HandlerOptions{Level: logLevel()}
+	hopts := &slog.HandlerOptions{Level: a.logLevel()}
 	handler := slog.Handler(slog.NewTextHandler(a.stderr, hopts))
 	closeLog := func() {}
-	if path := os.Getenv(envLogFile); path != "" {
+	if path := a.env.Getenv(envLogFile); path != "" {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, nil, fmt.Errorf("opening the log file (%s): %w", envLogFile, err)

@@ -33,8 +33,8 @@ type bridgeProc struct {
 func (c *cli) startBridge(args ...string) *bridgeProc {
 	c.t.Helper()
 	p := &bridgeProc{t: c.t, lines: make(chan []byte, 100), exited: make(chan struct{})}
-	p.cmd = exec.Command(binary, append([]string{"bridge"}, args...)...)
-	p.cmd.Env = c.env
+	p.cmd = exec.Command(needBinary(c.t), append([]string{"bridge"}, args...)...)
+	p.cmd.Env = c.environ()
 	p.cmd.Stderr = &p.stderr
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -127,9 +127,15 @@ func (p *bridgeProc) waitExit(from time.Time) (int, time.Duration) {
 
 const e2eInitialize = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"roots":{},"elicitation":{}},"clientInfo":{"name":"claude-code","version":"2.1.0"}}}`
 
-// bridgeCLI returns a CLI with a file secret store and private runtime and cache folders.
+// bridgeCLI returns a CLI of the real binary with bridgeVars.
 func bridgeCLI(t *testing.T) *cli {
-	return newCLI(t, "MCP_BROKER_SECRET_STORE=file", "MCP_BROKER_RUNTIME_DIR="+t.TempDir(), "XDG_CACHE_HOME="+t.TempDir(), "MCP_BROKER_SERVER=")
+	return newBinaryCLI(t, bridgeVars(t)...)
+}
+
+// bridgeVars are a file secret store, private runtime and cache folders, and no server from
+// the environment.
+func bridgeVars(t *testing.T) []string {
+	return []string{"MCP_BROKER_SECRET_STORE=file", "MCP_BROKER_RUNTIME_DIR=" + t.TempDir(), "XDG_CACHE_HOME=" + t.TempDir(), "MCP_BROKER_SERVER="}
 }
 
 type bridgeStatusDoc struct {
@@ -267,7 +273,8 @@ func TestBridgeURL(t *testing.T) {
 }
 
 func TestBridgeUsage(t *testing.T) {
-	c := bridgeCLI(t)
+	t.Parallel()
+	c := newCLI(t, bridgeVars(t)...)
 	for _, tt := range []struct {
 		args []string
 		code int

@@ -24,7 +24,7 @@ func TestBrowserSignInToKeychain(t *testing.T) {
 	testenv.RequireKeychain(t)
 	browser := chrometest.NewContext(t)
 	as, m := servers(t, authserver.Options{}, mcpserver.Options{Scopes: []string{"mcp:read", "mcp:write"}})
-	c := newCLI(t, "MCP_BROKER_SECRET_STORE=keychain")
+	c := newBinaryCLI(t, "MCP_BROKER_SECRET_STORE=keychain")
 	c.ok("", "servers", "add", "browser-demo", m.URL())
 	kc := secrets.NewKeychain(5 * time.Second)
 	t.Cleanup(func() { c.run("", "servers", "remove", "browser-demo") })

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -60,10 +59,13 @@ that leads out of it is refused.`,
 			if sc == claudeconfig.ScopeUser && dir != "" {
 				return usageError{"--dir goes with --scope local or project: user scope is for every project"}
 			}
-			if sc != claudeconfig.ScopeUser && dir == "" {
-				if dir, err = os.Getwd(); err != nil {
+			if sc != claudeconfig.ScopeUser && (dir == "" || !filepath.IsAbs(dir)) {
+				// The folder we run in, and what a relative --dir is relative to, are env's.
+				wd, err := a.env.Getwd()
+				if err != nil {
 					return fmt.Errorf("finding the current folder: %w", err)
 				}
+				dir = filepath.Join(wd, dir)
 			}
 			w, err := a.claudeWriter(name)
 			if err != nil {
@@ -143,7 +145,7 @@ func (a *app) claudeWriter(name string) (claudeconfig.Writer, error) {
 	if err := config.ValidateName(name); err != nil {
 		return claudeconfig.Writer{}, err
 	}
-	path, err := config.Path()
+	path, err := config.PathFrom(a.env.Getenv)
 	if err != nil {
 		return claudeconfig.Writer{}, err
 	}
@@ -154,14 +156,19 @@ func (a *app) claudeWriter(name string) (claudeconfig.Writer, error) {
 	if _, ok := f.Server(name); !ok {
 		return claudeconfig.Writer{}, &broker.UnknownServerError{Name: name}
 	}
-	exe, err := os.Executable()
+	exe, err := a.env.Executable()
 	if err != nil {
 		return claudeconfig.Writer{}, fmt.Errorf("finding the path of mcp-broker: %w", err)
 	}
 	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
 	}
-	return claudeconfig.Writer{Binary: exe}, nil
+	w := claudeconfig.Writer{Binary: exe, Getenv: a.env.Getenv}
+	// Without a home folder the writer reports it, but only for the scopes that need one.
+	if home, err := a.env.UserHomeDir(); err == nil {
+		w.Home = home
+	}
+	return w, nil
 }
 
 // indentLines puts prefix in front of every line of s.

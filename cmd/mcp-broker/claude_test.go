@@ -63,10 +63,10 @@ func entry(t *testing.T, path, project, name string) map[string]any {
 	return doc.MCPServers[name]
 }
 
-// wantEntry checks an entry runs this mcp-broker as the bridge of name.
-func wantEntry(t *testing.T, got map[string]any, name string) {
+// wantEntry checks an entry runs the mcp-broker at program as the bridge of name.
+func wantEntry(t *testing.T, program string, got map[string]any, name string) {
 	t.Helper()
-	exe, err := filepath.EvalSymlinks(binary)
+	exe, err := filepath.EvalSymlinks(program)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +83,7 @@ func mustJSON(v any) []byte {
 }
 
 func TestCLIClaudeAdd(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		args    []string
@@ -98,6 +99,7 @@ func TestCLIClaudeAdd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c := newClaudeEnv(t)
 			// The other keys of a real file are kept.
 			claudeJSON := filepath.Join(c.home, ".claude.json")
@@ -124,7 +126,7 @@ func TestCLIClaudeAdd(t *testing.T) {
 			if tt.project {
 				project = c.project
 			}
-			wantEntry(t, entry(t, path, project, "studio"), "studio")
+			wantEntry(t, c.program(), entry(t, path, project, "studio"), "studio")
 			for _, want := range []string{path, `"MCP_BROKER_SERVER": "studio"`, "claude mcp get studio"} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("output does not say %q:\n%s", want, r.stdout)
@@ -154,6 +156,7 @@ func TestCLIClaudeAdd(t *testing.T) {
 }
 
 func TestCLIClaudeAddClash(t *testing.T) {
+	t.Parallel()
 	c := newClaudeEnv(t)
 	mcpJSON := filepath.Join(c.project, ".mcp.json")
 	orig := "{\n  \"mcpServers\": {\n    \"studio\": {\"type\": \"http\", \"url\": \"https://mcp.example.com/mcp\"}\n  }\n}\n"
@@ -171,13 +174,14 @@ func TestCLIClaudeAddClash(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Replaced") || !strings.Contains(r.stdout, mcpJSON+".bak") {
 		t.Fatalf("--replace: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	wantEntry(t, entry(t, mcpJSON, "", "studio"), "studio")
+	wantEntry(t, c.program(), entry(t, mcpJSON, "", "studio"), "studio")
 	if b, _ := os.ReadFile(mcpJSON + ".bak"); string(b) != orig {
 		t.Errorf("the backup does not hold the file as it was:\n%s", b)
 	}
 }
 
 func TestCLIClaudeAddMalformedFile(t *testing.T) {
+	t.Parallel()
 	c := newClaudeEnv(t)
 	claudeJSON := filepath.Join(c.home, ".claude.json")
 	orig := "{\n  \"numStartups\": 7,\n  \"projects\": {\n}\n"
@@ -197,6 +201,7 @@ func TestCLIClaudeAddMalformedFile(t *testing.T) {
 }
 
 func TestCLIClaudeUsage(t *testing.T) {
+	t.Parallel()
 	c := newClaudeEnv(t)
 	tests := []struct {
 		args []string
@@ -227,8 +232,9 @@ func TestCLIClaudeUsage(t *testing.T) {
 }
 
 func TestCLIClaudeCommand(t *testing.T) {
+	t.Parallel()
 	c := newClaudeEnv(t)
-	exe, err := filepath.EvalSymlinks(binary)
+	exe, err := filepath.EvalSymlinks(c.program())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,6 +248,7 @@ func TestCLIClaudeCommand(t *testing.T) {
 // project gets a clear refusal (exit 1, naming the link and where it leads) and nothing is
 // written.
 func TestCLIClaudeAddLinkOutOfProject(t *testing.T) {
+	t.Parallel()
 	c := newClaudeEnv(t)
 	mcpJSON := filepath.Join(c.project, ".mcp.json")
 	victim := filepath.Join(c.home, "victim.json")
@@ -270,6 +277,7 @@ func TestCLIClaudeAddLinkOutOfProject(t *testing.T) {
 // TestCLIClaudeAddBackupLink: a repository that ships .mcp.json.bak as a link to a file of the
 // user's gets a real backup, and the user's file is left alone.
 func TestCLIClaudeAddBackupLink(t *testing.T) {
+	t.Parallel()
 	c := newClaudeEnv(t)
 	mcpJSON := filepath.Join(c.project, ".mcp.json")
 	orig := "{\n  \"mcpServers\": {}\n}\n"
@@ -297,13 +305,15 @@ func TestCLIClaudeAddBackupLink(t *testing.T) {
 	if b, _ := os.ReadFile(mcpJSON + ".bak"); string(b) != orig {
 		t.Errorf("the backup does not hold the file as it was:\n%s", b)
 	}
-	wantEntry(t, entry(t, mcpJSON, "", "studio"), "studio")
+	wantEntry(t, c.program(), entry(t, mcpJSON, "", "studio"), "studio")
 }
 
 // TestCLIClaudeAddConcurrent: 20 `mcp-broker claude add` processes started at once on one
 // project's .mcp.json each add their server; none is lost.
 func TestCLIClaudeAddConcurrent(t *testing.T) {
+	t.Parallel()
 	const n = 20
+	bin := needBinary(t)
 	c := newClaudeEnv(t)
 	names := make([]string, n)
 	for i := range names {
@@ -316,8 +326,8 @@ func TestCLIClaudeAddConcurrent(t *testing.T) {
 	failed := make(chan string, n)
 	for _, name := range names {
 		wg.Go(func() {
-			cmd := exec.CommandContext(ctx, binary, "claude", "add", name, "--scope", "project", "--dir", c.project)
-			cmd.Env = c.env
+			cmd := exec.CommandContext(ctx, bin, "claude", "add", name, "--scope", "project", "--dir", c.project)
+			cmd.Env = c.environ()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				failed <- fmt.Sprintf("claude add %s: %v\n%s", name, err, out)
 			}

@@ -31,9 +31,40 @@ const (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	env            osEnv
 	exitCode       int
 	// log, when set (by the bridge), replaces the default stderr logger.
 	log *slog.Logger
+}
+
+// osEnv is what a run of mcp-broker takes from the process around it besides its arguments and
+// standard streams: its environment, working folder, the user's folders, and the path of this
+// program. main passes the process's own (processEnv); the tests pass their own, so that they
+// run commands in process, many at once, without os.Setenv or os.Chdir.
+//
+// Some things stay the process's by nature: its pid and uid, the keychain (go-keyring holds one
+// D-Bus connection per process), the browser pkg/browser starts, the exec that hands `demo` or
+// the tray over to the other build, the tray app itself, and the OS's default config folder
+// when no variable names one (see config.DirFrom). The tests that need those run the binary.
+type osEnv struct {
+	Getenv       func(string) string
+	Getwd        func() (string, error)
+	UserHomeDir  func() (string, error)
+	UserCacheDir func() (string, error)
+	// Executable returns the path of this program: Claude Code's entries run it, and the two
+	// builds (see tray.go) look for each other beside it.
+	Executable func() (string, error)
+}
+
+// processEnv is the osEnv of this process.
+func processEnv() osEnv {
+	return osEnv{
+		Getenv:       os.Getenv,
+		Getwd:        os.Getwd,
+		UserHomeDir:  os.UserHomeDir,
+		UserCacheDir: os.UserCacheDir,
+		Executable:   os.Executable,
+	}
 }
 
 // errSilent marks an error whose message was already printed.
@@ -46,8 +77,11 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+// run is mcp-broker short of its process: it runs the command that args name, with env for
+// what it needs from the process around it, and returns the exit code. Each run builds its own
+// commands and state, so that runs in one process (the tests') share nothing.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env osEnv) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: env}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -145,13 +179,13 @@ func (a *app) logger() *slog.Logger {
 	if a.log != nil {
 		return a.log
 	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: logLevel()}))
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: a.logLevel()}))
 }
 
 // logLevel is the level MCP_BROKER_LOG names, warn by default.
-func logLevel() slog.Level {
+func (a *app) logLevel() slog.Level {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(os.Getenv("MCP_BROKER_LOG"))); err != nil {
+	if err := level.UnmarshalText([]byte(a.env.Getenv("MCP_BROKER_LOG"))); err != nil {
 		level = slog.LevelWarn
 	}
 	return level
@@ -162,6 +196,7 @@ func logLevel() slog.Level {
 // protocol.
 func (a *app) broker(ctx context.Context) (*broker.Broker, error) {
 	b, err := broker.Open(ctx, broker.OpenOptions{
+		Getenv:  a.env.Getenv,
 		Opener:  opener.System(a.stderr),
 		Prompt:  a.stderr,
 		Version: buildVersion(),

@@ -19,7 +19,7 @@ func (a *app) demoCmd() *cobra.Command {
 		// Everything, --help included, is the demo's to parse.
 		DisableFlagParsing: true,
 		RunE: func(_ *cobra.Command, args []string) error {
-			path, ok := sibling(trayName)
+			path, ok := a.sibling(trayName)
 			if !ok {
 				return fmt.Errorf("the demo comes with the tray build, %s, which is not installed next to this program: build it with `make tray`, or build this program with `go build -tags demo ./cmd/mcp-broker`", trayName)
 			}

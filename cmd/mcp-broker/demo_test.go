@@ -35,8 +35,8 @@ var mcpURLLine = regexp.MustCompile(`MCP server \(Streamable HTTP\):\s+(\S+)`)
 // URL. The process is killed at cleanup if the test did not stop it.
 func (c *cli) startDemo(args ...string) *demoProc {
 	c.t.Helper()
-	p := &demoProc{cmd: exec.Command(demoBinary, append([]string{"demo"}, args...)...), stderr: &testenv.SyncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = c.env
+	p := &demoProc{cmd: exec.Command(needDemo(c.t), append([]string{"demo"}, args...)...), stderr: &testenv.SyncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = c.environ()
 	p.cmd.Stderr = p.stderr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -145,7 +145,7 @@ func submitConsent(authURL string) error {
 // stops it; started again on the same ports, the same entry works after a
 // new sign-in.
 func TestDemo(t *testing.T) {
-	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
+	c := newBinaryCLI(t, "MCP_BROKER_SECRET_STORE=file")
 	// Fixed ports, as the defaults are, but ones no other demo on this
 	// machine uses.
 	var free []string
@@ -198,8 +198,8 @@ func TestDemoRefusesBusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
-	c.bin = demoBinary
+	c := newBinaryCLI(t, "MCP_BROKER_SECRET_STORE=file")
+	c.bin = needDemo(t)
 	r := c.run("", "demo", "--port", strconv.Itoa(busy.Addr().(*net.TCPAddr).Port), "--auth-port", "0")
 	if r.code != exitError || !strings.Contains(r.stderr, "--port") {
 		t.Errorf("demo on a busy port: exit %d, stderr %q", r.code, r.stderr)
@@ -212,11 +212,11 @@ func TestDemoRefusesBusyPort(t *testing.T) {
 // The command-line build carries no demo servers (they would slow every bridge's start): it
 // hands `demo` over to the build beside it that has them, and says what to do without one.
 func TestDemoHandOver(t *testing.T) {
-	c := newCLI(t)
+	c := newBinaryCLI(t)
 	if r := c.run("", "demo"); r.code != 1 || !strings.Contains(r.stderr, "the demo comes with the tray build") {
 		t.Errorf("demo without the tray build: exit %d, stderr %q", r.code, r.stderr)
 	}
-	help := exec.Command(demoBinary, "demo", "--help")
+	help := exec.Command(needDemo(t), "demo", "--help")
 	out, err := help.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--auth-port") {
 		t.Errorf("demo --help through the hand-over: %v\n%s", err, out)

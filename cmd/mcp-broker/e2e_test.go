@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,9 +21,10 @@ import (
 	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
-// binary is the mcp-broker built once for the end-to-end tests. demoBinary is the same
-// build in a folder of its own, beside a build with the demo servers (-tags demo) named like
-// the tray build, which `mcp-broker demo` hands over to.
+// binary is the mcp-broker that the end-to-end tests run as a process of its own. demoBinary
+// is the same build in a folder of its own, beside a build with the demo servers (-tags demo)
+// named like the tray build, which `mcp-broker demo` hands over to. Each is built on first use
+// (needBinary, needDemo), so that a run of only the in-process tests builds nothing.
 var binary, demoBinary string
 
 func TestMain(m *testing.M) {
@@ -33,35 +35,135 @@ func TestMain(m *testing.M) {
 	}
 	binary = filepath.Join(dir, "mcp-broker")
 	demoBinary = filepath.Join(dir, "with-demo", "mcp-broker")
-	for _, b := range []struct{ out, tags string }{
-		{binary, ""},
-		{demoBinary, ""},
-		{filepath.Join(dir, "with-demo", trayName), "demo"},
-	} {
-		build := exec.Command("go", "build", "-tags="+b.tags, "-o", b.out, ".")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building mcp-broker:", err)
-			os.Exit(1)
-		}
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// cli runs mcp-broker with a private config folder.
+// The builds behind binary and demoBinary, each run at most once.
+var (
+	buildBinary = sync.OnceValue(func() error { return goBuild(binary, "") })
+	buildDemo   = sync.OnceValue(func() error {
+		if err := goBuild(demoBinary, ""); err != nil {
+			return err
+		}
+		return goBuild(filepath.Join(filepath.Dir(demoBinary), trayName), "demo")
+	})
+)
+
+// goBuild builds this command with tags into out.
+func goBuild(out, tags string) error {
+	build := exec.Command("go", "build", "-tags="+tags, "-o", out, ".")
+	if msg, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building mcp-broker (tags %q): %w\n%s", tags, err, msg)
+	}
+	return nil
+}
+
+// needBinary returns binary, built.
+func needBinary(t testing.TB) string {
+	t.Helper()
+	if err := buildBinary(); err != nil {
+		t.Fatal(err)
+	}
+	return binary
+}
+
+// needDemo returns demoBinary, built with its demo sibling.
+func needDemo(t testing.TB) string {
+	t.Helper()
+	if err := buildDemo(); err != nil {
+		t.Fatal(err)
+	}
+	return demoBinary
+}
+
+// cli runs mcp-broker commands with a private config folder: in process through run (newCLI),
+// or as the real binary, one process per command (newBinaryCLI), for the end-to-end tests.
 type cli struct {
 	t   *testing.T
 	dir string
-	env []string
-	bin string // the binary to run; "" is binary
+	// vars are the test's environment variables (KEY=value). A process gets the test
+	// process's environment with vars on top; an in-process run gets vars alone, on top of
+	// inProcessDefaults.
+	vars []string
+	// bin is the binary to run each command with; "" runs them in process.
+	bin string
+	// home, runtime, cache and exe stand in for the process's in an in-process run: a private
+	// home, runtime and cache folder, and a program file in a folder of its own, which
+	// Claude Code's entries name and beside which no tray build lies.
+	home, runtime, cache, exe string
 }
 
+// newCLI returns a CLI that runs its commands in process, with extraEnv.
 func newCLI(t *testing.T, extraEnv ...string) *cli {
-	dir := t.TempDir()
-	env := append(os.Environ(), "MCP_BROKER_CONFIG_DIR="+dir, "MCP_BROKER_LOG=")
-	return &cli{t: t, dir: dir, env: append(env, extraEnv...)}
+	t.Helper()
+	c := &cli{t: t, dir: t.TempDir(), home: t.TempDir(), runtime: t.TempDir(), cache: t.TempDir()}
+	c.exe = filepath.Join(t.TempDir(), "mcp-broker")
+	if err := os.WriteFile(c.exe, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.vars = append([]string{"MCP_BROKER_CONFIG_DIR=" + c.dir, "MCP_BROKER_LOG="}, extraEnv...)
+	return c
+}
+
+// newBinaryCLI returns a CLI that runs the real binary, with extraEnv.
+func newBinaryCLI(t *testing.T, extraEnv ...string) *cli {
+	t.Helper()
+	c := newCLI(t, extraEnv...)
+	c.bin = needBinary(t)
+	return c
+}
+
+// environ is the environment of a process this CLI starts.
+func (c *cli) environ() []string {
+	return append(os.Environ(), c.vars...)
+}
+
+// inProcessDefaults stand in for the process environment that an in-process run does not see:
+// private folders, and the file secret store, since the keychain is the process's (see osEnv).
+func (c *cli) inProcessDefaults() []string {
+	return []string{"HOME=" + c.home, "MCP_BROKER_RUNTIME_DIR=" + c.runtime, "XDG_CACHE_HOME=" + c.cache, "MCP_BROKER_SECRET_STORE=file"}
+}
+
+// osEnv is the environment of an in-process run in the folder wd ("" is the test's).
+func (c *cli) osEnv(wd string) osEnv {
+	vars := map[string]string{}
+	for _, kv := range append(c.inProcessDefaults(), c.vars...) {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	getenv := func(k string) string { return vars[k] }
+	return osEnv{
+		Getenv: getenv,
+		Getwd: func() (string, error) {
+			if wd != "" {
+				return wd, nil
+			}
+			return os.Getwd()
+		},
+		UserHomeDir: func() (string, error) {
+			if h := getenv("HOME"); h != "" {
+				return h, nil
+			}
+			return "", errors.New("$HOME is not defined")
+		},
+		UserCacheDir: func() (string, error) {
+			if d := getenv("XDG_CACHE_HOME"); d != "" {
+				return d, nil
+			}
+			return "", errors.New("$XDG_CACHE_HOME is not defined")
+		},
+		Executable: func() (string, error) { return c.exe, nil },
+	}
+}
+
+// program is the path of the mcp-broker that this CLI's commands see as their own.
+func (c *cli) program() string {
+	if c.bin != "" {
+		return c.bin
+	}
+	return c.exe
 }
 
 type result struct {
@@ -80,14 +182,14 @@ func (c *cli) runAt(dir, stdin string, args ...string) result {
 	// Not t.Context(): cleanups run commands too, after it is cancelled.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	bin := binary
-	if c.bin != "" {
-		bin = c.bin
-	}
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env, cmd.Dir = c.env, dir
-	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
+	if c.bin == "" {
+		code := run(ctx, args, strings.NewReader(stdin), &out, &errb, c.osEnv(dir))
+		return result{out.String(), errb.String(), code}
+	}
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env, cmd.Dir = c.environ(), dir
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	code := 0
@@ -108,22 +210,45 @@ func (c *cli) ok(stdin string, args ...string) result {
 	return r
 }
 
-// login starts `mcp-broker login NAME --no-browser` (and extra flags), hands the URL it prints
+// login runs `mcp-broker login NAME --no-browser` (and extra flags), hands the URL it prints
 // to visit, and returns the finished command's result.
 func (c *cli) login(name string, visit func(authURL string), extra ...string) result {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.t.Context(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, append([]string{"login", name, "--no-browser"}, extra...)...)
-	cmd.Env = c.env
+	args := append([]string{"login", name, "--no-browser"}, extra...)
 	var out bytes.Buffer
-	cmd.Stdout = &out
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		c.t.Fatal(err)
+	var stderr io.Reader
+	var wait func() int
+	if c.bin == "" {
+		pr, pw := io.Pipe()
+		done := make(chan int, 1)
+		go func() {
+			code := run(ctx, args, strings.NewReader(""), &out, pw, c.osEnv(""))
+			pw.Close()
+			done <- code
+		}()
+		stderr, wait = pr, func() int { return <-done }
+	} else {
+		cmd := exec.CommandContext(ctx, c.bin, args...)
+		cmd.Env = c.environ()
+		cmd.Stdout = &out
+		pipe, err := cmd.StderrPipe()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			c.t.Fatal(err)
+		}
+		stderr, wait = pipe, func() int {
+			err := cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); ok {
+				return ee.ExitCode()
+			} else if err != nil {
+				c.t.Fatal(err)
+			}
+			return 0
+		}
 	}
 	var errText strings.Builder
 	var wg sync.WaitGroup
@@ -135,14 +260,9 @@ func (c *cli) login(name string, visit func(authURL string), extra ...string) re
 			wg.Go(func() { visit(u) })
 		}
 	}
-	err = cmd.Wait()
+	io.Copy(io.Discard, stderr) // past a line too long to scan: the command must not block
+	code := wait()
 	wg.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatal(err)
-	}
 	return result{out.String(), errText.String(), code}
 }
 
@@ -224,9 +344,11 @@ func (c *cli) secretValues() []string {
 	return out
 }
 
+// TestCLILoginStatusLogout is the command line's whole journey on the real binary, one process
+// per command: add, sign in, status, sign out, remove; no secret in any output or file.
 func TestCLILoginStatusLogout(t *testing.T) {
 	as, m := servers(t, authserver.Options{AutoApprove: true}, mcpserver.Options{Scopes: []string{"mcp:read"}})
-	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
+	c := newBinaryCLI(t, "MCP_BROKER_SECRET_STORE=file")
 
 	add := c.ok("", "servers", "add", "demo", m.URL())
 	if !strings.Contains(add.stdout, "mcp-broker login demo") {
@@ -286,6 +408,7 @@ func TestCLILoginStatusLogout(t *testing.T) {
 }
 
 func TestCLISecretsFromStdinOnly(t *testing.T) {
+	t.Parallel()
 	_, m := servers(t, authserver.Options{}, mcpserver.Options{})
 	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
 	c.ok("the-api-key\n", "servers", "add", "k", m.URL(), "--auth", "bearer", "--header", "X-API-Key", "--token-stdin")
@@ -307,6 +430,7 @@ func TestCLISecretsFromStdinOnly(t *testing.T) {
 }
 
 func TestCLIUsageAndErrors(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
 	tests := []struct {
 		args []string
@@ -340,6 +464,7 @@ func TestCLIUsageAndErrors(t *testing.T) {
 }
 
 func TestCLIDoctor(t *testing.T) {
+	t.Parallel()
 	_, good := servers(t, authserver.Options{}, mcpserver.Options{})
 	_, bad := servers(t, authserver.Options{Hostile: authserver.Hostile{NoS256: true}}, mcpserver.Options{})
 	c := newCLI(t)

@@ -52,7 +52,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	}
 	h.logFile, h.runtime = filepath.Join(logs, "bridge.log"), runtime
 	h.dirs = []string{runtime, cache, logs, h.home}
-	h.cli = newCLI(t, "MCP_BROKER_SECRET_STORE=file", "MCP_BROKER_LOG=debug", "MCP_BROKER_LOG_FILE="+h.logFile,
+	h.cli = newBinaryCLI(t, "MCP_BROKER_SECRET_STORE=file", "MCP_BROKER_LOG=debug", "MCP_BROKER_LOG_FILE="+h.logFile,
 		"XDG_RUNTIME_DIR="+runtime, "MCP_BROKER_RUNTIME_DIR=", "XDG_CACHE_HOME="+cache, "MCP_BROKER_SERVER=",
 		"HOME="+h.home, "CLAUDE_CONFIG_DIR=")
 	return h

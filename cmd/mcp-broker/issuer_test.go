@@ -14,6 +14,7 @@ import (
 // `login` refuses a pre-registered client at an authorization server other than its first,
 // says how to accept the change, and `login --accept-new-issuer` accepts it.
 func TestCLILoginAcceptNewIssuer(t *testing.T) {
+	t.Parallel()
 	var ases [2]*authserver.Server
 	var mcps [2]*mcpserver.Server
 	for i := range ases {

@@ -11,6 +11,7 @@ import (
 // `logout` revokes the grant at the authorization server and says so; when it cannot, it still
 // signs out, and warns on standard error that the tokens stay valid there.
 func TestCLILogoutRevokes(t *testing.T) {
+	t.Parallel()
 	as, m := servers(t, authserver.Options{AutoApprove: true}, mcpserver.Options{})
 	c := newCLI(t, "MCP_BROKER_SECRET_STORE=file")
 	c.ok("", "servers", "add", "demo", m.URL())

@@ -17,7 +17,7 @@ func TestURLSecretNotShown(t *testing.T) {
 	const secret = "SECRET123"
 	base := "http://" + testenv.FreeAddrs(t, 1)[0]
 	c := bridgeCLI(t)
-	c.env = append(c.env, "MCP_BROKER_LOG=debug")
+	c.vars = append(c.vars, "MCP_BROKER_LOG=debug")
 	c.ok("", "servers", "add", "keyed", base+"/mcp?api_key="+secret, "--auth", "none")
 	p := c.startBridge("--server", "keyed")
 	p.send(e2eInitialize)

@@ -111,7 +111,7 @@ func (a *app) serversListCmd() *cobra.Command {
 		Short: "List the configured servers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := config.Path()
+			path, err := config.PathFrom(a.env.Getenv)
 			if err != nil {
 				return err
 			}

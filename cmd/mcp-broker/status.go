@@ -33,7 +33,7 @@ token expires, its scopes and the registered OAuth client. It never shows a secr
 never needs to unlock the keychain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := config.Path()
+			path, err := config.PathFrom(a.env.Getenv)
 			if err != nil {
 				return err
 			}
@@ -46,7 +46,7 @@ never needs to unlock the keychain.`,
 				// People put API keys in server URLs: status shows where, not the key.
 				st[i].URL = redact.URL(st[i].URL)
 			}
-			bridges := liveBridges()
+			bridges := a.liveBridges()
 			if asJSON {
 				return writeJSON(a.stdout, statusJSON{Config: path, Servers: st, Bridges: bridges})
 			}
@@ -74,8 +74,8 @@ never needs to unlock the keychain.`,
 
 // liveBridges lists the running bridges (an unreadable runtime folder means none: status
 // must still answer).
-func liveBridges() []status.Bridge {
-	dir, err := status.RuntimeDir()
+func (a *app) liveBridges() []status.Bridge {
+	dir, err := status.RuntimeDirFrom(a.env.Getenv)
 	if err != nil {
 		return []status.Bridge{}
 	}

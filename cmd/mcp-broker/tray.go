@@ -30,8 +30,8 @@ const (
 
 // sibling returns the path of the build called name in the folder of this executable, if
 // there is one.
-func sibling(name string) (string, bool) {
-	exe, err := os.Executable()
+func (a *app) sibling(name string) (string, bool) {
+	exe, err := a.env.Executable()
 	if err != nil {
 		return "", false
 	}

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -15,12 +14,12 @@ import (
 // build installed next to it. Without a display it says so and points to the commands; without
 // the tray build (a server install) it shows the help.
 func (a *app) runTray(cmd *cobra.Command, _ []string) error {
-	path, ok := sibling(trayName)
+	path, ok := a.sibling(trayName)
 	if !ok {
 		fmt.Fprintf(a.stderr, "(The tray app, %s, is not installed next to this program: this is the command-line build.)\n\n", trayName)
 		return cmd.Help()
 	}
-	if err := display.Check(os.Getenv); err != nil {
+	if err := display.Check(a.env.Getenv); err != nil {
 		return err
 	}
 	return startTray(path)

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-broker/mcp-broker/ui"
@@ -13,7 +11,7 @@ import (
 // runTray is `mcp-broker-tray` with no arguments: the tray app.
 func (a *app) runTray(cmd *cobra.Command, _ []string) error {
 	return ui.Run(cmd.Context(), ui.Options{
-		Binary:  bridgeBinary(),
+		Binary:  a.bridgeBinary(),
 		Version: buildVersion(),
 		Log:     a.logger(),
 		Stderr:  a.stderr,
@@ -23,11 +21,11 @@ func (a *app) runTray(cmd *cobra.Command, _ []string) error {
 // bridgeBinary is what Claude Code's entries should run: the command-line build next to this
 // one, which starts faster and needs no display, or else this very binary, which has the same
 // bridge.
-func bridgeBinary() string {
-	if path, ok := sibling(cliName); ok {
+func (a *app) bridgeBinary() string {
+	if path, ok := a.sibling(cliName); ok {
 		return path
 	}
-	exe, err := os.Executable()
+	exe, err := a.env.Executable()
 	if err != nil {
 		return "" // ui.Run finds it again and reports the error
 	}
