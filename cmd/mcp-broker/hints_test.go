@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
@@ -78,20 +76,17 @@ func TestAdviceFindsTheServer(t *testing.T) {
 
 // TestRunPrintsTheNextStep: the error on one line, the command to run on the next.
 func TestRunPrintsTheNextStep(t *testing.T) {
-	t.Setenv(config.EnvConfigDir, t.TempDir())
-	t.Setenv("MCP_BROKER_SECRET_STORE", "file")
-	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), []string{"login", "nope"}, strings.NewReader(""), &stdout, &stderr)
+	r := newCLI(t).run("", "login", "nope")
 	want := "mcp-broker: no server named \"nope\" is configured\nSee `mcp-broker servers list`, or add it with `mcp-broker servers add nope URL`.\n"
-	if code != exitError || !strings.HasSuffix(stderr.String(), want) {
-		t.Errorf("exit %d, stderr:\n%s\nwant exit %d, ending with:\n%s", code, stderr.String(), exitError, want)
+	if r.code != exitError || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit %d, ending with:\n%s", r.code, r.stderr, exitError, want)
 	}
 }
 
 // TestUsageErrorsByType: cobra's argument and flag checks return the CLI's usageError, so
 // every mistake in the command line exits 2 with the pointer to --help, whatever cobra's words.
 func TestUsageErrorsByType(t *testing.T) {
-	t.Setenv(config.EnvConfigDir, t.TempDir())
+	c := newCLI(t)
 	tests := [][]string{
 		{"login"},
 		{"login", "a", "b"},
@@ -106,10 +101,9 @@ func TestUsageErrorsByType(t *testing.T) {
 		{"completion", "bash"},
 	}
 	for _, args := range tests {
-		var stdout, stderr bytes.Buffer
-		code := run(t.Context(), args, strings.NewReader(""), &stdout, &stderr)
-		if code != exitUsage || !strings.HasSuffix(stderr.String(), "\nRun `mcp-broker --help` for usage.\n") {
-			t.Errorf("mcp-broker %v: exit %d, stderr %q; want exit %d and the pointer to --help", args, code, stderr.String(), exitUsage)
+		r := c.run("", args...)
+		if r.code != exitUsage || !strings.HasSuffix(r.stderr, "\nRun `mcp-broker --help` for usage.\n") {
+			t.Errorf("mcp-broker %v: exit %d, stderr %q; want exit %d and the pointer to --help", args, r.code, r.stderr, exitUsage)
 		}
 	}
 	// Every command's argument check is the CLI's, so none can slip through as exit 1.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
@@ -171,9 +172,9 @@ func TestInScenario(t *testing.T) {
 	case "locked-display":
 		checkLocked(t, true)
 	case "no-keyring":
-		checkFails(t, secrets.NewKeychain(20*time.Second), secrets.ErrNoKeychain, "no default keyring")
+		checkFails(t, secrets.NewKeychain(20*time.Second), secrets.ErrNoKeychain, hint.CreateKeyring)
 	case "no-provider":
-		checkFails(t, secrets.NewKeychain(20*time.Second), secrets.ErrNoKeychain, "start gnome-keyring")
+		checkFails(t, secrets.NewKeychain(20*time.Second), secrets.ErrNoKeychain, hint.StartKeychain)
 	default:
 		t.Fatalf("unknown scenario %q", name)
 	}
@@ -191,7 +192,7 @@ func checkLocked(t *testing.T, display bool) {
 		t.Fatalf("Set on the unlocked keyring: %v", err)
 	}
 	lockLogin(t)
-	checkFails(t, k, secrets.ErrLocked, "unlock the login keyring")
+	checkFails(t, k, secrets.ErrLocked, hint.UnlockKeychain)
 
 	if display {
 		// Allowing the prompt makes gnome-keyring show it on the X display
@@ -214,8 +215,8 @@ func checkLocked(t *testing.T, display bool) {
 }
 
 // checkFails checks that Get, Set and Delete all fail with want (never
-// ErrTimeout, which would mean something waited) and mention text.
-func checkFails(t *testing.T, k *secrets.Keychain, want error, text string) {
+// ErrTimeout, which would mean something waited) and carry the hint next.
+func checkFails(t *testing.T, k *secrets.Keychain, want error, next hint.Hint) {
 	t.Helper()
 	ctx := t.Context()
 	_, getErr := k.Get(ctx, "oauth-token/x")
@@ -225,8 +226,8 @@ func checkFails(t *testing.T, k *secrets.Keychain, want error, text string) {
 		"Delete": k.Delete(ctx, "oauth-token/x"),
 	}
 	for op, err := range errs {
-		if !errors.Is(err, want) || errors.Is(err, secrets.ErrTimeout) || !strings.Contains(err.Error(), text) {
-			t.Errorf("%s = %v, want %v mentioning %q", op, err, want, text)
+		if !errors.Is(err, want) || errors.Is(err, secrets.ErrTimeout) || hint.Of(err) != next {
+			t.Errorf("%s = %v (hint %v), want %v with hint %v", op, err, hint.Of(err), want, next)
 		}
 	}
 	t.Logf("scenario: %v", getErr)
