@@ -120,6 +120,7 @@ type bridge struct {
 	signIn      signIn           // the sign-in
 	placeholder placeholderState // the placeholder tool
 	requests    requests         // the client's requests in flight
+	tools       toolTable        // the server's tools' parameter headers (stateless era)
 	process     process          // the process's tuning
 }
 

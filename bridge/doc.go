@@ -4,7 +4,13 @@
 // The relay is lossless: it reads one JSON-RPC message per line, looks only at the envelope
 // (package jsonrpc) and forwards the original bytes both ways, so ids are never renumbered and
 // params and results never re-encoded; unknown methods, notifications, batches,
-// server-to-client requests and the client's answers all pass, with no timeout of ours.
+// server-to-client requests and the client's answers all pass, with no timeout of ours. One
+// exception, which the 2026-07-28 revision makes of every client on Streamable HTTP: a tool
+// whose x-mcp-header is invalid is taken out of the tools list the client gets (the rest of
+// the answer keeps its bytes; a list that loses nothing is relayed as it came), and a call to
+// it is refused. The bridge learns each tool's designated parameters from the lists it relays
+// (package paramheaders; the table is in state.go) for the transport to put them in
+// Mcp-Param-* headers.
 //
 // Around the relay, the bridge keeps the client from waiting on a person or a slow server:
 //

@@ -179,6 +179,7 @@ func (b *bridge) upstreamOptions() upstream.Options {
 		Credentials: b.creds,
 		OnMessage:   b.fromServer,
 		OnSession:   b.onReinit,
+		Tools:       serverTools{b},
 		MaxMessage:  b.opts.MaxMessage,
 		UserAgent:   b.opts.UserAgent,
 		Log:         b.log,

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"github.com/mcp-broker/mcp-broker/bridge/paramheaders"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
 )
@@ -233,6 +234,52 @@ const (
 	placeholderShown
 	placeholderReplaced
 )
+
+// toolTable is what the bridge learned of the server's tools from the answers to tools/list
+// in the stateless era (2026-07-28): the parameters each designates for Mcp-Param-* headers
+// (SEP-2243), and why a tool was left out of the client's list. It is data, not a state: the
+// entry of a tool is replaced whenever a list names the tool (learn), and only tools that
+// designate something, or were rejected, have one. It is the bridge's and not a
+// connection's, because the bridge replaces a stateless connection after the server was
+// unreachable while the client lists its tools once. The transport reads it through
+// serverTools (tools.go).
+type toolTable struct {
+	byName map[string]toolEntry
+}
+
+// toolEntry is one tool of the table.
+type toolEntry struct {
+	params   []paramheaders.Param // the designated parameters; nil when rejected
+	rejected error                // why the tool was left out of the client's list
+}
+
+// lookup returns the tool's designated parameters, or why it was left out.
+func (t *toolTable) lookup(name string) ([]paramheaders.Param, error) {
+	e := t.byName[name]
+	return e.params, e.rejected
+}
+
+// learn records the tools of one page of a list. It returns the tools it rejects that it did
+// not reject before, or rejected for another reason: those are worth a warning.
+func (t *toolTable) learn(tools []paramheaders.Tool) (newlyRejected []paramheaders.Tool) {
+	for _, tool := range tools {
+		old, had := t.byName[tool.Name]
+		if tool.Invalid != nil && (old.rejected == nil || old.rejected.Error() != tool.Invalid.Error()) {
+			newlyRejected = append(newlyRejected, tool)
+		}
+		if tool.Invalid == nil && tool.Params == nil {
+			if had {
+				delete(t.byName, tool.Name)
+			}
+			continue
+		}
+		if t.byName == nil {
+			t.byName = map[string]toolEntry{}
+		}
+		t.byName[tool.Name] = toolEntry{params: tool.Params, rejected: tool.Invalid}
+	}
+	return newlyRejected
+}
 
 // requests are the client's messages on their way: its requests until answered, and what it
 // sent that is not yet on the wire (so that a notification does not overtake them).

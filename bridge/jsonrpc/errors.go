@@ -15,6 +15,9 @@ const (
 	CodeInvalidRequest = -32600
 	// CodeMethodNotFound answers a method the bridge handles itself and does not know.
 	CodeMethodNotFound = -32601
+	// CodeInvalidParams answers a request whose params the bridge will not send (MCP answers
+	// a call to an unknown tool with it).
+	CodeInvalidParams = -32602
 	// CodeInternalError is a fault in the bridge.
 	CodeInternalError = -32603
 	// CodeUpstream is the bridge's code, from the implementation-defined server error range

@@ -19,6 +19,13 @@
 //     session 404 answered by initializing again with the client's own initialize (the answer
 //     swallowed) and retrying, the optional GET stream (404/405 meaning none), resumption of a
 //     broken stream with Last-Event-ID after the server's retry: delay, DELETE on Close;
+//   - stateless requests (2026-07-28): Mcp-Method, Mcp-Name and MCP-Protocol-Version mirrored
+//     from the body, and on tools/call the Mcp-Param-* headers of the arguments the tool
+//     designates with x-mcp-header (Options.Tools, the table its owner keeps; every answer to
+//     tools/list goes through it, which takes out the tools it rejects); a call to a rejected
+//     tool is answered with the reason and not sent; a HeaderMismatch (400, -32020) to a call
+//     lists the tools again, with the transport's own requests, and retries once when that
+//     changed the headers the call needs (tools.go);
 //   - legacy HTTP+SSE: the endpoint event (relative URLs resolved against the stream's URL,
 //     other origins refused so the credential never leaves the server), POSTs answered 202
 //     with the answers on the stream; a lost stream ends the Conn (Lost), and the owner opens

@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/paramheaders"
 	"github.com/mcp-broker/mcp-broker/bridge/retry"
 	"github.com/mcp-broker/mcp-broker/bridge/sse"
 	"github.com/mcp-broker/mcp-broker/broker/config"
@@ -40,6 +42,7 @@ type streamable struct {
 	cancel   context.CancelFunc
 	streams  sync.WaitGroup
 	reinitMu sync.Mutex
+	ownIDs   atomic.Uint64 // numbers the requests the transport sends by itself (tools.go)
 
 	mu        sync.Mutex
 	session   string
@@ -227,6 +230,19 @@ func (c *streamable) reinit(ctx context.Context, failed string) error {
 
 // Send posts msg and, for requests, waits for their answers (see Conn).
 func (c *streamable) Send(ctx context.Context, msg []byte, env jsonrpc.Envelope) error {
+	if c.init == nil && c.opts.Tools != nil && env.Kind == jsonrpc.KindRequest {
+		switch env.Method {
+		case "tools/list":
+			return c.listTools(ctx, msg, env)
+		case "tools/call":
+			return c.callTool(ctx, msg, env)
+		}
+	}
+	return c.send(ctx, msg, env)
+}
+
+// send is Send for any message.
+func (c *streamable) send(ctx context.Context, msg []byte, env jsonrpc.Envelope) error {
 	for attempt := 0; ; attempt++ {
 		if c.ctx.Err() != nil {
 			return errClosed
@@ -254,8 +270,9 @@ func (c *streamable) Send(ctx context.Context, msg []byte, env jsonrpc.Envelope)
 	}
 }
 
-// post sends one message. session and version are the session's (empty before initialize).
-func (c *streamable) post(ctx context.Context, msg []byte, env jsonrpc.Envelope, session, version string) (*http.Response, error) {
+// post sends one message. session and version are the session's (empty before initialize);
+// params are the Mcp-Param-* headers of a stateless tools/call.
+func (c *streamable) post(ctx context.Context, msg []byte, env jsonrpc.Envelope, session, version string, params ...paramheaders.Value) (*http.Response, error) {
 	stateless := c.init == nil
 	return c.do(ctx, operation(env), func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(msg))
@@ -273,6 +290,9 @@ func (c *streamable) post(ctx context.Context, msg []byte, env jsonrpc.Envelope,
 		}
 		if stateless {
 			setRequestMetadata(h, msg, env)
+		}
+		for _, p := range params {
+			h.Set(p.Header, headerValue(p.Text))
 		}
 		return req, nil
 	})
@@ -655,11 +675,14 @@ func setRequestMetadata(h http.Header, msg []byte, env jsonrpc.Envelope) {
 }
 
 // headerValue encodes a value for an HTTP header the way the 2026-07-28 transport says: as
-// is when it is plain visible ASCII without surrounding spaces, else =?base64?…?=.
+// is when it is plain visible ASCII and spaces, without surrounding spaces, else =?base64?…?=.
+// A tab anywhere counts as the control character it is (the specification lists control
+// characters among what needs Base64; HTTP would carry an inner tab, but an intermediary may
+// fold it, and every conforming server decodes Base64).
 func headerValue(v string) string {
-	plain := v != "" && v[0] != ' ' && v[len(v)-1] != ' ' && v[0] != '\t' && v[len(v)-1] != '\t'
+	plain := v != "" && v[0] != ' ' && v[len(v)-1] != ' '
 	for i := 0; plain && i < len(v); i++ {
-		if b := v[i]; (b < 0x20 && b != '\t') || b > 0x7e {
+		if b := v[i]; b < 0x20 || b > 0x7e {
 			plain = false
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/paramheaders"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
@@ -67,6 +68,20 @@ func (None) StepUp(context.Context, string, string) error {
 // StepUpDone does nothing.
 func (None) StepUpDone(string) {}
 
+// ToolTable is what the transport needs of the table of the tools' designated parameters
+// (SEP-2243). Its owner keeps it across connections (the bridge replaces a stateless
+// connection when the server was unreachable, and the client lists its tools once).
+type ToolTable interface {
+	// Params returns the parameters tool designates for Mcp-Param-* headers, or why the tool
+	// was left out of the client's tools list: a call to it is then answered with that
+	// reason and not sent.
+	Params(tool string) ([]paramheaders.Param, error)
+	// Listed is handed every answer to a stateless tools/list, the client's and the
+	// transport's own, and returns the message the client is to get in its place (for the
+	// transport's own, that is dropped).
+	Listed(answer []byte) []byte
+}
+
 // Handler receives a message from the server: a response, a server-to-client request or a
 // notification, or a batch of them. It may be called from several goroutines at once (one
 // per response stream); msg belongs to the handler.
@@ -90,6 +105,10 @@ type Options struct {
 	// OnSession, if set, is called after a transparent re-initialization (a session 404) with
 	// the new session's protocol version: the server may have changed its tools.
 	OnSession func(protocolVersion string)
+	// Tools, if set, is the table of the parameters the server's tools designate for
+	// Mcp-Param-* headers (SEP-2243), which stateless (2026-07-28) Streamable HTTP requests
+	// use: see ToolTable. Nil sends no parameter headers and relays tools/list as it is.
+	Tools ToolTable
 	// MaxMessage bounds one message from the server; default jsonrpc.DefaultMaxMessage. An
 	// answer larger than that reaches OnMessage as an error answer to its request, which gives
 	// the size and the limit; other messages larger than that are dropped.
@@ -404,8 +423,18 @@ const maxErrorBody = 1 << 20
 // request with an HTTP error and a JSON-RPC error body: those go to the client, which is
 // what it would get from the server directly) or a *StatusError.
 func (b *base) readError(resp *http.Response) (delivered []jsonrpc.Envelope, err error) {
+	return b.errorBody(resp, readErrorBody(resp))
+}
+
+// readErrorBody reads (the start of) the body of a non-2xx answer, and closes it.
+func readErrorBody(resp *http.Response) []byte {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return body
+}
+
+// errorBody is readError for a body already read.
+func (b *base) errorBody(resp *http.Response, body []byte) (delivered []jsonrpc.Envelope, err error) {
 	if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
 		if env, perr := jsonrpc.Parse(t); perr == nil && (env.Kind == jsonrpc.KindResponse || env.Kind == jsonrpc.KindBatch) {
 			if env.Kind == jsonrpc.KindResponse && len(env.ID) > 0 && string(env.ID) != "null" {

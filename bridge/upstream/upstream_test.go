@@ -331,14 +331,20 @@ func TestInitializeError(t *testing.T) {
 
 func TestHeaderValue(t *testing.T) {
 	tests := map[string]string{
-		"get_weather":          "get_weather",
-		"file:///a b.json":     "file:///a b.json",
-		"Hello, 世界":            "=?base64?SGVsbG8sIOS4lueVjA==?=",
-		" padded ":             "=?base64?IHBhZGRlZCA=?=",
-		"line1\nline2":         "=?base64?bGluZTEKbGluZTI=?=",
-		"=?base64?literal?=":   "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=",
-		"2026-07-28":           "2026-07-28",
-		"tab\tinside is plain": "tab\tinside is plain",
+		"get_weather":        "get_weather",
+		"file:///a b.json":   "file:///a b.json",
+		"Hello, 世界":          "=?base64?SGVsbG8sIOS4lueVjA==?=",
+		" padded ":           "=?base64?IHBhZGRlZCA=?=",
+		"line1\nline2":       "=?base64?bGluZTEKbGluZTI=?=",
+		"=?base64?literal?=": "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=",
+		"2026-07-28":         "2026-07-28",
+		"us west 1":          "us west 1",
+		"tab\tinside":        "=?base64?dGFiCWluc2lkZQ==?=",
+		"\tindented":         "=?base64?CWluZGVudGVk?=",
+		"line1\r\nline2":     "=?base64?bGluZTENCmxpbmUy?=",
+		"":                   "=?base64??=",
+		"=?base64??=":        "=?base64?PT9iYXNlNjQ/Pz0=?=",
+		"del\x7f":            "=?base64?ZGVsfw==?=",
 	}
 	for in, want := range tests {
 		if got := headerValue(in); got != want {
