@@ -91,6 +91,92 @@ func TestStepUp(t *testing.T) {
 	}
 }
 
+// perOperationServers start the in-repo servers as the MCP conformance suite's
+// auth/scope-step-up has them: initialize needs no token (discovery's probe sees no challenge),
+// the 401 of any other request names mcp:basic, the metadata lists only mcp:profile, and
+// admin_action's 403 names only the scope it lacks, mcp:admin.
+func perOperationServers(t *testing.T) (*authserver.Server, *mcpserver.Server) {
+	return authServers(t, authserver.Options{Scopes: []string{"mcp:basic", "mcp:profile", "mcp:admin"}},
+		mcpserver.Options{OpenInitialize: true, ChallengeScope: "mcp:basic", Scopes: []string{"mcp:profile"}, StepUpScope: "mcp:admin", StepUpMissingOnly: true})
+}
+
+// authorizeScopes returns the scope of every authorization request as received, in order.
+func authorizeScopes(as *authserver.Server) []string {
+	var out []string
+	for _, r := range as.Requests() {
+		if r.Endpoint == authserver.EndpointAuthorize {
+			out = append(out, r.Form.Get("scope"))
+		}
+	}
+	return out
+}
+
+// TestChallengeScopeReachesTheSignIn: the scope of the 401 that makes the bridge sign in is what
+// its sign-in asks for, and the step-up after a 403 asks for it plus the challenged scope
+// (SEP-2350), never the metadata's scopes.
+func TestChallengeScopeReachesTheSignIn(t *testing.T) {
+	as, m := perOperationServers(t)
+	srv := config.Server{Name: "demo", URL: m.URL(), Auth: config.AuthOAuth}
+	b := newBroker(t, srv, "", nil)
+	c := run(t, bridge.Options{Server: srv, Broker: b})
+	c.initialize()
+	if got := toolText(t, c.call(1, "tools/call", `{"name":"echo","arguments":{"message":"one"}}`)); got != "one" {
+		t.Fatalf("echo = %q", got)
+	}
+	if got := toolText(t, c.call(2, "tools/call", `{"name":"admin_action","arguments":{}}`)); got != "admin action done" {
+		t.Fatalf("admin_action = %q", got)
+	}
+	want := []string{"mcp:basic", "mcp:basic mcp:admin"}
+	if got := authorizeScopes(as); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("the sign-ins asked for %q, want %q", got, want)
+	}
+}
+
+// TestChallengeScopeLeftToTheTray: with the tray running, the bridge's status file carries the
+// challenge's scope, and a sign-in made with it (what the tray does: status.SignInScope) asks
+// for that scope; once signed in, the file no longer carries it.
+func TestChallengeScopeLeftToTheTray(t *testing.T) {
+	as, m := perOperationServers(t)
+	srv := config.Server{Name: "demo", URL: m.URL(), Auth: config.AuthOAuth}
+	rec := &opener.Recorder{}
+	env := newBrokerEnv(t, srv, "")
+	runtimeDir, statusDir := t.TempDir(), t.TempDir()
+	withdraw, err := status.AnnounceTray(runtimeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer withdraw()
+	c := run(t, bridge.Options{Server: srv, Broker: env.broker(t, rec), StatusDir: statusDir, RuntimeDir: runtimeDir})
+	c.initialize()
+	c.send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"via tray"}}}`)
+	var bridges []status.Bridge
+	waitFor(t, func() bool {
+		bridges, _ = status.List(statusDir)
+		return len(bridges) == 1 && bridges[0].State == status.StateNeedsSignIn && bridges[0].ChallengeScope != ""
+	})
+	if got := status.SignInScope(bridges, "demo"); got != "mcp:basic" {
+		t.Fatalf("the status file asks for %q, want mcp:basic", got)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	defer cancel()
+	if _, err := env.broker(t, nil).Login(ctx, "demo", broker.LoginOptions{ChallengeScope: status.SignInScope(bridges, "demo")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := toolText(t, decode(t, c.recvID("1"))); got != "via tray" {
+		t.Errorf("the call = %q", got)
+	}
+	if got := authorizeScopes(as); len(got) != 1 || got[0] != "mcp:basic" {
+		t.Errorf("the sign-in asked for %q, want [mcp:basic]", got)
+	}
+	if n := len(rec.URLs()); n != 0 {
+		t.Errorf("the bridge opened a browser while the tray runs")
+	}
+	waitFor(t, func() bool {
+		bridges, _ = status.List(statusDir)
+		return len(bridges) == 1 && bridges[0].State == status.StateConnected && bridges[0].ChallengeScope == ""
+	})
+}
+
 func TestSignInPending(t *testing.T) {
 	_, m := authServers(t, authserver.Options{}, mcpserver.Options{})
 	srv := config.Server{Name: "pending.srv", URL: m.URL(), Auth: config.AuthOAuth}

@@ -379,9 +379,15 @@ func (b *bridge) publish() {
 	b.mu.Lock()
 	st, lastErr := b.stateLocked()
 	conn := b.session.conn
+	signIn := b.signIn.state != signInNone
 	b.mu.Unlock()
+	scope := ""
+	if signIn {
+		scope = b.creds.challengeScope() // for the tray's sign-in
+	}
 	b.status.Update(func(s *status.Bridge) {
 		s.State = st
+		s.ChallengeScope = scope
 		if lastErr != nil {
 			s.LastError = lastErr.Error()
 		}

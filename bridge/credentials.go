@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +47,11 @@ type credentials struct {
 	rejected string        // the last value the server refused and could not be renewed
 	fetching chan struct{} // closed when the read in progress ends
 	gone     error         // the server's URL changed: no credential is handed out any more
+
+	// challenged are the scopes the server's 401s named since the bridge last had a
+	// credential the server had not refused: what the sign-in they call for asks for
+	// (broker.LoginOptions.ChallengeScope), here or, through the status file, in the tray.
+	challenged []string
 }
 
 // Header returns the credential header. Without any credential it returns none rather than an
@@ -118,6 +125,9 @@ func (c *credentials) store(cred *broker.Credential, life time.Duration) {
 	c.header, c.value = "", ""
 	if cred != nil {
 		c.header, c.value = cred.Header, cred.Value
+		if cred.Value != c.rejected {
+			c.challenged = nil // signed in: the challenges were answered
+		}
 	}
 }
 
@@ -128,8 +138,9 @@ func (c *credentials) forget() {
 }
 
 // Refresh renews the credential after a 401. The broker spends a refresh token once however
-// many requests (or processes) were refused at the same time.
-func (c *credentials) Refresh(ctx context.Context, rejected string) error {
+// many requests (or processes) were refused at the same time. When a sign-in is needed
+// instead, the challenge's scope is kept for it (challengeScope).
+func (c *credentials) Refresh(ctx context.Context, rejected, scope string) error {
 	cred, err := c.broker.Refresh(ctx, c.name, rejected)
 	if errors.Is(err, broker.ErrSignInRequired) {
 		if err := c.checkConfig(); err != nil {
@@ -142,6 +153,13 @@ func (c *credentials) Refresh(ctx context.Context, rejected string) error {
 	if err != nil {
 		c.mu.Lock()
 		c.have, c.rejected = false, rejected
+		if errors.Is(err, broker.ErrSignInRequired) {
+			for _, s := range strings.Fields(scope) {
+				if !slices.Contains(c.challenged, s) {
+					c.challenged = append(c.challenged, s)
+				}
+			}
+		}
 		c.mu.Unlock()
 		return err
 	}
@@ -185,6 +203,14 @@ func (c *credentials) usable(ctx context.Context) bool {
 	}
 	c.store(cred, 0)
 	return true
+}
+
+// challengeScope is the scope the sign-in the bridge waits for asks for: every scope the
+// server's 401s named since the bridge last had a credential, space-separated ("" for none).
+func (c *credentials) challengeScope() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.challenged, " ")
 }
 
 // lastRejected is the value the server last refused.

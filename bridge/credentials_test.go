@@ -134,7 +134,7 @@ func TestCacheAfterRefreshHonoursReuseUntil(t *testing.T) {
 		Header: "Authorization", Value: "Bearer AT-2", Expiry: start.Add(time.Hour), ReuseUntil: start.Add(40 * time.Minute), URL: cacheTestURL,
 	}}
 	c := &credentials{broker: b, name: "demo", url: cacheTestURL, now: func() time.Time { return now }}
-	if err := c.Refresh(t.Context(), "Bearer AT-1"); err != nil {
+	if err := c.Refresh(t.Context(), "Bearer AT-1", ""); err != nil {
 		t.Fatal(err)
 	}
 	now = start.Add(40*time.Minute - time.Nanosecond)
@@ -144,5 +144,39 @@ func TestCacheAfterRefreshHonoursReuseUntil(t *testing.T) {
 	now = start.Add(40 * time.Minute)
 	if _, _, err := c.Header(t.Context()); err != nil || b.count() != 2 {
 		t.Errorf("at ReuseUntil: %v, %d reads; want the broker asked again", err, b.count())
+	}
+}
+
+// TestChallengeScopeKeptForTheSignIn: the scopes of the 401s that ended in "sign-in required"
+// are kept, one union, for the sign-in; a renewal that worked keeps none, and a credential
+// other than the refused one clears them.
+func TestChallengeScopeKeptForTheSignIn(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	b := &countingBroker{err: &broker.SignInRequiredError{Server: "demo", Reason: "not signed in"}}
+	c := &credentials{broker: b, name: "demo", url: cacheTestURL, now: func() time.Time { return now }}
+	for _, scope := range []string{"mcp:basic", "mcp:basic  mcp:read", ""} {
+		if err := c.Refresh(t.Context(), "", scope); !errors.Is(err, broker.ErrSignInRequired) {
+			t.Fatalf("Refresh: %v, want sign-in required", err)
+		}
+	}
+	if got := c.challengeScope(); got != "mcp:basic mcp:read" {
+		t.Errorf("challengeScope = %q, want the union of the challenges", got)
+	}
+	// Someone signed in: the new credential answers the challenges.
+	b.mu.Lock()
+	b.cred, b.err = &broker.Credential{Header: "Authorization", Value: "Bearer AT-1", URL: cacheTestURL}, nil
+	b.mu.Unlock()
+	if !c.usable(t.Context()) {
+		t.Fatal("the new credential is not usable")
+	}
+	if got := c.challengeScope(); got != "" {
+		t.Errorf("challengeScope after the sign-in = %q, want none", got)
+	}
+	// A 401 that a renewal answers calls for no sign-in.
+	if err := c.Refresh(t.Context(), "Bearer AT-0", "mcp:write"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.challengeScope(); got != "" {
+		t.Errorf("challengeScope after a renewal = %q, want none", got)
 	}
 }

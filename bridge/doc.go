@@ -21,6 +21,7 @@
 //     with notifications/{tools,prompts,resources}/list_changed.
 //   - Without a credential, the bridge signs in: when the tray runs it publishes "needs sign-in"
 //     in its status file and the tray notifies the user; otherwise it opens the browser itself.
+//     Either sign-in asks for the scope the server's 401 named (the status file carries it).
 //     Meanwhile tools/list gets, after a couple of seconds, one tool that explains the situation
 //     (and starts the sign-in when called), and every other request waits for the session, so
 //     a tool call made during sign-in gets its real result.

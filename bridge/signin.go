@@ -72,7 +72,9 @@ func (b *bridge) startLogin() {
 		b.mu.Unlock()
 		var err error
 		if err = b.creds.checkConfig(); err == nil {
-			_, err = b.opts.Broker.Login(ctx, b.name, broker.LoginOptions{IfNeeded: true, Rejected: b.creds.lastRejected()})
+			_, err = b.opts.Broker.Login(ctx, b.name, broker.LoginOptions{
+				IfNeeded: true, Rejected: b.creds.lastRejected(), ChallengeScope: b.creds.challengeScope(),
+			})
 		}
 		b.mu.Lock()
 		b.signIn.browser, b.signIn.abandon = false, nil

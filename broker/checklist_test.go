@@ -82,6 +82,78 @@ func TestClientIDMetadataDocument(t *testing.T) {
 	}
 }
 
+// TestClientChoiceOrder: against an authorization server that offers all three, the client is
+// chosen in the MCP order (items 7 to 9): a pre-registered client before a Client ID Metadata
+// Document, and the document before dynamic registration, even one already held for this very
+// authorization server.
+func TestClientChoiceOrder(t *testing.T) {
+	var docURL string
+	doc := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"client_id": docURL, "client_name": "MCP Broker", "redirect_uris": []string{"http://127.0.0.1/callback"},
+			"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none",
+		})
+	}))
+	defer doc.Close()
+	docURL = doc.URL + "/client.json"
+	as := authserver.Options{CIMD: true, CIMDClient: doc.Client()}
+
+	t.Run("pre-registered before the document", func(t *testing.T) {
+		e := newEnv(t, envOptions{as: as, server: config.Server{ClientID: "pre", ClientMetadataURL: docURL}})
+		e.as.RegisterClient(authserver.Client{ID: "pre", RedirectURIs: loopbackAny()})
+		e.mustLogin()
+		if got := e.requests(authserver.EndpointAuthorize)[0].Form.Get("client_id"); got != "pre" {
+			t.Errorf("client_id = %q, want the pre-registered client", got)
+		}
+		if s := e.as.Stats(); s.Registrations != 0 || s.CIMDFetches != 0 {
+			t.Errorf("stats = %+v, want neither a registration nor a document fetch", s)
+		}
+	})
+	t.Run("the document before a registration already held", func(t *testing.T) {
+		e := newEnv(t, envOptions{as: as})
+		e.mustLogin() // no document configured yet: a dynamic registration
+		if n := e.as.Stats().Registrations; n != 1 {
+			t.Fatalf("%d registrations, want 1", n)
+		}
+		if err := e.b.AddServer(t.Context(), config.Server{Name: "demo", URL: e.mcp.URL(), Auth: config.AuthOAuth, ClientMetadataURL: docURL}, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.mustLogin()
+		if got := e.requests(authserver.EndpointAuthorize)[1].Form.Get("client_id"); got != docURL {
+			t.Errorf("client_id = %q, want the document's URL", got)
+		}
+		if s := e.as.Stats(); s.Registrations != 1 || s.CIMDFetches == 0 {
+			t.Errorf("stats = %+v, want no second registration and the document fetched", s)
+		}
+	})
+}
+
+// TestRegistrationApplicationType: every dynamic registration says application_type native
+// (MCP 2026-07-28, client registration): an authorization server that applies OpenID Connect's
+// rules takes a registration without it for a web client, and refuses its loopback redirect URI.
+func TestRegistrationApplicationType(t *testing.T) {
+	t.Run("browser sign-in", func(t *testing.T) {
+		e := newEnv(t, envOptions{as: authserver.Options{OIDCRegistration: true}})
+		e.mustLogin()
+		if got := e.requests(authserver.EndpointRegister)[0].Form.Get("application_type"); got != "native" {
+			t.Errorf("application_type = %q, want native", got)
+		}
+	})
+	t.Run("client credentials", func(t *testing.T) {
+		e := newEnv(t, envOptions{
+			as:     authserver.Options{OIDCRegistration: true, ClientCredentials: true},
+			server: config.Server{Auth: config.AuthClientCredentials},
+		})
+		if got := e.callTool("echo"); got != 200 {
+			t.Fatalf("HTTP %d", got)
+		}
+		if got := e.requests(authserver.EndpointRegister)[0].Form.Get("application_type"); got != "native" {
+			t.Errorf("application_type = %q, want native", got)
+		}
+	})
+}
+
 // TestRegistrationPerIssuer: a registration is never reused with another authorization server
 // (item 9). Pointing the server name at a resource with another AS registers again there.
 func TestRegistrationPerIssuer(t *testing.T) {

@@ -392,7 +392,10 @@ func sameSecret(a, b string) bool {
 // Refresh renews the named server's token after the server rejected it (a 401 mid-session),
 // even though it has not expired. rejected is the Credential.Value that was refused: when the
 // stored token is already another one (a different process refreshed first), nothing is sent
-// and the current credential is returned, so a burst of 401s costs one refresh.
+// and the current credential is returned, so a burst of 401s costs one refresh. When the
+// server's metadata names another authorization server than the token's, the token is not
+// renewed: an OAuth server then needs a sign-in (a *SignInRequiredError), and a
+// client-credentials server gets a token from the new authorization server.
 func (b *Broker) Refresh(ctx context.Context, name, rejected string) (*Credential, error) {
 	cred, err := b.refresh(ctx, name, rejected)
 	return cred, wrap(OpCredential, name, err)
@@ -424,6 +427,19 @@ func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credentia
 		if tok != nil && bearer(tok).Value != rejected && tok.fresh(b.now()) {
 			return nil
 		}
+		if tok != nil && bearer(tok).Value == rejected {
+			if now := b.movedTo(ctx, srv, tok); now != "" {
+				// The grant belongs to the old authorization server: renewed there, it would
+				// only be refused again. A new one comes from the new server, with a client of
+				// its own (see planClient and checkIssuer).
+				b.log.Info("the server names another authorization server; not renewing the old one's token", "server", name, "was", tok.Issuer, "now", now)
+				if srv.Auth == config.AuthClientCredentials {
+					tok, err = b.clientCredentialsLogin(ctx, srv)
+					return err
+				}
+				return &SignInRequiredError{Server: name, Reason: "the server moved to another sign-in server"}
+			}
+		}
 		tok, err = b.renew(ctx, srv, tok)
 		return err
 	})
@@ -431,4 +447,27 @@ func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credentia
 		return nil, err
 	}
 	return bearerFor(srv, tok), nil
+}
+
+// movedTo returns the issuer of the authorization server the server's metadata names now, when
+// that is not the one tok is from, and "" otherwise. The server refused tok: the usual reason
+// is a revoked or expired token, renewed at tok's own server, but a server moved to another
+// authorization server (MCP 2026-07-28, "Authorization Server Binding") refuses the old one's
+// tokens for good, and only discovery tells the two apart. When discovery fails, the token is
+// renewed as before: a server that cannot be read has not shown that it moved.
+func (b *Broker) movedTo(ctx context.Context, srv config.Server, tok *storedToken) string {
+	if tok.Issuer == "" {
+		return ""
+	}
+	res, err := b.fetcher().Discover(ctx, srv.URL)
+	if err != nil || res.AuthServer == nil {
+		if err != nil {
+			b.log.Info("discovery after a refused token failed; renewing the token at its own authorization server", "server", srv.Name, "err", err)
+		}
+		return ""
+	}
+	if res.AuthServer.Issuer == tok.Issuer {
+		return ""
+	}
+	return res.AuthServer.Issuer
 }

@@ -239,3 +239,108 @@ func TestTokenRefreshedAtItsOwnIssuer(t *testing.T) {
 		t.Errorf("the new issuer received %d requests", n)
 	}
 }
+
+// When the server refuses a token and its metadata now names another authorization server, the
+// token is not renewed at the old one (MCP 2026-07-28, "Authorization Server Binding"): renewed
+// there it would only be refused again. A browser sign-in is asked for, which registers anew
+// at the new server; a client-credentials server gets its token from the new server by
+// itself, or, with a client set up for the old one, refuses to send it there.
+func TestRefusedTokenAfterTheServerMoved(t *testing.T) {
+	t.Run("browser sign-in", func(t *testing.T) {
+		m := newMovingIssuer(t, authserver.Options{}, config.Server{}, "", nil)
+		if _, err := m.login(broker.LoginOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		old, err := m.b.Credential(t.Context(), "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		firstClient := m.first.Requests()[len(m.first.Requests())-1].ClientID
+		m.switchIssuer()
+		if got := mcpPost(t, m.url, old, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`); got != http.StatusUnauthorized {
+			t.Fatalf("the moved server answered the old token with HTTP %d, want 401", got)
+		}
+		if _, err := m.b.Refresh(t.Context(), "demo", old.Value); !errors.Is(err, broker.ErrSignInRequired) {
+			t.Fatalf("refresh of the refused token after the move: err = %v, want sign-in required", err)
+		}
+		if n := m.first.Stats().Refreshes; n != 0 {
+			t.Errorf("%d refreshes at the old authorization server, want none", n)
+		}
+		if _, err := m.login(broker.LoginOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := m.second.Stats().Registrations; n != 1 {
+			t.Errorf("%d registrations at the new authorization server, want 1", n)
+		}
+		if requestsWith(m.second, firstClient) != 0 {
+			t.Errorf("the old server's client id %q reached the new one", firstClient)
+		}
+		cred, err := m.b.Credential(t.Context(), "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mcpPost(t, m.url, cred, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`); got != http.StatusOK {
+			t.Errorf("the new token: HTTP %d", got)
+		}
+	})
+	t.Run("client credentials, registered dynamically", func(t *testing.T) {
+		m := newMovingIssuer(t, authserver.Options{ClientCredentials: true}, config.Server{Auth: config.AuthClientCredentials}, "", nil)
+		old, err := m.b.Credential(t.Context(), "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.switchIssuer()
+		cred, err := m.b.Refresh(t.Context(), "demo", old.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := m.first.Stats(); s.ClientCredentialsGrants != 1 {
+			t.Errorf("stats at the old authorization server = %+v, want its one first grant", s)
+		}
+		if s := m.second.Stats(); s.Registrations != 1 || s.ClientCredentialsGrants != 1 {
+			t.Errorf("stats at the new authorization server = %+v, want a registration and a grant", s)
+		}
+		if got := mcpPost(t, m.url, cred, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`); got != http.StatusOK {
+			t.Errorf("the new token: HTTP %d", got)
+		}
+	})
+	t.Run("client credentials, pre-registered", func(t *testing.T) {
+		m := newMovingIssuer(t, authserver.Options{ClientCredentials: true},
+			config.Server{Auth: config.AuthClientCredentials, ClientID: "bot"}, "bot-secret", nil)
+		for _, as := range []*authserver.Server{m.first, m.second} {
+			as.RegisterClient(authserver.Client{ID: "bot", Secret: "bot-secret", GrantTypes: []string{"client_credentials"}})
+		}
+		old, err := m.b.Credential(t.Context(), "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.switchIssuer()
+		var ic *broker.IssuerChangedError
+		if _, err := m.b.Refresh(t.Context(), "demo", old.Value); !errors.As(err, &ic) {
+			t.Fatalf("refresh after the move: err = %v, want an IssuerChangedError", err)
+		}
+		if n := len(m.second.Requests()); n != 0 {
+			t.Errorf("the new authorization server received %d requests", n)
+		}
+		if n := m.first.Stats().ClientCredentialsGrants; n != 1 {
+			t.Errorf("%d grants at the old authorization server, want its first one only", n)
+		}
+	})
+	t.Run("not moved", func(t *testing.T) {
+		// A token refused by a server that did not move is renewed at its own server as before.
+		m := newMovingIssuer(t, authserver.Options{}, config.Server{}, "", nil)
+		if _, err := m.login(broker.LoginOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		old, err := m.b.Credential(t.Context(), "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.b.Refresh(t.Context(), "demo", old.Value); err != nil {
+			t.Fatal(err)
+		}
+		if n := m.first.Stats().Refreshes; n != 1 {
+			t.Errorf("%d refreshes, want 1", n)
+		}
+	})
+}

@@ -19,9 +19,13 @@ import (
 type LoginOptions struct {
 	// NoBrowser prints the URL instead of opening a browser.
 	NoBrowser bool
-	// Scopes are added to the scopes requested (step-up: the scopes of an
-	// insufficient_scope challenge).
-	Scopes []string
+	// ChallengeScope is the scope parameter of the challenge (RFC 6750 §3) with which the
+	// server refused the request that made this sign-in necessary: a bridge's 401, handed on
+	// to its own sign-in or, through its status file, to the tray's. It comes first in the MCP
+	// scope selection order (see chooseScope). Discovery's own probe often sees no challenge:
+	// servers that authorize per operation let initialize through, and a server of the
+	// 2026-07-28 revision answers an initialize 400.
+	ChallengeScope string
 	// IfNeeded skips the sign-in when, once the server's lock is held, a usable token is
 	// stored whose credential value is not Rejected: another process (a second bridge, the
 	// tray) signed in while this one waited, and a second browser tab would be one too many.
@@ -33,6 +37,10 @@ type LoginOptions struct {
 	// than the one it was first used with, which then becomes its own (see
 	// IssuerChangedError). Only a person who knows the move is genuine sets it.
 	AcceptNewIssuer bool
+
+	// stepUp marks the sign-in of a step-up (see StepUp): ChallengeScope is then the scope of
+	// an insufficient_scope challenge, which adds to the scopes held.
+	stepUp bool
 }
 
 // LoginResult describes a finished sign-in, without secrets.
@@ -120,11 +128,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	if err := b.checkIssuer(srv, as.Issuer, opts.AcceptNewIssuer); err != nil {
 		return nil, err
 	}
-	var held []string
-	if old, err := b.loadToken(ctx, srv.Name); err == nil && old != nil && old.Issuer == as.Issuer {
-		held = strings.Fields(old.Scope)
-	}
-	scope := chooseScope(srv, res, held, opts.Scopes)
+	scope := chooseScope(srv, res, b.heldScopes(ctx, srv.Name, as.Issuer), opts)
 
 	plan, err := b.planClient(ctx, srv, as)
 	if err != nil {
@@ -233,14 +237,14 @@ func (b *Broker) clientCredentialsLogin(ctx context.Context, srv config.Server) 
 }
 
 // clientCredentialsSignIn discovers the authorization server and gets a token with the
-// client-credentials grant (of opts, only AcceptNewIssuer counts).
+// client-credentials grant (of opts, AcceptNewIssuer and the challenge's scope count).
 func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server, opts LoginOptions) (*storedToken, error) {
 	res, err := b.discover(ctx, srv)
 	if err != nil {
 		return nil, err
 	}
 	as := res.AuthServer
-	scope := chooseScope(srv, res, nil, nil)
+	scope := chooseScope(srv, res, b.heldScopes(ctx, srv.Name, as.Issuer), opts)
 	var client *oauth.Client
 	switch {
 	case srv.ClientID != "":
@@ -284,21 +288,46 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 	return b.saveToken(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID)
 }
 
-// chooseScope picks the scopes to request (MCP scope selection): the user's configured scopes;
-// else the scope of the 401 challenge; else everything the resource metadata lists; else none.
-// Step-up adds the scopes held and the scopes challenged. offline_access is added only when the
-// authorization server lists it, so that it issues a refresh token.
-func chooseScope(srv config.Server, res *discovery.Result, held, extra []string) string {
+// heldScopes returns the scopes granted to the server's stored token when it is from the
+// authorization server issuer (nil otherwise: scopes of another server mean nothing here).
+func (b *Broker) heldScopes(ctx context.Context, name, issuer string) []string {
+	if old, err := b.loadToken(ctx, name); err == nil && old != nil && old.Issuer == issuer {
+		return strings.Fields(old.Scope)
+	}
+	return nil
+}
+
+// chooseScope picks the scopes to request.
+//
+// A step-up asks for the scopes held plus the scopes challenged, and nothing else (SEP-2350, MCP
+// 2026-07-28): the server names only what the operation lacks (RFC 6750 §3.1), so a client that
+// asked for the challenged scopes alone would lose what it holds, and the resource metadata's
+// scopes_supported is no part of what was asked.
+//
+// Any other sign-in follows the MCP scope selection order (2025-11-25): the user's configured
+// scopes; else the scope of the challenge that made the sign-in necessary (opts.ChallengeScope,
+// from the request the server refused, or else the challenge discovery's own probe got); else
+// every scope the resource metadata lists; else none. The scopes held, when the token is from
+// the same authorization server, are added, so that signing in again never loses access.
+//
+// offline_access is added only when the authorization server lists it, so that it issues a
+// refresh token.
+func chooseScope(srv config.Server, res *discovery.Result, held []string, opts LoginOptions) string {
+	challenged := strings.Fields(opts.ChallengeScope)
 	var scopes []string
 	switch {
+	case opts.stepUp && len(held) > 0:
+		scopes = union(held, challenged)
 	case len(srv.Scopes) > 0:
 		scopes = srv.Scopes
+	case len(challenged) > 0:
+		scopes = challenged
 	case res.Challenge != nil && res.Challenge.Scope() != "":
 		scopes = strings.Fields(res.Challenge.Scope())
 	case res.ResourceMetadata != nil && len(res.ResourceMetadata.ScopesSupported) > 0:
 		scopes = res.ResourceMetadata.ScopesSupported
 	}
-	scopes = union(scopes, held, extra)
+	scopes = union(scopes, held)
 	if len(scopes) > 0 && res.AuthServer != nil && slices.Contains(res.AuthServer.ScopesSupported, "offline_access") {
 		scopes = union(scopes, []string{"offline_access"})
 	}

@@ -53,10 +53,10 @@ func (e *StepUpLimitError) Error() string {
 
 // StepUp answers a 403 insufficient_scope challenge for an operation (for example
 // "tools/call admin_action"): it signs in again asking for the scopes held plus the challenged
-// ones. It returns a *StepUpLimitError instead when the stored token already holds every
-// challenged scope, or when the operation has had MaxStepUpAttempts authorization requests
-// (the first sign-in included); StepUpSucceeded resets the count once the operation went
-// through.
+// ones, and no others (SEP-2350; see chooseScope); challengeScope replaces opts.ChallengeScope.
+// It returns a *StepUpLimitError instead when the stored token already holds every challenged
+// scope, or when the operation has had MaxStepUpAttempts authorization requests (the first
+// sign-in included); StepUpSucceeded resets the count once the operation went through.
 func (b *Broker) StepUp(ctx context.Context, name, operation, challengeScope string, opts LoginOptions) (*LoginResult, error) {
 	res, err := b.stepUp(ctx, name, operation, challengeScope, opts)
 	return res, wrap(OpSignIn, name, err)
@@ -71,7 +71,7 @@ func (b *Broker) stepUp(ctx context.Context, name, operation, challengeScope str
 	if n := b.stepUps.next(key); n >= MaxStepUpAttempts {
 		return nil, &StepUpLimitError{Server: name, Operation: operation, Scope: challengeScope}
 	}
-	opts.Scopes = append(opts.Scopes, strings.Fields(challengeScope)...)
+	opts.ChallengeScope, opts.stepUp = challengeScope, true
 	return b.login(ctx, name, opts)
 }
 

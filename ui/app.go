@@ -296,7 +296,14 @@ func (t *trayApp) background(fn func(ctx context.Context)) {
 }
 
 // SignIn implements tray.Actions: it starts a sign-in, or shows the one under way.
-func (t *trayApp) SignIn(name string) { t.startSignIn(name, broker.LoginOptions{}) }
+func (t *trayApp) SignIn(name string) { t.startSignIn(name, t.signInOptions(name)) }
+
+// signInOptions are the options of a sign-in the person starts for the server: it asks for
+// what the server's live bridges were refused for (status.SignInScope), since a bridge waiting
+// for a sign-in leaves it to the tray.
+func (t *trayApp) signInOptions(name string) broker.LoginOptions {
+	return broker.LoginOptions{ChallengeScope: status.SignInScope(t.snap.Bridges, name)}
+}
 
 // startSignIn starts a sign-in with opts, or shows the one under way.
 func (t *trayApp) startSignIn(name string, opts broker.LoginOptions) {
@@ -358,7 +365,9 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 		// Only the person can say whether the server really moved: ask, rather than notify.
 		t.log.Warn("sign-in refused: the sign-in server changed", "server", name, "was", moved.Was, "now", moved.Now)
 		windows.ShowIssuerChanged(t.fyne, name, moved.Was, moved.Now, func() {
-			t.startSignIn(name, broker.LoginOptions{AcceptNewIssuer: true})
+			opts := t.signInOptions(name)
+			opts.AcceptNewIssuer = true
+			t.startSignIn(name, opts)
 		})
 	default:
 		t.log.Warn("sign-in failed", "server", name, "err", err)

@@ -114,6 +114,25 @@ func TestApplyRebuildsOnlyOnChange(t *testing.T) {
 	}
 }
 
+// TestSignInAsksForTheBridgesScope: the tray's sign-in asks for the scope the server's
+// waiting bridges were refused for (their status files' challenge_scope), and for no other
+// server's.
+func TestSignInAsksForTheBridgesScope(t *testing.T) {
+	ta, _, _ := newTestApp(t)
+	ta.apply(snapshot([]status.Bridge{
+		{Server: "studio", PID: 1, State: status.StateNeedsSignIn, ChallengeScope: "mcp:basic"},
+		{Server: "studio", PID: 2, State: status.StateNeedsSignIn, ChallengeScope: "mcp:read"},
+		{Server: "files", PID: 3, State: status.StateNeedsSignIn, ChallengeScope: "files:read"},
+	}, "studio", "files"))
+	if got := ta.signInOptions("studio").ChallengeScope; got != "mcp:basic mcp:read" {
+		t.Errorf("the sign-in to studio asks for %q, want mcp:basic mcp:read", got)
+	}
+	ta.apply(snapshot(nil, "studio", "files"))
+	if got := ta.signInOptions("studio").ChallengeScope; got != "" {
+		t.Errorf("without waiting bridges the sign-in asks for %q, want nothing in particular", got)
+	}
+}
+
 func TestCopyClaudeCommand(t *testing.T) {
 	ta, _, _ := newTestApp(t)
 	ta.CopyClaudeCommand("studio")

@@ -6,7 +6,8 @@
 //
 // The same folder holds tray.json while the tray runs. A bridge that needs a sign-in checks it:
 // with a live tray it leaves the browser to the tray (which notices the "needs sign-in" state in
-// the bridge's file and notifies the user); without one it opens the browser itself. It believes
+// the bridge's file and notifies the user, and whose sign-in asks for the scope the file
+// names); without one it opens the browser itself. It believes
 // tray.json only in a folder that is ours and closed to others, and only when it names a live
 // process of ours, so that no one else can silence the sign-in by planting one.
 //

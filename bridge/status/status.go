@@ -67,6 +67,29 @@ type Bridge struct {
 	LastError string `json:"last_error,omitempty"`
 	// Client is the MCP client's name (and version) from its initialize request.
 	Client string `json:"client,omitempty"`
+	// ChallengeScope is, while the bridge waits for a sign-in (or its own failed), the scope
+	// the server's refusals named (the scope of their challenges, RFC 6750 §3): what that
+	// sign-in must ask for, wherever it runs (see SignInScope).
+	ChallengeScope string `json:"challenge_scope,omitempty"`
+}
+
+// SignInScope returns the scope a sign-in to server should ask for on behalf of its live
+// bridges: the union of their ChallengeScope, space-separated, "" for none. The tray and
+// `mcp-broker login` pass it on (broker.LoginOptions.ChallengeScope), so that a sign-in made
+// there asks for what the bridges' server asked for.
+func SignInScope(bridges []Bridge, server string) string {
+	var scopes []string
+	for _, b := range bridges {
+		if b.Server != server {
+			continue
+		}
+		for _, s := range strings.Fields(b.ChallengeScope) {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return strings.Join(scopes, " ")
 }
 
 // fileName returns the status file name of a bridge: server and pid, so that two bridges for

@@ -287,3 +287,19 @@ func TestURLSecretsNotPublished(t *testing.T) {
 		t.Errorf("listed %+v", l[0])
 	}
 }
+
+// TestSignInScope: the scope a sign-in asks for on behalf of a server's bridges is the union of
+// what their servers' challenges named, and only that server's.
+func TestSignInScope(t *testing.T) {
+	bridges := []Bridge{
+		{Server: "a", PID: 1, ChallengeScope: "mcp:basic"},
+		{Server: "b", PID: 2, ChallengeScope: "other:scope"},
+		{Server: "a", PID: 3, ChallengeScope: "mcp:read  mcp:basic"},
+		{Server: "a", PID: 4},
+	}
+	for server, want := range map[string]string{"a": "mcp:basic mcp:read", "b": "other:scope", "c": ""} {
+		if got := SignInScope(bridges, server); got != want {
+			t.Errorf("SignInScope(%q) = %q, want %q", server, got, want)
+		}
+	}
+}

@@ -20,7 +20,7 @@ import (
 type staticCreds struct{ name, value string }
 
 func (c staticCreds) Header(context.Context) (string, string, error) { return c.name, c.value, nil }
-func (staticCreds) Refresh(context.Context, string) error {
+func (staticCreds) Refresh(context.Context, string, string) error {
 	return errors.New("the test credential cannot be renewed")
 }
 func (staticCreds) StepUp(context.Context, string, string) error {

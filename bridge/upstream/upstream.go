@@ -39,8 +39,10 @@ type Credentials interface {
 	// Header returns the header to put on the next request; an empty name means none.
 	Header(ctx context.Context) (name, value string, err error)
 	// Refresh is told that the server answered 401 to a request that carried value ("" when
-	// it carried none). It returns nil once a new credential is ready to retry with.
-	Refresh(ctx context.Context, rejected string) error
+	// it carried none), with scope, the scope its challenge names ("" for none): what the
+	// sign-in asks for, should one be needed. It returns nil once a new credential is ready to
+	// retry with.
+	Refresh(ctx context.Context, rejected, scope string) error
 	// StepUp is told that the server answered 403 insufficient_scope to operation (for
 	// example "tools/call admin_action") and wants scope. It returns nil once a credential
 	// with more scope is ready, or an error to give up with.
@@ -56,7 +58,7 @@ type None struct{}
 func (None) Header(context.Context) (string, string, error) { return "", "", nil }
 
 // Refresh cannot help.
-func (None) Refresh(context.Context, string) error {
+func (None) Refresh(context.Context, string, string) error {
 	return errors.New("the server asks for authorization, but none is configured")
 }
 
@@ -332,9 +334,9 @@ func (b *base) deliver(msg []byte) (jsonrpc.Envelope, bool) {
 const maxStepUps = 3
 
 // do sends the request build makes, with the credential, and deals with authorization: a
-// 401 refreshes the credential once and retries; a 403 insufficient_scope steps up and
-// retries. operation names the request for step-up ("tools/call NAME", "GET stream"). The
-// caller closes the response body.
+// 401 refreshes the credential once (handing on its challenge's scope, for a sign-in) and
+// retries; a 403 insufficient_scope steps up and retries. operation names the request for
+// step-up ("tools/call NAME", "GET stream"). The caller closes the response body.
 func (b *base) do(ctx context.Context, operation string, build func(ctx context.Context) (*http.Request, error)) (*http.Response, error) {
 	refreshed, stepUps := false, 0
 	for {
@@ -364,13 +366,14 @@ func (b *base) do(ctx context.Context, operation string, build func(ctx context.
 		}
 		switch resp.StatusCode {
 		case http.StatusUnauthorized:
+			scope := wwwauth.Bearer(resp.Header).Scope()
 			discard(resp)
 			if refreshed {
 				return nil, &StatusError{Method: req.Method, Status: resp.StatusCode, Body: "the server rejected a freshly renewed credential"}
 			}
 			refreshed = true
-			b.log.Info("the server answered 401; renewing the credential", "operation", operation)
-			if err := b.opts.Credentials.Refresh(ctx, value); err != nil {
+			b.log.Info("the server answered 401; renewing the credential", "operation", operation, "scope", scope)
+			if err := b.opts.Credentials.Refresh(ctx, value, scope); err != nil {
 				return nil, err
 			}
 			continue

@@ -194,6 +194,7 @@ type creds struct {
 	mu        sync.Mutex
 	token     string
 	refreshed []string
+	scopes    []string // the challenges' scopes, one per Refresh
 	refresh   func(rejected string) error
 	stepUps   []string
 }
@@ -204,9 +205,10 @@ func (c *creds) Header(context.Context) (string, string, error) {
 	return "Authorization", "Bearer " + c.token, nil
 }
 
-func (c *creds) Refresh(_ context.Context, rejected string) error {
+func (c *creds) Refresh(_ context.Context, rejected, scope string) error {
 	c.mu.Lock()
 	c.refreshed = append(c.refreshed, rejected)
+	c.scopes = append(c.scopes, scope)
 	c.mu.Unlock()
 	if c.refresh != nil {
 		return c.refresh(rejected)
@@ -271,7 +273,7 @@ func TestRefreshOnceAndStepUp(t *testing.T) {
 		case r.Method != http.MethodPost:
 			w.WriteHeader(http.StatusMethodNotAllowed)
 		case auth == "Bearer old":
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", scope="read"`)
 			w.WriteHeader(http.StatusUnauthorized)
 		case strings.Contains(string(body), "admin") && !strings.HasSuffix(auth, "!"):
 			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="read admin"`)
@@ -294,8 +296,8 @@ func TestRefreshOnceAndStepUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(t.Context())
-	if len(cr.refreshed) != 1 {
-		t.Errorf("refreshed %d times, want once", len(cr.refreshed))
+	if len(cr.refreshed) != 1 || cr.scopes[0] != "read" {
+		t.Errorf("refreshed %d times with the scopes %q, want once with the challenge's", len(cr.refreshed), cr.scopes)
 	}
 	if err := send(t, c, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"admin"}}`); err != nil {
 		t.Fatal(err)

@@ -61,15 +61,20 @@ type registrationResponse struct {
 	ErrorDescription        string   `json:"error_description"`
 }
 
-// Register performs RFC 7591 dynamic client registration. A browser-flow client registers as a
-// native public client ("none") when the AS allows it; a client-credentials client registers as
-// confidential. The returned Client carries the method the AS actually granted.
+// Register performs RFC 7591 dynamic client registration, as a native application (OpenID
+// Connect's application_type) either way. A browser-flow client registers as a public client
+// ("none") when the AS allows it; a client-credentials client registers as confidential. The returned Client carries the method the AS actually granted.
 func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Client, error) {
 	if p.Endpoint == "" {
 		return nil, errors.New("the authorization server offers no dynamic client registration")
 	}
 	req := registrationRequest{
-		ClientName:      ClientName,
+		ClientName: ClientName,
+		// This program runs on the user's machine, a desktop and command-line application, which
+		// OpenID Connect Dynamic Client Registration calls native; left out, it means web, and
+		// an OpenID provider then refuses the loopback redirect URI. MCP 2026-07-28 has clients
+		// always send it, the machine clients of the client-credentials grant included.
+		ApplicationType: "native",
 		SoftwareID:      "mcp-broker",
 		SoftwareVersion: p.SoftwareVersion,
 		Scope:           p.Scope,
@@ -80,7 +85,6 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 		req.ResponseTypes = []string{}
 		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, true)
 	} else {
-		req.ApplicationType = "native"
 		req.RedirectURIs = []string{p.RedirectURI}
 		req.GrantTypes = []string{"authorization_code"}
 		if len(p.GrantTypes) == 0 || slices.Contains(p.GrantTypes, "refresh_token") {

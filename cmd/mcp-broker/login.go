@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
 )
 
@@ -19,6 +20,9 @@ server's sign-in page and waits (up to 5 minutes) for you to come back; with --n
 or when no browser can be opened, it prints the URL to open instead. Client-credentials
 servers get a token without a browser.
 
+While a bridge waits for this sign-in, it asks for the scope the server's refusal named
+(the bridge's status file carries it), as the bridge's own sign-in would.
+
 A client you registered yourself (--client-id) is kept to the authorization server it was
 first used with: when the server's metadata names another one, login refuses and says so.
 If the server's operators really moved it, --accept-new-issuer signs in at the new one,
@@ -29,7 +33,10 @@ which from then on is the client's.`,
 			if err != nil {
 				return err
 			}
-			res, err := b.Login(cmd.Context(), args[0], broker.LoginOptions{NoBrowser: noBrowser, AcceptNewIssuer: acceptNewIssuer})
+			res, err := b.Login(cmd.Context(), args[0], broker.LoginOptions{
+				NoBrowser: noBrowser, AcceptNewIssuer: acceptNewIssuer,
+				ChallengeScope: status.SignInScope(a.liveBridges(), args[0]),
+			})
 			if err != nil {
 				return err
 			}

@@ -89,6 +89,37 @@ func TestRegister(t *testing.T) {
 	}
 }
 
+// TestOIDCRegistration: with Options.OIDCRegistration, application_type decides which redirect
+// URIs a client may register, and leaving it out means web, as at an OpenID provider.
+func TestOIDCRegistration(t *testing.T) {
+	as := start(t, authserver.Options{OIDCRegistration: true, ClientCredentials: true})
+	loop := []string{"http://127.0.0.1:40000/callback"}
+	tests := []struct {
+		name      string
+		body      map[string]any
+		wantError string // "" for a registration that succeeds
+	}{
+		{"native with a loopback redirect", map[string]any{"application_type": "native", "redirect_uris": loop, "token_endpoint_auth_method": "none"}, ""},
+		{"omitted means web: loopback refused", map[string]any{"redirect_uris": loop, "token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
+		{"web with a loopback redirect", map[string]any{"application_type": "web", "redirect_uris": loop, "token_endpoint_auth_method": "none"}, "invalid_redirect_uri"},
+		{"web with an https redirect", map[string]any{"application_type": "web", "redirect_uris": []string{"https://app.example.com/cb"}}, ""},
+		{"native with an https redirect", map[string]any{"application_type": "native", "redirect_uris": []string{"https://app.example.com/cb"}}, "invalid_redirect_uri"},
+		{"unknown type", map[string]any{"application_type": "desktop", "redirect_uris": loop, "token_endpoint_auth_method": "none"}, "invalid_client_metadata"},
+		{"native machine client", map[string]any{"application_type": "native", "grant_types": []string{"client_credentials"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, m := register(t, as, tt.body)
+			switch {
+			case tt.wantError == "" && status != http.StatusCreated:
+				t.Errorf("got %d %v, want 201", status, m)
+			case tt.wantError != "" && (status != http.StatusBadRequest || m["error"] != tt.wantError):
+				t.Errorf("got %d %v, want 400 %s", status, m, tt.wantError)
+			}
+		})
+	}
+}
+
 func TestClientAuthMethods(t *testing.T) {
 	as := start(t, authserver.Options{AutoApprove: true})
 	const secret = "s3cret/+="

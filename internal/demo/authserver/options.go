@@ -86,6 +86,13 @@ type Options struct {
 	CIMDClient *http.Client
 	// DisableDCR removes the registration endpoint (and its metadata field).
 	DisableDCR bool
+	// OIDCRegistration applies the application_type rules of OpenID Connect Dynamic Client
+	// Registration 1.0 (§2) to registrations, as OIDC providers do: application_type is "web"
+	// (the default when it is left out) or "native"; a web client registers only https
+	// redirect URIs on hosts other than loopback, a native one only http loopback ones. So a
+	// desktop client that leaves application_type out is refused (invalid_redirect_uri), which
+	// is why MCP 2026-07-28 makes clients send it.
+	OIDCRegistration bool
 	// NoRevocation removes the RFC 7009 revocation endpoint (and its metadata field), like
 	// the many servers that have none.
 	NoRevocation bool

@@ -126,6 +126,11 @@ func (s *Server) validateRegistration(req registrationRequest) (*Client, string,
 			return nil, "invalid_redirect_uri", "redirect URIs must be https or http on a loopback host, without a fragment"
 		}
 	}
+	if s.opts.OIDCRegistration {
+		if code, desc := oidcApplicationType(req); code != "" {
+			return nil, code, desc
+		}
+	}
 	c := &Client{
 		ID:           randomToken(),
 		Name:         req.ClientName,
@@ -137,6 +142,30 @@ func (s *Server) validateRegistration(req registrationRequest) (*Client, string,
 		c.Secret = randomToken()
 	}
 	return c, "", ""
+}
+
+// oidcApplicationType checks a registration against OpenID Connect Dynamic Client Registration
+// 1.0 §2 (Options.OIDCRegistration): application_type defaults to "web"; web clients use https
+// redirect URIs off loopback, native clients http loopback ones.
+func oidcApplicationType(req registrationRequest) (code, desc string) {
+	typ := req.ApplicationType
+	if typ == "" {
+		typ = "web"
+	}
+	if typ != "web" && typ != "native" {
+		return "invalid_client_metadata", fmt.Sprintf("application_type %q is neither web nor native", req.ApplicationType)
+	}
+	for _, raw := range req.RedirectURIs {
+		u, _ := url.Parse(raw) // validRedirectURI parsed it already
+		loopback := u.Scheme == "http" && (u.Hostname() == "localhost" || isLoopbackIP(u.Hostname()))
+		switch {
+		case typ == "web" && (u.Scheme != "https" || u.Hostname() == "localhost" || isLoopbackIP(u.Hostname())):
+			return "invalid_redirect_uri", "a web client (application_type web, the default) registers only https redirect URIs on hosts other than loopback"
+		case typ == "native" && !loopback:
+			return "invalid_redirect_uri", "a native client registers only http loopback redirect URIs"
+		}
+	}
+	return "", ""
 }
 
 // jsonToValues flattens a JSON object for Request.Form: strings as they are,

@@ -32,6 +32,16 @@ func (s *Server) protect(endpoint string, next http.Handler) http.Handler {
 			return
 		}
 		token, ok := bearerToken(r)
+		if !ok && s.opts.OpenInitialize && endpoint == PathMCP && r.Method == http.MethodPost {
+			body, ok := peekBody(w, r)
+			if !ok {
+				return
+			}
+			if opensSession(body) {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
 		if !ok {
 			// No credentials: RFC 6750 §3.1 says no error code then.
 			s.unauthorized(w, r, endpoint, "", "")
@@ -52,12 +62,10 @@ func (s *Server) protect(endpoint string, next http.Handler) http.Handler {
 			return
 		}
 		if s.opts.StepUpScope != "" && r.Method == http.MethodPost && !slices.Contains(info.Scopes, s.opts.StepUpScope) {
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxPeekBody+1))
-			if err != nil || len(body) > maxPeekBody {
-				http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+			body, ok := peekBody(w, r)
+			if !ok {
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body)) // restore for the MCP handler
 			if callsTool(body, stepUpTool) {
 				s.insufficientScope(w, r, endpoint, info.Scopes)
 				return
@@ -66,6 +74,31 @@ func (s *Server) protect(endpoint string, next http.Handler) http.Handler {
 		s.count(func(h *Hits) { h.Authorized++; h.LastAuthorizationOK = true })
 		next.ServeHTTP(w, r.WithContext(withTokenInfo(r.Context(), info)))
 	})
+}
+
+// peekBody reads the request body for a look before the MCP handler gets it (restored), or
+// answers 413 and reports false.
+func peekBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxPeekBody+1))
+	if err != nil || len(body) > maxPeekBody {
+		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, true
+}
+
+// opensSession reports whether a JSON-RPC message is an initialize request or a notification:
+// what Options.OpenInitialize lets through without a token.
+func opensSession(body []byte) bool {
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	if json.Unmarshal(body, &msg) != nil || msg.Method == "" {
+		return false
+	}
+	return msg.Method == "initialize" || msg.ID == nil
 }
 
 // bearerToken takes the token from the Authorization header (RFC 6750 §2.1;
@@ -111,9 +144,13 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, endpoint, 
 
 // insufficientScope answers 403 for a step-up (RFC 6750 §3.1, MCP
 // "scope challenge handling"): the scope the client needs is what it holds
-// plus StepUpScope, so re-authorizing with it loses nothing.
+// plus StepUpScope, so re-authorizing with it loses nothing; with
+// StepUpMissingOnly, StepUpScope alone.
 func (s *Server) insufficientScope(w http.ResponseWriter, r *http.Request, endpoint string, held []string) {
 	need := slices.Clone(held)
+	if s.opts.StepUpMissingOnly {
+		need = nil
+	}
 	if !slices.Contains(need, s.opts.StepUpScope) {
 		need = append(need, s.opts.StepUpScope)
 	}

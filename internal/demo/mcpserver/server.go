@@ -92,6 +92,16 @@ type Options struct {
 	// tool; without it the call is answered 403 insufficient_scope. Empty
 	// means admin_action needs no extra scope.
 	StepUpScope string
+	// StepUpMissingOnly makes the 403 of a step-up name only StepUpScope, the scope the
+	// operation lacks, as RFC 6750 §3.1 and MCP 2026-07-28 (SEP-2350) have servers do; the
+	// client must add the scopes it holds itself. By default the 403 names the scopes held
+	// plus StepUpScope, as earlier revisions advised.
+	StepUpMissingOnly bool
+	// OpenInitialize serves initialize and notifications on the Streamable HTTP endpoint
+	// without a token, like servers that authorize per operation (the MCP conformance suite's
+	// step-up server): a client's discovery probe, an initialize, then gets no challenge, and
+	// only the first request that needs a token meets the 401 and its scope.
+	OpenInitialize bool
 	// NoAuth serves the MCP endpoints without any authorization and no PRM.
 	NoAuth bool
 	// Fallback, if set, serves every path this server does not, typically

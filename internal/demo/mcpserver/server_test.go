@@ -309,6 +309,32 @@ func TestStepUp(t *testing.T) {
 	})
 }
 
+// TestStepUpMissingOnly: the 403 names only the scope the operation lacks.
+func TestStepUpMissingOnly(t *testing.T) {
+	e := newEnv(t, func(o *mcpserver.Options) { o.StepUpScope, o.StepUpMissingOnly = "mcp:admin", true })
+	low := tokenFor(t, e.as.Issuer(), testClient, e.mcp.URL(), "mcp:read mcp:write")
+	sid := session(t, e.mcp.URL(), low)
+	want := `Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="` + e.mcp.PRMURL(mcpserver.PathMCP) + `"`
+	if res := post(t, e.mcp.URL(), low, sid, callBody(1, "admin_action", `{}`)); res.status != http.StatusForbidden || res.header.Get("WWW-Authenticate") != want {
+		t.Errorf("admin_action with low scope: %d %q, want 403 %q", res.status, res.header.Get("WWW-Authenticate"), want)
+	}
+}
+
+// TestOpenInitialize: initialize and notifications need no token, anything else does, and its
+// 401 carries the challenge scope.
+func TestOpenInitialize(t *testing.T) {
+	e := newEnv(t, func(o *mcpserver.Options) { o.OpenInitialize, o.ChallengeScope = true, "mcp:read" })
+	sid := session(t, e.mcp.URL(), "")
+	res := post(t, e.mcp.URL(), "", sid, toolsListBody)
+	if res.status != http.StatusUnauthorized || !strings.Contains(res.header.Get("WWW-Authenticate"), `scope="mcp:read"`) {
+		t.Fatalf("tools/list without a token: %d %q, want 401 with the scope", res.status, res.header.Get("WWW-Authenticate"))
+	}
+	tok := tokenFor(t, e.as.Issuer(), testClient, e.mcp.URL(), "mcp:read")
+	if res := post(t, e.mcp.URL(), tok, sid, toolsListBody); res.status != http.StatusOK || len(toolNames(t, res.msg)) == 0 {
+		t.Errorf("tools/list with a token in the session opened without one: %d %v", res.status, res.msg)
+	}
+}
+
 func TestAudienceAndTokenChecks(t *testing.T) {
 	e := newEnv(t, nil)
 	mcpToken := tokenFor(t, e.as.Issuer(), testClient, e.mcp.URL(), "mcp:read")
