@@ -66,6 +66,7 @@ type Broker struct {
 	log           *slog.Logger
 	now           func() time.Time
 	stepUps       stepUps
+	refusedJWTs   refusedJWTs
 }
 
 // New returns a Broker.

@@ -195,9 +195,15 @@ func (b *Broker) staticCredential(ctx context.Context, srv config.Server) (*Cred
 	return &Credential{Header: srv.Header, Value: v}, nil
 }
 
-// renew gets a new access token without a person: a refresh, or for client-credentials servers
-// a new grant. It runs under the server lock.
+// renew gets a new access token without a person: a refresh, or for client-credentials,
+// workload and enterprise servers a new grant. It runs under the server lock.
 func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken) (*storedToken, error) {
+	switch srv.Auth {
+	case config.AuthWorkload:
+		return b.workloadGrant(ctx, srv, old, LoginOptions{})
+	case config.AuthEnterprise:
+		return b.enterpriseGrant(ctx, srv, old, LoginOptions{})
+	}
 	if old == nil {
 		if srv.Auth == config.AuthClientCredentials {
 			return b.clientCredentialsLogin(ctx, srv)
@@ -395,7 +401,7 @@ func sameSecret(a, b string) bool {
 // and the current credential is returned, so a burst of 401s costs one refresh. When the
 // server's metadata names another authorization server than the token's, the token is not
 // renewed: an OAuth server then needs a sign-in (a *SignInRequiredError), and a
-// client-credentials server gets a token from the new authorization server.
+// client-credentials, workload or enterprise server gets a new grant from the new one.
 func (b *Broker) Refresh(ctx context.Context, name, rejected string) (*Credential, error) {
 	cred, err := b.refresh(ctx, name, rejected)
 	return cred, wrap(OpCredential, name, err)
@@ -407,7 +413,7 @@ func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credentia
 	if err != nil {
 		return nil, err
 	}
-	if srv.Auth != config.AuthOAuth && srv.Auth != config.AuthClientCredentials {
+	if !renewable(srv.Auth) {
 		err := error(&SignInRequiredError{Server: name, Reason: "the server rejected the stored token"})
 		if srv.Auth == config.AuthBearer {
 			err = hint.With(err, hint.StoreToken) // a static token is replaced, not signed in for
@@ -433,8 +439,9 @@ func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credentia
 				// only be refused again. A new one comes from the new server, with a client of
 				// its own (see planClient and checkIssuer).
 				b.log.Info("the server names another authorization server; not renewing the old one's token", "server", name, "was", tok.Issuer, "now", now)
-				if srv.Auth == config.AuthClientCredentials {
-					tok, err = b.clientCredentialsLogin(ctx, srv)
+				if srv.Auth != config.AuthOAuth {
+					// Grants without a person start over at the server the metadata names now.
+					tok, err = b.renew(ctx, srv, nil)
 					return err
 				}
 				return &SignInRequiredError{Server: name, Reason: "the server moved to another sign-in server"}
@@ -470,4 +477,13 @@ func (b *Broker) movedTo(ctx context.Context, srv config.Server, tok *storedToke
 		return ""
 	}
 	return res.AuthServer.Issuer
+}
+
+// renewable reports whether servers of the auth mode hold tokens that the broker renews.
+func renewable(mode config.AuthMode) bool {
+	switch mode {
+	case config.AuthOAuth, config.AuthClientCredentials, config.AuthWorkload, config.AuthEnterprise:
+		return true
+	}
+	return false
 }

@@ -21,7 +21,8 @@ const (
 )
 
 // OpError is the error of every public method of the Broker (and of ReadStatus): which server
-// (empty when none: Servers, Status, a name that is not valid), what it was doing, and why it
+// (empty when none: Servers, Status, a name that is not valid; the identity provider's name
+// for the identity provider methods, OpIdP), what it was doing, and why it
 // failed. Its text reads "NAME: cause". The cause is wrapped, so the package's typed errors
 // (SignInRequiredError, IssuerChangedError, ...) and the hints of package hint are found through
 // it with errors.As and errors.Is; an edge that names the server itself (the tray's notification
@@ -50,7 +51,9 @@ func (e *OpError) Unwrap() error { return e.Err }
 func namesServer(err error) bool {
 	var unknown *UnknownServerError
 	var invalid *config.InvalidServerError
-	return errors.As(err, &unknown) || errors.As(err, &invalid)
+	var unknownIdP *config.UnknownIdPError
+	var invalidIdP *config.InvalidIdPError
+	return errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &unknownIdP) || errors.As(err, &invalidIdP)
 }
 
 // wrap returns err as the OpError of op on server, or nil for no error.

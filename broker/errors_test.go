@@ -67,6 +67,7 @@ func TestPublicMethodsWrapTheirErrorsOnce(t *testing.T) {
 	var unknown *broker.UnknownServerError
 	var signIn *broker.SignInRequiredError
 	var invalid *config.InvalidServerError
+	var unknownIdP *config.UnknownIdPError
 	tests := []struct {
 		name   string
 		call   func() error
@@ -102,6 +103,15 @@ func TestPublicMethodsWrapTheirErrorsOnce(t *testing.T) {
 		}, broker.OpAdd, "", nil, hint.None},
 		{"RemoveServer, unknown", func() error { return b.RemoveServer(ctx, "nope") }, broker.OpRemove, "nope", &unknown, hint.AddServer},
 		{"EnsureURLServer, name taken", func() error { _, err := b.EnsureURLServer(ctx, loneURL); return err }, broker.OpAdd, taken.Name, nil, hint.None},
+		{"AddIdP, invalid issuer", func() error {
+			return b.AddIdP(ctx, config.IdP{Name: "corp", Issuer: "http://idp.example.com", ClientID: "c"}, "")
+		}, broker.OpIdP, "corp", nil, hint.None},
+		{"AddIdP, invalid name", func() error { return b.AddIdP(ctx, config.IdP{Name: "-x"}, "") }, broker.OpIdP, "", nil, hint.None},
+		{"IdPLogin, unknown", func() error { _, err := b.IdPLogin(ctx, "nope", broker.IdPLoginOptions{}); return err }, broker.OpIdP, "nope", &unknownIdP, hint.None},
+		{"IdPLogout, unknown", func() error { return b.IdPLogout(ctx, "nope") }, broker.OpIdP, "nope", &unknownIdP, hint.None},
+		{"RemoveIdP, unknown", func() error { return b.RemoveIdP(ctx, "nope") }, broker.OpIdP, "nope", &unknownIdP, hint.None},
+		{"IdPs, damaged config", func() error { _, err := bad.IdPs(); return err }, broker.OpStatus, "", nil, hint.None},
+		{"ReadIdPStatus, damaged config", func() error { _, err := broker.ReadIdPStatus(damaged, time.Now()); return err }, broker.OpStatus, "", nil, hint.None},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,12 @@ func registrationKey(server, issuer string) string {
 	return "oauth-client/" + server + "/" + url.PathEscape(issuer)
 }
 
+// An identity provider's secrets are keyed by its issuer: the client secret of this program's
+// client there, and the sign-in (ID token and refresh token, one item: see idpSession). Their
+// names are rebuilt from the configuration, so the index names none of them (secretGroup).
+func idpSessionKey(issuer string) string      { return "idp-session/" + url.PathEscape(issuer) }
+func idpClientSecretKey(issuer string) string { return "idp-client-secret/" + url.PathEscape(issuer) }
+
 // wellKnownKeys are the keys a server's secrets may have whatever the store's index says.
 // refreshKey is the old layout's refresh token, kept for existing sign-ins (see storedToken).
 func wellKnownKeys(server string) []string {
@@ -27,8 +33,8 @@ func wellKnownKeys(server string) []string {
 // (wellKnownKeys). Keys whose names hold more than the server, such as registrations (one per
 // issuer), are indexed, so that removing the server finds them without state.json.
 func secretGroup(key string) string {
-	_, rest, ok := strings.Cut(key, "/")
-	if !ok {
+	kind, rest, ok := strings.Cut(key, "/")
+	if !ok || strings.HasPrefix(kind, "idp-") {
 		return ""
 	}
 	server, _, _ := strings.Cut(rest, "/")

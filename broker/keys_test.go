@@ -15,6 +15,8 @@ func TestSecretGroup(t *testing.T) {
 		"index/studio":                                         "studio", // secrets.Indexed never indexes its own items
 		"no-slash":                                             "",
 		"kind/":                                                "",
+		idpSessionKey("https://idp.example.com/tenant"):        "",
+		idpClientSecretKey("https://idp.example.com"):          "",
 	} {
 		if got := secretGroup(key); got != want {
 			t.Errorf("secretGroup(%q) = %q, want %q", key, got, want)

@@ -53,8 +53,10 @@ type LoginResult struct {
 }
 
 // Login signs in to the named server and stores the tokens. For OAuth servers it runs the
-// browser flow; for client-credentials servers it requests a token; bearer and unauthenticated
-// servers have nothing to sign in to. Nothing is stored unless the whole sign-in succeeds.
+// browser flow; for client-credentials and workload servers it requests a token; for
+// enterprise servers it gets one through the identity provider, signing in there first when
+// needed; bearer and unauthenticated servers have nothing to sign in to. Nothing is stored
+// unless the whole sign-in succeeds.
 func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*LoginResult, error) {
 	res, err := b.login(ctx, name, opts)
 	return res, wrap(OpSignIn, name, err)
@@ -77,6 +79,16 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 			tok, err = b.clientCredentialsSignIn(ctx, srv, opts)
 			return err
 		})
+	case config.AuthWorkload:
+		err = b.withServerLock(ctx, name, lockWait, func() error {
+			if tok = b.reusable(ctx, srv, opts); tok != nil {
+				return nil
+			}
+			tok, err = b.workloadGrant(ctx, srv, nil, opts)
+			return err
+		})
+	case config.AuthEnterprise:
+		tok, err = b.enterpriseSignIn(ctx, srv, opts)
 	default:
 		// The lock spans the whole browser flow: a second process signing in to the same
 		// server waits instead of opening a second tab.

@@ -48,7 +48,7 @@ func (b *Broker) logout(ctx context.Context, name string) (*LogoutResult, error)
 	var grant *storedToken
 	var refresh string
 	forget := func() error {
-		if srv.Auth == config.AuthOAuth || srv.Auth == config.AuthClientCredentials {
+		if renewable(srv.Auth) {
 			// What cannot be read cannot be revoked; it is deleted all the same.
 			if grant, err = b.loadToken(ctx, name); err != nil {
 				b.log.Warn("reading the grant to revoke it", "server", name, "err", err)

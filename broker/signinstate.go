@@ -29,6 +29,9 @@ const (
 	StateNoToken
 	// StateNoAuth: the server needs no sign-in.
 	StateNoAuth
+	// StateSignedInIdP: the person is signed in to the company's identity provider, through
+	// which an enterprise server gets (and renews) its tokens without a person.
+	StateSignedInIdP
 
 	numSignInStates // keep last: the tests walk every state below it
 )
@@ -76,6 +79,7 @@ var signInWords = [numSignInStates]stateWords{
 	StateStaticToken:    {"token stored", "token stored", "Token stored", ToneOK},
 	StateNoToken:        {"no token stored", "no token stored", "No token stored", ToneAttention},
 	StateNoAuth:         {"no authorization", "no sign-in needed", "No sign-in needed", ToneOK},
+	StateSignedInIdP:    {"signed in through the identity provider", "signed in with your company account", "Signed in with your company account", ToneOK},
 }
 
 // unknownWords are the words of a value that is no state, so that a bug shows as "unknown"

@@ -22,6 +22,7 @@ func TestSignInStateWords(t *testing.T) {
 		StateStaticToken:    {"token stored", "token stored", "Token stored", ToneOK},
 		StateNoToken:        {"no token stored", "no token stored", "No token stored", ToneAttention},
 		StateNoAuth:         {"no authorization", "no sign-in needed", "No sign-in needed", ToneOK},
+		StateSignedInIdP:    {"signed in through the identity provider", "signed in with your company account", "Signed in with your company account", ToneOK},
 	}
 	if len(want) != int(numSignInStates) {
 		t.Errorf("the test has %d rows for %d states", len(want), numSignInStates)

@@ -19,6 +19,8 @@ import (
 // answer without the keychain, and lets `servers remove` find every registration to delete.
 type state struct {
 	Servers map[string]*serverState `json:"servers"`
+	// IdPs describes the sign-in at each identity provider, by issuer (as its secrets are keyed).
+	IdPs map[string]*idpInfo `json:"idps,omitempty"`
 }
 
 type serverState struct {
@@ -54,7 +56,7 @@ func statePath(configPath string) string {
 }
 
 func loadState(path string) (*state, error) {
-	st := &state{Servers: map[string]*serverState{}}
+	st := &state{Servers: map[string]*serverState{}, IdPs: map[string]*idpInfo{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
@@ -66,10 +68,13 @@ func loadState(path string) (*state, error) {
 		// The state is only a mirror: a damaged one is rebuilt as sign-ins happen, and the old
 		// file is kept aside for a human to look at.
 		_ = os.Rename(path, path+".damaged")
-		return &state{Servers: map[string]*serverState{}}, nil
+		return &state{Servers: map[string]*serverState{}, IdPs: map[string]*idpInfo{}}, nil
 	}
 	if st.Servers == nil {
 		st.Servers = map[string]*serverState{}
+	}
+	if st.IdPs == nil {
+		st.IdPs = map[string]*idpInfo{}
 	}
 	return st, nil
 }

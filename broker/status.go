@@ -24,6 +24,8 @@ type ServerStatus struct {
 	Issuer string      `json:"issuer,omitempty"`
 	// Client is the registered OAuth client in use with Issuer, if any.
 	Client *ClientStatus `json:"client,omitempty"`
+	// IdP names the identity provider an enterprise server signs in through.
+	IdP string `json:"idp,omitempty"`
 }
 
 // ClientStatus describes a client registration without its secret.
@@ -80,7 +82,7 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 				switch {
 				case t.Expiry.IsZero() || now.Before(t.Expiry):
 					ss.SignedIn, ss.State = true, StateSignedIn
-				case t.Refreshable || srv.Auth == config.AuthClientCredentials:
+				case t.Refreshable || srv.Auth == config.AuthClientCredentials || srv.Auth == config.AuthWorkload:
 					ss.SignedIn, ss.State = true, StateExpired
 				}
 				for _, r := range s.Registrations {
@@ -92,6 +94,16 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 						}
 						ss.Client = cs
 					}
+				}
+			}
+		}
+		if srv.Auth == config.AuthEnterprise {
+			// Its tokens come and go with the sign-in at the identity provider.
+			ss.IdP = srv.IdP
+			ss.SignedIn, ss.State = false, StateSignInRequired
+			if p, ok := f.IdP(srv.IdP); ok {
+				if info := st.IdPs[p.Issuer]; info != nil && info.ClientID == p.ClientID && info.usableAt(now) {
+					ss.SignedIn, ss.State = true, StateSignedInIdP
 				}
 			}
 		}

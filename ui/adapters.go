@@ -28,9 +28,46 @@ type serverEditor struct {
 	saved func()
 }
 
-// Diagnose implements windows.ServerEditor.
-func (e serverEditor) Diagnose(ctx context.Context, rawURL string) (*doctor.Report, error) {
-	return diagnose(ctx, rawURL)
+// Diagnose implements windows.ServerEditor: a workload or enterprise server is diagnosed with
+// its setup (doctor.RunFor), so that the check judges the grants it needs, not a browser's.
+func (e serverEditor) Diagnose(ctx context.Context, srv config.Server) (*doctor.Report, error) {
+	if srv.Auth != config.AuthWorkload && srv.Auth != config.AuthEnterprise {
+		return diagnose(ctx, srv.URL)
+	}
+	setup := doctor.Setup{Server: srv}
+	for _, p := range e.idps() {
+		if p.Name == srv.IdP {
+			setup.IdP = &p.IdP
+		}
+	}
+	r := doctor.RunFor(ctx, &discovery.Fetcher{}, setup)
+	if r == nil {
+		return nil, fmt.Errorf("diagnosing %s: no report", srv.URL)
+	}
+	return r, nil
+}
+
+// IdPs implements windows.ServerEditor.
+func (e serverEditor) IdPs() []string {
+	var names []string
+	for _, p := range e.idps() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// idps reads the configured identity providers; none when the configuration cannot be read
+// (the form then offers none, and saving says why).
+func (e serverEditor) idps() []broker.IdPStatus {
+	b, err := e.open(context.Background())
+	if err != nil {
+		return nil
+	}
+	idps, err := b.IdPs()
+	if err != nil {
+		return nil
+	}
+	return idps
 }
 
 // Save implements windows.ServerEditor.

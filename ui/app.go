@@ -377,6 +377,75 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 	t.refresh()
 }
 
+// SignInIdP implements tray.Actions: it signs in to the identity provider in the browser, and
+// through it to every server configured with it; a sign-in under way is shown again.
+func (t *trayApp) SignInIdP(name string) {
+	key := tray.IdPKey(name)
+	if s := t.signIns[key]; s != nil {
+		if s.win != nil {
+			s.win.Window().Show()
+			s.win.Window().RequestFocus()
+		}
+		return
+	}
+	ctx, cancel := context.WithCancel(t.ctx)
+	s := &signIn{cancel: cancel}
+	t.signIns[key] = s
+	t.refresh()
+	op := urlOpener{next: opener.System(t.opts.Stderr), onURL: func(u string) {
+		fyne.Do(func() {
+			if t.signIns[key] == s && s.win == nil && ctx.Err() == nil {
+				s.win = windows.ShowSignIn(t.fyne, "your company account ("+name+")", u, cancel)
+			}
+		})
+	}}
+	t.background(func(context.Context) {
+		defer cancel()
+		var res *broker.IdPLoginResult
+		b, err := t.openBroker(ctx, op)
+		if err == nil {
+			res, err = b.IdPLogin(ctx, name, broker.IdPLoginOptions{})
+		}
+		cancelled := ctx.Err() != nil
+		fyne.Do(func() { t.idpSignInDone(name, s, res, err, cancelled) })
+	})
+}
+
+// idpSignInDone ends a sign-in at an identity provider: it says which servers are ready, and
+// which are not and why.
+func (t *trayApp) idpSignInDone(name string, s *signIn, res *broker.IdPLoginResult, err error, cancelled bool) {
+	if key := tray.IdPKey(name); t.signIns[key] == s {
+		delete(t.signIns, key)
+	}
+	if s.win != nil {
+		s.win.Close()
+	}
+	switch {
+	case err == nil:
+		var ready []string
+		for _, r := range res.Servers {
+			ready = append(ready, r.Server)
+		}
+		msg := "Claude Code and your other MCP clients can use " + strings.Join(ready, ", ") + " now."
+		if len(ready) == 0 {
+			msg = "No server is configured with this identity provider yet."
+		}
+		for _, f := range res.Failed {
+			t.log.Warn("getting a token through the identity provider failed", "server", f.Server, "err", f.Err)
+			msg += " " + f.Server + ": " + sentence(f.Err, f.Server)
+		}
+		t.notify("Signed in with your company account", msg)
+	case cancelled && t.ctx.Err() == nil:
+		t.log.Info("sign-in cancelled", "idp", name)
+	case t.ctx.Err() != nil:
+	default:
+		t.log.Warn("sign-in failed", "idp", name, "err", err)
+		t.notify("Sign-in with your company account failed", sentence(err, name))
+	}
+	t.watcher.Kick()
+	t.refresh()
+}
+
 // SignOut implements tray.Actions.
 func (t *trayApp) SignOut(name string) {
 	t.background(func(ctx context.Context) {

@@ -34,6 +34,14 @@ const (
 	AuthBearer AuthMode = "bearer"
 	// AuthNone sends no credentials.
 	AuthNone AuthMode = "none"
+	// AuthWorkload is workload identity federation (RFC 7523 JWT bearer grant): a machine
+	// exchanges a JWT its platform issues (read from AssertionFile or AssertionCommand on
+	// every token request) for an access token, without a person or a browser.
+	AuthWorkload AuthMode = "workload"
+	// AuthEnterprise is enterprise-managed authorization (SEP-990): the person signs in once
+	// to the company's identity provider (IdP), whose ID token is exchanged (RFC 8693) for an
+	// ID-JAG that the server's authorization server takes with the JWT bearer grant.
+	AuthEnterprise AuthMode = "enterprise"
 )
 
 // Transport selects the MCP HTTP transport.
@@ -74,6 +82,30 @@ type Server struct {
 	// NoResourceOnRefresh leaves the resource parameter out of refresh
 	// requests, for authorization servers that reject it there.
 	NoResourceOnRefresh bool `json:"no_resource_on_refresh,omitempty"`
+	// AssertionFile is the file a workload server's JWT is read from, fresh
+	// for every token request (a Kubernetes projected token, say). Only for
+	// AuthWorkload; the JWT itself is never stored.
+	AssertionFile string `json:"assertion_file,omitempty"`
+	// AssertionCommand is the command (run by the shell) whose standard
+	// output is a workload server's JWT, run for every token request. Only
+	// for AuthWorkload, and exclusive with AssertionFile.
+	AssertionCommand string `json:"assertion_command,omitempty"`
+	// IdP names the identity provider (File.IdPs) an enterprise server's
+	// tokens are obtained through. Only for AuthEnterprise.
+	IdP string `json:"idp,omitempty"`
+}
+
+// IdP is a company's identity provider (an OpenID Connect provider), signed
+// in to once for every server configured with AuthEnterprise and its name.
+// It holds no secret: its client secret and the sign-in's ID and refresh
+// tokens are in the secret store, keyed by its issuer.
+type IdP struct {
+	// Name is the user's handle for the identity provider (see ValidateName).
+	Name string `json:"name"`
+	// Issuer is its OpenID Connect issuer URL; its metadata is found from it.
+	Issuer string `json:"issuer"`
+	// ClientID is this program's client at the identity provider.
+	ClientID string `json:"client_id"`
 }
 
 // File is the whole config file.
@@ -85,6 +117,9 @@ type File struct {
 	SecretStore string `json:"secret_store,omitempty"`
 	// Servers are the configured servers, sorted by name on Save.
 	Servers []Server `json:"servers"`
+	// IdPs are the identity providers enterprise servers sign in through,
+	// sorted by name on Save.
+	IdPs []IdP `json:"idps,omitempty"`
 }
 
 // Server returns a pointer to the named server, so Update callbacks can
@@ -114,7 +149,34 @@ func (f *File) Remove(name string) bool {
 	return len(f.Servers) != n
 }
 
-// Validate checks every server and that no two share a name.
+// IdP returns a pointer to the named identity provider, and whether it exists.
+func (f *File) IdP(name string) (*IdP, bool) {
+	for i := range f.IdPs {
+		if f.IdPs[i].Name == name {
+			return &f.IdPs[i], true
+		}
+	}
+	return nil, false
+}
+
+// PutIdP adds p, or replaces the identity provider of the same name.
+func (f *File) PutIdP(p IdP) {
+	if old, ok := f.IdP(p.Name); ok {
+		*old = p
+		return
+	}
+	f.IdPs = append(f.IdPs, p)
+}
+
+// RemoveIdP deletes the named identity provider and reports whether it was there.
+func (f *File) RemoveIdP(name string) bool {
+	n := len(f.IdPs)
+	f.IdPs = slices.DeleteFunc(f.IdPs, func(p IdP) bool { return p.Name == name })
+	return len(f.IdPs) != n
+}
+
+// Validate checks every server and identity provider, that no two share a
+// name, and that every enterprise server names a configured identity provider.
 func (f *File) Validate() error {
 	if f.SecretStore != "" && f.SecretStore != "keychain" && f.SecretStore != "file" {
 		return fmt.Errorf("secret_store %q: want \"keychain\" or \"file\"", f.SecretStore)
@@ -129,7 +191,29 @@ func (f *File) Validate() error {
 		}
 		seen[s.Name] = true
 	}
+	idps := make(map[string]bool, len(f.IdPs))
+	for _, p := range f.IdPs {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if idps[p.Name] {
+			return fmt.Errorf("identity provider %q is configured twice", p.Name)
+		}
+		idps[p.Name] = true
+	}
+	for _, s := range f.Servers {
+		if s.Auth == AuthEnterprise && !idps[s.IdP] {
+			return &InvalidServerError{Name: s.Name, Err: &UnknownIdPError{Name: s.IdP}}
+		}
+	}
 	return nil
+}
+
+// UnknownIdPError says no identity provider of that name is configured.
+type UnknownIdPError struct{ Name string }
+
+func (e *UnknownIdPError) Error() string {
+	return fmt.Sprintf("no identity provider named %q is configured", e.Name)
 }
 
 // Load reads the config file at path. A missing file is an empty config, not
@@ -198,6 +282,8 @@ func Save(path string, f *File) error {
 		out.Servers = []Server{} // "servers": [] reads better than null
 	}
 	slices.SortFunc(out.Servers, func(a, b Server) int { return strings.Compare(a.Name, b.Name) })
+	out.IdPs = slices.Clone(f.IdPs)
+	slices.SortFunc(out.IdPs, func(a, b IdP) int { return strings.Compare(a.Name, b.Name) })
 	data, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding config: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/mcp-broker/mcp-broker/broker/redact"
@@ -17,19 +18,25 @@ const maxNameLen = 64
 // ValidateName checks a server name: 1 to 64 characters from A-Z a-z 0-9 . _ -,
 // not starting with '.' or '-' (so it is never a hidden file, a relative path
 // or a command-line flag).
-func ValidateName(name string) error {
+func ValidateName(name string) error { return validateName("server name", name) }
+
+// ValidateIdPName checks an identity provider's name by the rules of ValidateName: it becomes
+// a lock file's name.
+func ValidateIdPName(name string) error { return validateName("identity provider name", name) }
+
+func validateName(what, name string) error {
 	if name == "" {
-		return errors.New("server name is empty")
+		return errors.New(what + " is empty")
 	}
 	if len(name) > maxNameLen {
-		return fmt.Errorf("server name %q is longer than %d characters", name, maxNameLen)
+		return fmt.Errorf("%s %q is longer than %d characters", what, name, maxNameLen)
 	}
 	if name[0] == '.' || name[0] == '-' {
-		return fmt.Errorf("server name %q must not start with '.' or '-'", name)
+		return fmt.Errorf("%s %q must not start with '.' or '-'", what, name)
 	}
 	for _, r := range name {
 		if !isNameChar(r) {
-			return fmt.Errorf("server name %q has %q: use only letters, digits, '.', '_' and '-'", name, r)
+			return fmt.Errorf("%s %q has %q: use only letters, digits, '.', '_' and '-'", what, name, r)
 		}
 	}
 	return nil
@@ -75,8 +82,17 @@ func (s Server) validateSettings() error {
 	case AuthOAuth, AuthBearer, AuthNone, AuthClientCredentials:
 		// client-credentials works without a client id too: servers that register machine
 		// clients dynamically hand one out.
+	case AuthWorkload, AuthEnterprise:
+		// The JWT bearer grant registers nothing: the client is one the authorization
+		// server knows beforehand.
+		if s.ClientID == "" {
+			return fmt.Errorf("auth %s needs the client id the authorization server knows this client by", s.Auth)
+		}
 	default:
-		return fmt.Errorf("unknown auth mode %q: want oauth, client-credentials, bearer or none", s.Auth)
+		return fmt.Errorf("unknown auth mode %q: want oauth, client-credentials, workload, enterprise, bearer or none", s.Auth)
+	}
+	if err := s.validateAssertionSettings(); err != nil {
+		return err
 	}
 	switch s.Transport {
 	case "", TransportAuto, TransportStreamableHTTP, TransportSSE:
@@ -95,6 +111,77 @@ func (s Server) validateSettings() error {
 		if err := validateClientMetadataURL(s.ClientMetadataURL); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// validateAssertionSettings checks the settings of the JWT bearer modes: a workload's one
+// source of JWTs, an enterprise server's identity provider, and neither on another mode.
+func (s Server) validateAssertionSettings() error {
+	source := s.AssertionFile != "" || s.AssertionCommand != ""
+	switch {
+	case s.Auth != AuthWorkload && source:
+		return errors.New("an assertion file or command goes only with auth workload")
+	case s.Auth != AuthEnterprise && s.IdP != "":
+		return errors.New("an identity provider goes only with auth enterprise")
+	case s.Auth == AuthWorkload && !source:
+		return errors.New("auth workload needs the file or the command its JWT comes from")
+	case s.AssertionFile != "" && s.AssertionCommand != "":
+		return errors.New("give the workload's JWT either as a file or as a command, not both")
+	case s.AssertionFile != "" && !filepath.IsAbs(s.AssertionFile):
+		// The bridge runs in whatever folder its host starts it in.
+		return fmt.Errorf("assertion file %q must be an absolute path", s.AssertionFile)
+	case strings.ContainsAny(s.AssertionCommand, "\r\n"):
+		return errors.New("the assertion command must be one line")
+	case s.Auth == AuthEnterprise && s.IdP == "":
+		return errors.New("auth enterprise needs the identity provider to sign in through")
+	case s.IdP != "":
+		return ValidateIdPName(s.IdP)
+	}
+	return nil
+}
+
+// Validate checks an identity provider: a valid name, an issuer URL (https, or http on a
+// loopback host, without query or fragment) and a client id.
+func (p IdP) Validate() error {
+	if err := ValidateIdPName(p.Name); err != nil {
+		return err
+	}
+	if err := validateIssuer(p.Issuer); err != nil {
+		return &InvalidIdPError{Name: p.Name, Err: err}
+	}
+	if p.ClientID == "" {
+		return &InvalidIdPError{Name: p.Name, Err: errors.New("no client id")}
+	}
+	return nil
+}
+
+// InvalidIdPError says that one of an identity provider's settings is not valid; like
+// InvalidServerError, its text names the identity provider and Err does not.
+type InvalidIdPError struct {
+	Name string
+	Err  error
+}
+
+func (e *InvalidIdPError) Error() string {
+	return fmt.Sprintf("identity provider %q: %v", e.Name, e.Err)
+}
+
+// Unwrap returns what is wrong.
+func (e *InvalidIdPError) Unwrap() error { return e.Err }
+
+// validateIssuer checks an OpenID Connect issuer: like a server URL, without a query (OpenID
+// Connect Discovery §3, RFC 8414 §2).
+func validateIssuer(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#") {
+		return fmt.Errorf("issuer %q must be an absolute URL without query or fragment, like https://idp.example.com", redact.URL(raw))
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
+	default:
+		return fmt.Errorf("issuer %q must use https (http is allowed only for localhost and 127.0.0.1)", redact.URL(raw))
 	}
 	return nil
 }

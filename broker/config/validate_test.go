@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -66,6 +67,22 @@ func TestServerValidate(t *testing.T) {
 		{"bearer", func(s *Server) { s.Auth = AuthBearer; s.Header = "X-API-Key" }, ""},
 		{"none", func(s *Server) { s.Auth = AuthNone }, ""},
 		{"client credentials", func(s *Server) { s.Auth = AuthClientCredentials; s.ClientID = "c" }, ""},
+		{"workload, file", func(s *Server) { s.Auth, s.ClientID, s.AssertionFile = AuthWorkload, "wl", "/var/run/token" }, ""},
+		{"workload, command", func(s *Server) {
+			s.Auth, s.ClientID, s.AssertionCommand = AuthWorkload, "wl", "gcloud auth print-identity-token"
+		}, ""},
+		{"workload without a source", func(s *Server) { s.Auth, s.ClientID = AuthWorkload, "wl" }, "needs the file or the command"},
+		{"workload with two sources", func(s *Server) {
+			s.Auth, s.ClientID, s.AssertionFile, s.AssertionCommand = AuthWorkload, "wl", "/t", "cat /t"
+		}, "not both"},
+		{"workload, relative file", func(s *Server) { s.Auth, s.ClientID, s.AssertionFile = AuthWorkload, "wl", "token" }, "absolute path"},
+		{"workload, two-line command", func(s *Server) { s.Auth, s.ClientID, s.AssertionCommand = AuthWorkload, "wl", "a\nb" }, "one line"},
+		{"workload without a client id", func(s *Server) { s.Auth, s.AssertionFile = AuthWorkload, "/t" }, "needs the client id"},
+		{"assertion file on oauth", func(s *Server) { s.AssertionFile = "/t" }, "only with auth workload"},
+		{"enterprise", func(s *Server) { s.Auth, s.ClientID, s.IdP = AuthEnterprise, "c", "corp" }, ""},
+		{"enterprise without an IdP", func(s *Server) { s.Auth, s.ClientID = AuthEnterprise, "c" }, "needs the identity provider"},
+		{"enterprise, bad IdP name", func(s *Server) { s.Auth, s.ClientID, s.IdP = AuthEnterprise, "c", "-corp" }, "identity provider name"},
+		{"IdP on oauth", func(s *Server) { s.IdP = "corp" }, "only with auth enterprise"},
 		{"transport auto", func(s *Server) { s.Transport = TransportAuto }, ""},
 		{"transport sse", func(s *Server) { s.Transport = TransportSSE }, ""},
 		{"transport streamable", func(s *Server) { s.Transport = TransportStreamableHTTP }, ""},
@@ -106,5 +123,64 @@ func TestServerValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestIdPValidate(t *testing.T) {
+	base := IdP{Name: "corp", Issuer: "https://idp.example.com", ClientID: "c"}
+	tests := []struct {
+		name    string
+		edit    func(*IdP)
+		wantErr string
+	}{
+		{"https", func(*IdP) {}, ""},
+		{"with a path", func(p *IdP) { p.Issuer = "https://login.example.com/tenant/v2.0" }, ""},
+		{"http loopback", func(p *IdP) { p.Issuer = "http://127.0.0.1:8080" }, ""},
+		{"http remote", func(p *IdP) { p.Issuer = "http://idp.example.com" }, "must use https"},
+		{"query", func(p *IdP) { p.Issuer = "https://idp.example.com/?tenant=x" }, "without query"},
+		{"relative", func(p *IdP) { p.Issuer = "idp.example.com" }, "absolute"},
+		{"no client", func(p *IdP) { p.ClientID = "" }, "no client id"},
+		{"bad name", func(p *IdP) { p.Name = "a b" }, "identity provider name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := base
+			tt.edit(&p)
+			err := p.Validate()
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestFileIdPs: an enterprise server must name a configured identity provider, names are
+// unique, and Save keeps them sorted.
+func TestFileIdPs(t *testing.T) {
+	f := &File{Servers: []Server{{Name: "s", URL: "https://mcp.example.com/mcp", Auth: AuthEnterprise, ClientID: "c", IdP: "corp"}}}
+	var unknown *UnknownIdPError
+	if err := f.Validate(); !errors.As(err, &unknown) || unknown.Name != "corp" {
+		t.Errorf("Validate without the IdP = %v", err)
+	}
+	f.PutIdP(IdP{Name: "zeta", Issuer: "https://z.example.com", ClientID: "z"})
+	f.PutIdP(IdP{Name: "corp", Issuer: "https://idp.example.com", ClientID: "c"})
+	if err := f.Validate(); err != nil {
+		t.Fatalf("Validate = %v", err)
+	}
+	f.IdPs = append(f.IdPs, IdP{Name: "corp", Issuer: "https://other.example.com", ClientID: "c"})
+	if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("Validate with a duplicate = %v", err)
+	}
+	f.IdPs = f.IdPs[:2]
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := Save(path, f); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil || len(back.IdPs) != 2 || back.IdPs[0].Name != "corp" {
+		t.Fatalf("Load = %+v, %v", back, err)
+	}
+	if !back.RemoveIdP("zeta") || back.RemoveIdP("zeta") {
+		t.Error("RemoveIdP")
 	}
 }

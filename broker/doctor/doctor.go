@@ -1,7 +1,11 @@
 // Package doctor diagnoses how an MCP server expects to be signed in to and
 // spoken to, for `mcp-broker doctor URL`. It runs discovery, then judges each
 // item of the MCP authorization checklist separately, so one report shows
-// every problem rather than only the first one discovery stopped at.
+// every problem rather than only the first one discovery stopped at. For a
+// configured server (`mcp-broker doctor NAME`, RunFor) it also says whether
+// its setup fits: the assertion grants of workload identity and
+// enterprise-managed authorization, and an enterprise server's identity
+// provider.
 //
 // Doctor never needs or shows a secret: it sends no token, and every URL it
 // prints passes through discovery.Redact.
@@ -124,6 +128,8 @@ const (
 	itemGrants      = "grant types"
 	itemOffline     = "offline_access"
 	itemISS         = "RFC 9207 iss"
+	itemAssertion   = "assertion grants"
+	itemIdP         = "identity provider"
 	itemStreamable  = "Streamable HTTP"
 	itemLegacySSE   = "legacy SSE"
 	legacySSEWait   = 3 // seconds to wait for the endpoint event
@@ -133,10 +139,20 @@ const (
 // Run diagnoses the MCP server at serverURL. f may be nil for defaults. It
 // never fails: what goes wrong becomes a finding.
 func Run(ctx context.Context, f *discovery.Fetcher, serverURL string) *Report {
+	return run(ctx, f, serverURL, nil)
+}
+
+// RunFor diagnoses a configured server (`doctor NAME`): Run, with the
+// findings that compare its setup with what the server advertises.
+func RunFor(ctx context.Context, f *discovery.Fetcher, setup Setup) *Report {
+	return run(ctx, f, setup.Server.URL, &setup)
+}
+
+func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Setup) *Report {
 	if f == nil {
 		f = &discovery.Fetcher{}
 	}
-	d := &diagnosis{report: &Report{ServerURL: discovery.Redact(serverURL)}}
+	d := &diagnosis{report: &Report{ServerURL: discovery.Redact(serverURL)}, setup: setup}
 	res, err := f.Discover(ctx, serverURL)
 	d.res, d.err = res, err
 
@@ -165,10 +181,12 @@ func Run(ctx context.Context, f *discovery.Fetcher, serverURL string) *Report {
 		d.registration(m)
 		if res.AuthServerMetadataURL != "" { // else there is nothing to judge them by
 			d.grants(m)
+			d.assertionGrants(m)
 			d.offlineAccess(m)
 			d.iss(m)
 		}
 	}
+	d.identityProvider(ctx, f)
 	d.transports(ctx, f, serverURL, post)
 	return d.report
 }
@@ -178,6 +196,7 @@ type diagnosis struct {
 	report *Report
 	res    *discovery.Result
 	err    error
+	setup  *Setup // nil when run for a URL
 }
 
 func (d *diagnosis) add(item string, s Severity, detail string) {
@@ -311,6 +330,8 @@ func (d *diagnosis) endpoints(m *discovery.AuthServerMetadata) {
 
 func (d *diagnosis) pkce(m *discovery.AuthServerMetadata) {
 	switch {
+	case d.assertionMode() && !m.SupportsS256():
+		d.add(itemPKCE, Info, "not advertised; not needed: the server is configured for the JWT bearer grant, without a browser")
 	case d.res.Legacy && d.res.AuthServerMetadataURL == "":
 		d.add(itemPKCE, Info, "assumed: the 2025-03-26 specification required it")
 	case m.SupportsS256():
@@ -357,6 +378,9 @@ func (d *diagnosis) grants(m *discovery.AuthServerMetadata) {
 		listed = strings.Join(m.GrantTypesSupported, ", ")
 	}
 	switch {
+	case d.assertionMode():
+		// The assertion grants item judges what such a server needs.
+		d.add(itemGrants, Info, listed)
 	case !m.SupportsGrant("authorization_code"):
 		d.add(itemGrants, Fail, listed+"\nno authorization_code: a person cannot sign in through the browser")
 	case !m.SupportsGrant("refresh_token"):

@@ -51,6 +51,12 @@ const (
 	FileStore
 	// TryAgain: the cause passes by itself (another process was busy): try again.
 	TryAgain
+	// SignInIdP: sign in to the company's identity provider (the error names it: see
+	// broker.IdPSignInRequiredError), once for every server configured with it.
+	SignInIdP
+	// WorkloadAssertion: check the workload's JWT source (its file or command) and client id,
+	// which the authorization server refused or which gave no JWT.
+	WorkloadAssertion
 
 	end // one past the last Hint
 )
@@ -60,6 +66,7 @@ var names = [...]string{
 	ClientID: "ClientID", ClientIDOrMetadataURL: "ClientIDOrMetadataURL", ClientSecret: "ClientSecret",
 	NoAuth: "NoAuth", AddServer: "AddServer", Diagnose: "Diagnose", UnlockKeychain: "UnlockKeychain",
 	StartKeychain: "StartKeychain", CreateKeyring: "CreateKeyring", FileStore: "FileStore", TryAgain: "TryAgain",
+	SignInIdP: "SignInIdP", WorkloadAssertion: "WorkloadAssertion",
 }
 
 // String returns the Hint's Go name, for tests and logs (never shown to people as advice).

@@ -37,6 +37,9 @@ type AuthRequestParams struct {
 	RedirectURI           string
 	Scope                 string // space-separated; empty omits the parameter
 	Resource              string // RFC 8707 resource indicator; always sent for MCP
+	// Prompt is the OpenID Connect prompt parameter (OpenID Connect Core §3.1.2.1), or "":
+	// "consent" makes an identity provider issue a refresh token for offline_access.
+	Prompt string
 }
 
 // NewAuthRequest builds an authorization URL with S256 PKCE, a random state and the resource.
@@ -61,6 +64,9 @@ func NewAuthRequest(p AuthRequestParams) (*AuthRequest, error) {
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
 	if p.Resource != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("resource", p.Resource))
+	}
+	if p.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", p.Prompt))
 	}
 	return &AuthRequest{
 		URL:         cfg.AuthCodeURL(state, opts...),

@@ -31,6 +31,11 @@ type Token struct {
 	// Scope is the granted scope (RFC 6749 §5.1); when the server leaves it out, the scope requested.
 	Scope    string    `json:"scope,omitempty"`
 	IssuedAt time.Time `json:"issued_at,omitzero"`
+	// IDToken is the OpenID Connect ID token of a sign-in at an identity provider (OpenID
+	// Connect Core §3.1.3.3), or "". A secret.
+	IDToken string `json:"id_token,omitempty"`
+	// IssuedTokenType is the type of a token exchange's token (RFC 8693 §2.2.1), or "".
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // Scopes returns Scope split on spaces.
@@ -166,6 +171,8 @@ func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Toke
 		RefreshToken string      `json:"refresh_token"`
 		ExpiresIn    json.Number `json:"expires_in"`
 		Scope        string      `json:"scope"`
+		IDToken      string      `json:"id_token"`
+		IssuedType   string      `json:"issued_token_type"`
 		Error        string      `json:"error"`
 		Description  string      `json:"error_description"`
 	}
@@ -181,7 +188,8 @@ func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Toke
 	if tj.AccessToken == "" {
 		return nil, ErrNoAccessToken
 	}
-	tok := &Token{AccessToken: tj.AccessToken, TokenType: tj.TokenType, RefreshToken: tj.RefreshToken, Scope: tj.Scope, IssuedAt: now}
+	tok := &Token{AccessToken: tj.AccessToken, TokenType: tj.TokenType, RefreshToken: tj.RefreshToken, Scope: tj.Scope, IssuedAt: now,
+		IDToken: tj.IDToken, IssuedTokenType: tj.IssuedType}
 	if secs, err := tj.ExpiresIn.Int64(); err == nil && secs > 0 {
 		tok.Expiry = now.Add(time.Duration(secs) * time.Second)
 	}
@@ -193,6 +201,9 @@ func fromX(t *oauth2.Token, requestedScope string, issued time.Time) *Token {
 	tok := &Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Scope: requestedScope, IssuedAt: issued}
 	if s, ok := t.Extra("scope").(string); ok && s != "" {
 		tok.Scope = s
+	}
+	if s, ok := t.Extra("id_token").(string); ok {
+		tok.IDToken = s
 	}
 	return tok
 }

@@ -123,6 +123,9 @@ Add a server, sign in, check:
   mcp-broker login studio
   mcp-broker status
 
+Signing in through your company's identity provider, once for all its servers:
+  mcp-broker idp --help
+
 Let Claude Code use it (the entry starts ` + "`mcp-broker bridge`" + ` and holds no secret):
   mcp-broker claude add studio
 
@@ -139,6 +142,7 @@ New here? mcp-broker demo runs a demo server to sign in to.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.AddCommand(a.serversCmd(), a.loginCmd(), a.logoutCmd(), a.statusCmd(), a.doctorCmd(), a.bridgeCmd())
+	root.AddCommand(a.idpCmd())
 	root.AddCommand(a.claudeCmd())
 	root.AddCommand(a.demoCmd())
 	usageArgs(root)

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
+	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
 )
@@ -10,17 +14,30 @@ import (
 func (a *app) doctorCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "doctor URL",
+		Use:   "doctor URL|NAME",
 		Short: "Diagnose a server's OAuth discovery and transports, item by item",
 		Long: `Run discovery against an MCP server the way a spec-compliant client does, and report
 item by item what it found and what is missing or wrong: the 401 challenge, the protected
 resource metadata and where it was found, the authorization server metadata and the issuer
 check, PKCE support, registration options, refresh support, and the transports the server
 answers. Exits with status 3 when a problem blocks sign-in. Needs no configuration and
-sends no credentials.`,
+sends no credentials.
+
+Given the NAME of a configured server, it also says whether its setup fits what the server
+advertises: the assertion grants that --auth workload and --auth enterprise need (the JWT
+bearer grant, and the token exchange at the identity provider).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			report := doctor.Run(cmd.Context(), &discovery.Fetcher{}, args[0])
+			var report *doctor.Report
+			if strings.Contains(args[0], "://") {
+				report = doctor.Run(cmd.Context(), &discovery.Fetcher{}, args[0])
+			} else {
+				setup, err := a.doctorSetup(args[0])
+				if err != nil {
+					return err
+				}
+				report = doctor.RunFor(cmd.Context(), &discovery.Fetcher{}, *setup)
+			}
 			if asJSON {
 				data, err := report.JSON()
 				if err != nil {
@@ -40,4 +57,25 @@ sends no credentials.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// doctorSetup is the configured server of that name, with its identity provider, for doctor.
+func (a *app) doctorSetup(name string) (*doctor.Setup, error) {
+	path, err := config.PathFrom(a.env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	srv, ok := f.Server(name)
+	if !ok {
+		return nil, &broker.UnknownServerError{Name: name}
+	}
+	setup := &doctor.Setup{Server: *srv}
+	if p, ok := f.IdP(srv.IdP); ok && srv.IdP != "" {
+		setup.IdP = p
+	}
+	return setup, nil
 }

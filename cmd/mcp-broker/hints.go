@@ -25,6 +25,9 @@ func advice(err error) string {
 	if h == hint.Diagnose && server != "" {
 		serverURL = configuredURL(server)
 	}
+	if h == hint.SignInIdP {
+		server = idpOf(err, server)
+	}
 	return nextStep(h, server, serverURL, runtime.GOOS)
 }
 
@@ -34,6 +37,9 @@ func nextStep(h hint.Hint, server, serverURL, goos string) string {
 	name := server
 	if name == "" {
 		name = "NAME"
+		if h == hint.SignInIdP {
+			name = "IDP"
+		}
 	}
 	target := "URL"
 	if serverURL != "" {
@@ -75,6 +81,34 @@ func nextStep(h hint.Hint, server, serverURL, goos string) string {
 		return "Opt in to the unencrypted file store with " + fileStore + "."
 	case hint.TryAgain:
 		return "Try again."
+	case hint.SignInIdP:
+		return fmt.Sprintf("Sign in to your company account, once for all its servers: run `mcp-broker idp login %s`.", name)
+	case hint.WorkloadAssertion:
+		return fmt.Sprintf("Check the workload's JWT source and client id: `mcp-broker servers add %s URL --auth workload --client-id ID --assertion-file PATH` (or --assertion-command CMD).", name)
+	}
+	return ""
+}
+
+// idpOf is the identity provider a sign-in hint is about: the one the error names, or else the
+// one the server is configured with; server itself when neither is known (the identity
+// provider commands' errors name the identity provider there).
+func idpOf(err error, server string) string {
+	var idpErr *broker.IdPSignInRequiredError
+	if errors.As(err, &idpErr) {
+		return idpErr.IdP
+	}
+	var op *broker.OpError
+	if errors.As(err, &op) && op.Op == broker.OpIdP {
+		return server
+	}
+	path, perr := config.Path()
+	if perr != nil {
+		return ""
+	}
+	if f, lerr := config.Load(path); lerr == nil {
+		if s, ok := f.Server(server); ok && s.IdP != "" {
+			return s.IdP
+		}
 	}
 	return ""
 }

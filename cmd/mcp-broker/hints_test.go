@@ -28,6 +28,8 @@ func TestNextStepWordsEveryHint(t *testing.T) {
 		hint.StartKeychain:         "MCP_BROKER_SECRET_STORE=file",
 		hint.CreateKeyring:         "MCP_BROKER_SECRET_STORE=file",
 		hint.FileStore:             "MCP_BROKER_SECRET_STORE=file",
+		hint.SignInIdP:             "`mcp-broker idp login studio`",
+		hint.WorkloadAssertion:     "`mcp-broker servers add studio URL --auth workload --client-id ID --assertion-file PATH`",
 	}
 	for _, h := range hint.All() {
 		for _, goos := range []string{"linux", "darwin", "windows"} {
@@ -63,6 +65,8 @@ func TestAdviceFindsTheServer(t *testing.T) {
 		{&broker.OpError{Op: broker.OpCredential, Server: "studio", Err: &broker.SignInRequiredError{Server: "studio"}}, "Run `mcp-broker login studio`."},
 		{fmt.Errorf("starting: %w", &broker.OpError{Op: broker.OpSignIn, Server: "s2", Err: hint.With(errors.New("x"), hint.ClientSecret)}), "mcp-broker servers add s2 URL --auth client-credentials"},
 		{&broker.UnknownServerError{Name: "nope"}, "`mcp-broker servers add nope URL`"},
+		{&broker.OpError{Op: broker.OpCredential, Server: "wiki", Err: &broker.IdPSignInRequiredError{IdP: "corp"}}, "`mcp-broker idp login corp`"},
+		{&broker.OpError{Op: broker.OpIdP, Server: "corp", Err: hint.With(errors.New("x"), hint.SignInIdP)}, "`mcp-broker idp login corp`"},
 		{hint.With(errors.New("the keychain did not answer"), hint.TryAgain), "Try again."},
 		{errors.New("no hint"), ""},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -26,6 +27,7 @@ func (a *app) serversCmd() *cobra.Command {
 func (a *app) serversAddCmd() *cobra.Command {
 	var (
 		auth, clientID, header, scopes, transport, metadataURL string
+		assertionFile, assertionCommand, idp                   string
 		secretStdin, tokenStdin, noResourceOnRefresh           bool
 	)
 	cmd := &cobra.Command{
@@ -37,6 +39,12 @@ Auth modes:
   oauth               browser sign-in, OAuth 2.1 with PKCE (default)
   client-credentials  OAuth client credentials: --client-id and --client-secret-stdin,
                       or nothing if the server registers clients itself
+  workload            workload identity federation (a machine, no person): --client-id
+                      and the JWT its platform issues, read anew for every token, from
+                      --assertion-file PATH or from what --assertion-command CMD prints
+  enterprise          through your company's identity provider, signed in to once with
+                      ` + "`mcp-broker idp login IDP`" + `: --idp IDP, --client-id and
+                      --client-secret-stdin (the client at the server's authorization server)
   bearer              a static token or API key: --token-stdin, and --header NAME when
                       it goes in a header other than "Authorization: Bearer"
   none                no authorization
@@ -44,13 +52,19 @@ Auth modes:
 Secrets are never taken from the command line: pipe them in, or type them when asked.`,
 		Example: `  mcp-broker servers add studio https://mcp.example.com/mcp
   mcp-broker servers add ci https://mcp.example.com/mcp --auth client-credentials --client-id ci-bot --client-secret-stdin < secret.txt
-  mcp-broker servers add search https://search.example.com/mcp --auth bearer --header X-API-Key --token-stdin`,
+  mcp-broker servers add search https://search.example.com/mcp --auth bearer --header X-API-Key --token-stdin
+  mcp-broker servers add build https://mcp.example.com/mcp --auth workload --client-id ci --assertion-file /var/run/secrets/tokens/mcp
+  mcp-broker servers add wiki https://wiki.example.com/mcp --auth enterprise --idp corp --client-id wiki-app --client-secret-stdin < secret.txt`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			srv := config.Server{
 				Name: args[0], URL: args[1], Auth: config.AuthMode(auth), ClientID: clientID,
 				Scopes: strings.Fields(scopes), Transport: config.Transport(transport), Header: header,
 				ClientMetadataURL: metadataURL, NoResourceOnRefresh: noResourceOnRefresh,
+				AssertionCommand: assertionCommand, IdP: idp,
+			}
+			if err := a.workloadFlags(&srv, assertionFile); err != nil {
+				return err
 			}
 			if secretStdin && tokenStdin {
 				return usageError{"use --client-secret-stdin or --token-stdin, not both"}
@@ -86,13 +100,17 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 			switch srv.Auth {
 			case config.AuthBearer, config.AuthNone:
 				next = "it is ready to use"
+			case config.AuthWorkload:
+				next = "it gets its tokens by itself; `mcp-broker login " + srv.Name + "` tries it now"
+			case config.AuthEnterprise:
+				next = "sign in once with `mcp-broker idp login " + srv.IdP + "`, for it and every server of that identity provider"
 			}
 			fmt.Fprintf(a.stdout, "Added %s (%s): %s.\n", srv.Name, redact.URL(srv.URL), next)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&auth, "auth", "oauth", "how to authenticate: oauth, client-credentials, bearer or none")
+	f.StringVar(&auth, "auth", "oauth", "how to authenticate: oauth, client-credentials, workload, enterprise, bearer or none")
 	f.StringVar(&clientID, "client-id", "", "a pre-registered OAuth client id")
 	f.BoolVar(&secretStdin, "client-secret-stdin", false, "read the OAuth client secret from standard input")
 	f.BoolVar(&tokenStdin, "token-stdin", false, "read the static token or API key from standard input (--auth bearer)")
@@ -101,7 +119,36 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 	f.StringVar(&transport, "transport", "auto", "MCP transport: auto, streamable-http or sse")
 	f.StringVar(&metadataURL, "client-metadata-url", "", "https URL of this client's Client ID Metadata Document")
 	f.BoolVar(&noResourceOnRefresh, "no-resource-on-refresh", false, "leave the resource indicator out of refresh requests (for authorization servers that reject it)")
+	f.StringVar(&assertionFile, "assertion-file", "", "the file the workload's JWT is read from, for every token (--auth workload)")
+	f.StringVar(&assertionCommand, "assertion-command", "", "a command (run by the shell) that prints the workload's JWT (--auth workload)")
+	f.StringVar(&idp, "idp", "", "the identity provider to sign in through (--auth enterprise; see `mcp-broker idp add`)")
 	return cmd
+}
+
+// workloadFlags checks the flags of the JWT bearer modes against --auth, and puts the
+// assertion file in srv as an absolute path: the bridge runs wherever its host starts it.
+func (a *app) workloadFlags(srv *config.Server, assertionFile string) error {
+	switch {
+	case (assertionFile != "" || srv.AssertionCommand != "") && srv.Auth != config.AuthWorkload:
+		return usageError{"--assertion-file and --assertion-command go with --auth workload"}
+	case assertionFile != "" && srv.AssertionCommand != "":
+		return usageError{"use --assertion-file or --assertion-command, not both"}
+	case srv.Auth == config.AuthWorkload && assertionFile == "" && srv.AssertionCommand == "":
+		return usageError{"--auth workload needs --assertion-file PATH or --assertion-command CMD"}
+	case srv.IdP != "" && srv.Auth != config.AuthEnterprise:
+		return usageError{"--idp goes with --auth enterprise"}
+	case srv.Auth == config.AuthEnterprise && srv.IdP == "":
+		return usageError{"--auth enterprise needs --idp IDP (see `mcp-broker idp add`)"}
+	}
+	if assertionFile != "" && !filepath.IsAbs(assertionFile) {
+		wd, err := a.env.Getwd()
+		if err != nil {
+			return fmt.Errorf("finding the assertion file: %w", err)
+		}
+		assertionFile = filepath.Join(wd, assertionFile)
+	}
+	srv.AssertionFile = assertionFile
+	return nil
 }
 
 func (a *app) serversListCmd() *cobra.Command {

@@ -56,7 +56,11 @@ never needs to unlock the keychain.`,
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tAUTH\tSTATE\tEXPIRES\tSCOPES\tCLIENT")
 				for _, s := range st {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Auth, s.State, expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
+					state := s.State.String()
+					if s.IdP != "" {
+						state += " (" + s.IdP + ")"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Auth, state, expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
 				}
 				if err := tw.Flush(); err != nil {
 					return err

@@ -120,6 +120,9 @@ type Snapshot struct {
 	// Bridges are every live bridge, including those of servers that are not configured (a
 	// client set up with a wrong name), for the status window.
 	Bridges []status.Bridge
+	// IdPs are the configured identity providers (enterprise-managed authorization), for the
+	// tray's "Sign in with your company account".
+	IdPs []broker.IdPStatus
 	// ConfigError is why the configuration could not be read; empty when it was.
 	ConfigError string
 	// State is the worst state of all servers; Empty when none is configured, Error when the
@@ -154,7 +157,7 @@ func (s Snapshot) Waiting() []string {
 // only changes.
 func (s Snapshot) Equal(o Snapshot) bool {
 	return s.ConfigError == o.ConfigError && s.State == o.State &&
-		reflect.DeepEqual(s.Servers, o.Servers) && reflect.DeepEqual(s.Bridges, o.Bridges)
+		reflect.DeepEqual(s.Servers, o.Servers) && reflect.DeepEqual(s.Bridges, o.Bridges) && reflect.DeepEqual(s.IdPs, o.IdPs)
 }
 
 // NewlyWaiting returns the servers that a bridge waits to be signed in to in next but not in
@@ -228,6 +231,9 @@ func Read(configPath, bridgesDir string, now time.Time) Snapshot {
 		bridges = nil
 	}
 	snap := Build(servers, bridges, now)
+	if idps, ierr := broker.ReadIdPStatus(configPath, now); ierr == nil && len(idps) > 0 {
+		snap.IdPs = idps
+	}
 	if err != nil {
 		snap.ConfigError = err.Error()
 		snap.State = Error

@@ -326,3 +326,36 @@ func TestClientName(t *testing.T) {
 		t.Errorf("WaitingClient with nothing waiting = %q", got)
 	}
 }
+
+// TestReadIdPs: the snapshot carries the identity providers, for "Sign in with your company
+// account", and a change of their sign-in is a change of the snapshot.
+func TestReadIdPs(t *testing.T) {
+	f := newFixture(t)
+	file := &config.File{
+		Version: config.Version,
+		Servers: []config.Server{{Name: "wiki", URL: "https://wiki.example/mcp", Auth: config.AuthEnterprise, ClientID: "w", IdP: "corp"}},
+		IdPs:    []config.IdP{{Name: "corp", Issuer: "https://idp.example", ClientID: "c"}},
+	}
+	if err := os.MkdirAll(filepath.Dir(f.paths.Config), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := config.Save(f.paths.Config, file); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	before := Read(f.paths.Config, f.paths.Bridges, now)
+	if len(before.IdPs) != 1 || before.IdPs[0].SignedIn || !slices.Equal(before.IdPs[0].Servers, []string{"wiki"}) {
+		t.Fatalf("IdPs = %+v", before.IdPs)
+	}
+	state := `{"servers":{},"idps":{"https://idp.example":{"client_id":"c","sub":"alice","refreshable":true}}}`
+	if err := os.WriteFile(filepath.Join(filepath.Dir(f.paths.Config), "state.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	after := Read(f.paths.Config, f.paths.Bridges, now)
+	if !after.IdPs[0].SignedIn || after.Equal(before) {
+		t.Errorf("after the sign-in: %+v (equal to before: %v)", after.IdPs, after.Equal(before))
+	}
+	if srv, _ := after.Server("wiki"); !srv.SignedIn || srv.State != OK {
+		t.Errorf("the enterprise server after the IdP sign-in = %+v", srv)
+	}
+}

@@ -30,6 +30,9 @@ type Actions interface {
 	SignIn(name string)
 	// SignOut forgets the server's tokens.
 	SignOut(name string)
+	// SignInIdP signs in to the identity provider of that name, once for every server
+	// configured with it (enterprise-managed authorization).
+	SignInIdP(name string)
 	// ConfigureClaude opens the Configure Claude Code window for the server.
 	ConfigureClaude(name string)
 	// CopyClaudeCommand puts the `claude mcp add …` command for the server on the clipboard.
@@ -56,7 +59,8 @@ type Options struct {
 	StartAtLogin bool
 	// NoStartAtLogin leaves "Start at login" out, where the platform has no autostart.
 	NoStartAtLogin bool
-	// SigningIn holds the servers a sign-in is under way for.
+	// SigningIn holds the servers a sign-in is under way for, and, as IdPKey(name), the
+	// identity providers.
 	SigningIn map[string]bool
 	// DemoStarting replaces "Try the demo server" while the demo starts.
 	DemoStarting bool
@@ -86,7 +90,45 @@ const (
 	LabelCopyCommand  = "Copy Claude Code command"
 	LabelDiagnose     = "Diagnose…"
 	LabelEdit         = "Edit server…"
+	// LabelSignInIdP signs in to a company's identity provider, once for all its servers.
+	LabelSignInIdP = "Sign in with your company account"
 )
+
+// IdPKey is the key of an identity provider in Options.SigningIn: no server name has a '/'.
+func IdPKey(name string) string { return "idp/" + name }
+
+// idpItems are the identity providers' lines: "Sign in with your company account" for each
+// that servers are configured with, or whose sign-in it is once signed in.
+func idpItems(snap model.Snapshot, opts Options, act Actions) []*fyne.MenuItem {
+	var items []*fyne.MenuItem
+	for _, p := range snap.IdPs {
+		if len(p.Servers) == 0 {
+			continue
+		}
+		name := p.Name
+		suffix := ""
+		if len(snap.IdPs) > 1 {
+			suffix = " (" + name + ")"
+		}
+		switch {
+		case opts.SigningIn[IdPKey(name)]:
+			items = append(items, disabled("Signing in to your company account"+suffix+"…"))
+		case p.SignedIn:
+			who := p.Email
+			if who == "" {
+				who = p.Subject
+			}
+			line := "Signed in with your company account" + suffix
+			if who != "" {
+				line += Sep + who
+			}
+			items = append(items, disabled(line))
+		default:
+			items = append(items, fyne.NewMenuItem(LabelSignInIdP+suffix, func() { act.SignInIdP(name) }))
+		}
+	}
+	return items
+}
 
 // Sep separates a server's name from its state in a label.
 const Sep = " · "
@@ -130,6 +172,10 @@ func Menu(snap model.Snapshot, opts Options, act Actions) *fyne.Menu {
 			add(item)
 		}
 		if len(snap.Servers) > 0 {
+			add(fyne.NewMenuItemSeparator())
+		}
+		if idps := idpItems(snap, opts, act); len(idps) > 0 {
+			add(idps...)
 			add(fyne.NewMenuItemSeparator())
 		}
 		add(fyne.NewMenuItem(LabelAddServer, act.AddServer))

@@ -32,6 +32,7 @@ func (r *recorder) rec(format string, args ...any) {
 
 func (r *recorder) SignIn(name string)            { r.rec("SignIn(%s)", name) }
 func (r *recorder) SignOut(name string)           { r.rec("SignOut(%s)", name) }
+func (r *recorder) SignInIdP(name string)         { r.rec("SignInIdP(%s)", name) }
 func (r *recorder) ConfigureClaude(name string)   { r.rec("ConfigureClaude(%s)", name) }
 func (r *recorder) CopyClaudeCommand(name string) { r.rec("CopyClaudeCommand(%s)", name) }
 func (r *recorder) Diagnose(name string)          { r.rec("Diagnose(%s)", name) }
@@ -45,6 +46,33 @@ func (r *recorder) Quit()                         { r.rec("Quit()") }
 func oauth(name string, state broker.SignInState, expiry *time.Time) broker.ServerStatus {
 	return broker.ServerStatus{Name: name, URL: "https://" + name + ".example/mcp", Auth: config.AuthOAuth,
 		SignedIn: state == broker.StateSignedIn || state == broker.StateExpired, State: state, Expiry: expiry}
+}
+
+func enterprise(name string, signedIn bool) broker.ServerStatus {
+	st := broker.StateSignInRequired
+	if signedIn {
+		st = broker.StateSignedInIdP
+	}
+	return broker.ServerStatus{Name: name, Auth: config.AuthEnterprise, IdP: "corp", SignedIn: signedIn, State: st}
+}
+
+func idp(name string, signedIn bool, servers ...string) broker.IdPStatus {
+	p := broker.IdPStatus{IdP: config.IdP{Name: name, Issuer: "https://" + name + ".example", ClientID: "c"}, SignedIn: signedIn, Servers: servers}
+	if signedIn {
+		p.Email = "alice@" + name + ".example"
+	}
+	return p
+}
+
+// TestSignInWithCompanyAccount: one item signs in to the identity provider for all its servers.
+func TestSignInWithCompanyAccount(t *testing.T) {
+	snap := model.Build([]broker.ServerStatus{enterprise("wiki", false), enterprise("jira", false)}, nil, now)
+	snap.IdPs = []broker.IdPStatus{idp("corp", false, "wiki", "jira")}
+	r := &recorder{}
+	find(t, Menu(snap, Options{}, r), LabelSignInIdP).Action()
+	if !slices.Equal(r.calls, []string{"SignInIdP(corp)"}) {
+		t.Errorf("calls = %v", r.calls)
+	}
 }
 
 func at(h, m int) *time.Time {
@@ -65,6 +93,7 @@ func TestMenuGolden(t *testing.T) {
 		bridges []status.Bridge
 		opts    Options
 		cfgErr  string
+		idps    []broker.IdPStatus
 	}{
 		{name: "empty"},
 		{name: "empty-demo-starting", opts: Options{DemoStarting: true, StartAtLogin: true}},
@@ -90,11 +119,16 @@ func TestMenuGolden(t *testing.T) {
 			{Name: "keyed", Auth: config.AuthBearer, SignedIn: true, State: broker.StateStaticToken},
 			{Name: "nokey", Auth: config.AuthBearer, State: broker.StateNoToken},
 		}},
+		{name: "enterprise-sign-in", servers: []broker.ServerStatus{enterprise("wiki", false), enterprise("jira", false)}, idps: []broker.IdPStatus{idp("corp", false, "wiki", "jira")}},
+		{name: "enterprise-signed-in", servers: []broker.ServerStatus{enterprise("wiki", true)}, idps: []broker.IdPStatus{idp("corp", true, "wiki")}},
+		{name: "enterprise-signing-in", opts: Options{SigningIn: map[string]bool{IdPKey("corp"): true}},
+			servers: []broker.ServerStatus{enterprise("wiki", false)}, idps: []broker.IdPStatus{idp("corp", false, "wiki"), idp("lab", false)}},
 		{name: "config-error", cfgErr: "config.json: line 3, column 2: invalid character '}' looking for beginning of object key string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			snap := model.Build(tt.servers, tt.bridges, now)
+			snap.IdPs = tt.idps
 			if tt.cfgErr != "" {
 				snap.ConfigError, snap.State = tt.cfgErr, model.Error
 			}

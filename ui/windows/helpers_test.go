@@ -180,6 +180,7 @@ type fakeEditor struct {
 
 	mu        sync.Mutex
 	diagnosed []string
+	setups    []config.Server // what each Diagnose call was given
 	saved     []savedServer
 	diagCtx   context.Context
 }
@@ -189,9 +190,10 @@ type savedServer struct {
 	secret string
 }
 
-func (e *fakeEditor) Diagnose(ctx context.Context, rawURL string) (*doctor.Report, error) {
+func (e *fakeEditor) Diagnose(ctx context.Context, srv config.Server) (*doctor.Report, error) {
 	e.mu.Lock()
-	e.diagnosed = append(e.diagnosed, rawURL)
+	e.diagnosed = append(e.diagnosed, srv.URL)
+	e.setups = append(e.setups, srv)
 	e.diagCtx = ctx
 	e.mu.Unlock()
 	if e.hold != nil {
@@ -203,6 +205,8 @@ func (e *fakeEditor) Diagnose(ctx context.Context, rawURL string) (*doctor.Repor
 	}
 	return e.report, e.diagErr
 }
+
+func (e *fakeEditor) IdPs() []string { return []string{"corp", "lab"} }
 
 func (e *fakeEditor) Save(_ context.Context, srv config.Server, secret string) error {
 	e.mu.Lock()

@@ -51,6 +51,10 @@ func advice(h hints.Hint, goos string) string {
 		return "To " + fileStore + "."
 	case hints.TryAgain:
 		return "Try again."
+	case hints.SignInIdP:
+		return "Choose " + tray.LabelSignInIdP + " in the menu."
+	case hints.WorkloadAssertion:
+		return "Check the workload's JWT file or command and its client ID in the server's settings (" + tray.LabelEdit + ")."
 	}
 	return ""
 }

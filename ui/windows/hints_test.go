@@ -22,6 +22,8 @@ func TestAdviceSpeaksTheTraysLanguage(t *testing.T) {
 		hints.NoAuth:                tray.LabelEdit,
 		hints.AddServer:             tray.LabelAddServer,
 		hints.Diagnose:              tray.LabelDiagnose,
+		hints.SignInIdP:             tray.LabelSignInIdP,
+		hints.WorkloadAssertion:     tray.LabelEdit,
 	}
 	for _, h := range hints.All() {
 		for _, goos := range []string{"linux", "darwin", "windows"} {

@@ -26,6 +26,8 @@ var authChoices = []authChoice{
 	{config.AuthClientCredentials, "OAuth client credentials (no browser)"},
 	{config.AuthBearer, "API key or bearer token"},
 	{config.AuthNone, "None"},
+	{config.AuthWorkload, "Workload identity: a JWT from a file or command (no browser)"},
+	{config.AuthEnterprise, "Company account: through your identity provider"},
 }
 
 // transportChoice pairs a transport with its label in the server form.
@@ -52,6 +54,10 @@ func authName(m config.AuthMode) string {
 		return "API key or bearer token"
 	case config.AuthNone:
 		return "none"
+	case config.AuthWorkload:
+		return "workload identity (JWT bearer)"
+	case config.AuthEnterprise:
+		return "company account (identity provider)"
 	}
 	return string(m)
 }

@@ -24,9 +24,14 @@ import (
 
 // ServerEditor is what the add/edit server window needs from the broker.
 type ServerEditor interface {
-	// Diagnose runs the diagnosis of `mcp-broker doctor` on rawURL. It is
-	// called in a goroutine; ctx is cancelled when the window closes.
-	Diagnose(ctx context.Context, rawURL string) (*doctor.Report, error)
+	// Diagnose runs the diagnosis of `mcp-broker doctor` on srv, the form's
+	// settings as they stand (srv.URL is the URL checked; for a workload or
+	// enterprise server the findings judge the grants it needs). It is called
+	// in a goroutine; ctx is cancelled when the window closes.
+	Diagnose(ctx context.Context, srv config.Server) (*doctor.Report, error)
+	// IdPs names the configured identity providers, which an enterprise
+	// server signs in through (`mcp-broker idp add`).
+	IdPs() []string
 	// Save adds srv, or replaces the configured server of the same name, and
 	// stores secret (the client secret; the token or API key for
 	// config.AuthBearer) in the secret store. An empty secret keeps the one
@@ -51,13 +56,14 @@ type ServerForm struct {
 	bg     sync.WaitGroup
 
 	url, name, clientID, secret, scopes, header *widget.Entry
-	auth, transport                             *widget.Select
+	assertionFile, assertionCommand             *widget.Entry
+	auth, transport, idp                        *widget.Select
 
 	urlErr, nameErr, scopesErr, headerErr *widget.Label
 	clientIDHint, secretHint              *widget.RichText
 	secretLabel                           *widget.Label
 	clientIDRow, secretRow, scopesRow     []fyne.CanvasObject // label and field, hidden together
-	headerRow                             []fyne.CanvasObject
+	headerRow, assertionRows, idpRow      []fyne.CanvasObject
 
 	check, save, cancelBtn *widget.Button
 	busy                   *widget.Activity
@@ -119,6 +125,12 @@ func (f *ServerForm) build() {
 		authLabels[i] = c.label
 	}
 	f.auth = widget.NewSelect(authLabels, func(string) { f.authChanged() })
+	f.assertionFile = widget.NewEntry()
+	f.assertionFile.SetPlaceHolder("/var/run/secrets/tokens/mcp")
+	f.assertionCommand = widget.NewEntry()
+	f.assertionCommand.SetPlaceHolder("a command that prints the JWT")
+	f.idp = widget.NewSelect(f.ed.IdPs(), nil)
+	f.idp.PlaceHolder = "(none configured: mcp-broker idp add)"
 	transportLabels := make([]string, len(transportChoices))
 	for i, c := range transportChoices {
 		transportLabels[i] = c.label
@@ -139,6 +151,13 @@ func (f *ServerForm) build() {
 	formRow(form, formLabel("Sign-in"), f.auth)
 	f.clientIDRow = formRow(form, formLabel("Client ID"), f.clientID, f.clientIDHint)
 	f.secretRow = formRow(form, f.secretLabel, f.secret, f.secretHint)
+	fileRow := formRow(form, formLabel("JWT file"), f.assertionFile,
+		hint("The file the workload's platform keeps its JWT in, read for every token. Or:"))
+	commandRow := formRow(form, formLabel("JWT command"), f.assertionCommand,
+		hint("A command whose output is the JWT, run for every token. The JWT is never stored."))
+	f.assertionRows = append(fileRow, commandRow...)
+	f.idpRow = formRow(form, formLabel("Identity provider"), f.idp,
+		hint("Your company account: you sign in to it once, for every server configured with it."))
 	f.headerRow = formRow(form, formLabel("Header"), f.header, f.headerErr,
 		hint("Leave empty to send “Authorization: Bearer <token>”; name another header, like X-API-Key, for an API key."))
 	f.scopesRow = formRow(form, formLabel("Scopes"), f.scopes, f.scopesErr,
@@ -199,6 +218,9 @@ func (f *ServerForm) fill(s config.Server) {
 	f.clientID.SetText(s.ClientID)
 	f.scopes.SetText(strings.Join(s.Scopes, " "))
 	f.header.SetText(s.Header)
+	f.assertionFile.SetText(s.AssertionFile)
+	f.assertionCommand.SetText(s.AssertionCommand)
+	f.idp.SetSelected(s.IdP)
 	f.authChanged()
 }
 
@@ -251,11 +273,13 @@ func (f *ServerForm) authMode() config.AuthMode {
 // that say what each is for in that method.
 func (f *ServerForm) authChanged() {
 	mode := f.authMode()
-	oauth := mode == config.AuthOAuth || mode == config.AuthClientCredentials
+	oauth := mode == config.AuthOAuth || mode == config.AuthClientCredentials || mode == config.AuthWorkload || mode == config.AuthEnterprise
 	showRow(f.clientIDRow, oauth)
 	showRow(f.scopesRow, oauth)
 	showRow(f.headerRow, mode == config.AuthBearer)
-	showRow(f.secretRow, mode != config.AuthNone)
+	showRow(f.secretRow, mode != config.AuthNone && mode != config.AuthWorkload)
+	showRow(f.assertionRows, mode == config.AuthWorkload)
+	showRow(f.idpRow, mode == config.AuthEnterprise)
 
 	keep := ""
 	if f.existing != nil && f.existing.Auth == mode {
@@ -278,6 +302,15 @@ func (f *ServerForm) authChanged() {
 		f.secretLabel.SetText("Token or key")
 		f.secret.SetPlaceHolder("")
 		setQuiet(f.secretHint, "The API key or token. Kept in your keychain, never in the configuration file."+keep)
+	case config.AuthWorkload:
+		f.clientID.SetPlaceHolder("")
+		setQuiet(f.clientIDHint, "The client id the authorization server knows this workload by.")
+	case config.AuthEnterprise:
+		f.clientID.SetPlaceHolder("")
+		setQuiet(f.clientIDHint, "The client id mcp-broker has at this server's authorization server.")
+		f.secretLabel.SetText("Client secret")
+		f.secret.SetPlaceHolder("")
+		setQuiet(f.secretHint, "That client's secret. Kept in your keychain, never in the configuration file."+keep)
 	}
 }
 
@@ -374,8 +407,9 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 		srv.Transport = transportChoices[i].transport
 	}
 	srv.ClientID, srv.Scopes, srv.Header = "", nil, ""
+	srv.AssertionFile, srv.AssertionCommand, srv.IdP = "", "", ""
 	switch srv.Auth {
-	case config.AuthOAuth, config.AuthClientCredentials:
+	case config.AuthOAuth, config.AuthClientCredentials, config.AuthWorkload, config.AuthEnterprise:
 		srv.ClientID = strings.TrimSpace(f.clientID.Text)
 		if scopes := strings.Fields(f.scopes.Text); len(scopes) > 0 {
 			srv.Scopes = scopes
@@ -383,7 +417,14 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 	case config.AuthBearer:
 		srv.Header = strings.TrimSpace(f.header.Text)
 	}
-	if srv.Auth != config.AuthNone {
+	switch srv.Auth {
+	case config.AuthWorkload:
+		srv.AssertionFile = strings.TrimSpace(f.assertionFile.Text)
+		srv.AssertionCommand = strings.TrimSpace(f.assertionCommand.Text)
+	case config.AuthEnterprise:
+		srv.IdP = f.idp.Selected
+	}
+	if srv.Auth != config.AuthNone && srv.Auth != config.AuthWorkload {
 		secret = strings.TrimSpace(f.secret.Text)
 	}
 
@@ -454,10 +495,11 @@ func (f *ServerForm) runCheck(next func()) {
 	f.setBusy("Checking " + rawURL + "…")
 	f.findings.RemoveAll()
 	f.findings.Refresh()
+	setup := f.setup(rawURL)
 	f.bg.Add(1)
 	go func() {
 		defer f.bg.Done()
-		rep, err := f.ed.Diagnose(f.ctx, rawURL)
+		rep, err := f.ed.Diagnose(f.ctx, setup)
 		if err == nil && rep == nil {
 			err = errors.New("the diagnosis returned no report")
 		}
@@ -481,6 +523,21 @@ func (f *ServerForm) runCheck(next func()) {
 			}
 		})
 	}()
+}
+
+// setup is what the check judges: the URL, the sign-in method and, for the JWT bearer modes,
+// the fields the check compares with what the server advertises, as they stand (unvalidated:
+// the check reports what does not fit).
+func (f *ServerForm) setup(rawURL string) config.Server {
+	srv := config.Server{Name: strings.TrimSpace(f.name.Text), URL: rawURL, Auth: f.authMode()}
+	switch srv.Auth {
+	case config.AuthWorkload:
+		srv.AssertionFile, srv.AssertionCommand = strings.TrimSpace(f.assertionFile.Text), strings.TrimSpace(f.assertionCommand.Text)
+		srv.ClientID = strings.TrimSpace(f.clientID.Text)
+	case config.AuthEnterprise:
+		srv.IdP, srv.ClientID = f.idp.Selected, strings.TrimSpace(f.clientID.Text)
+	}
+	return srv
 }
 
 // trySave validates the fields, checks the URL if it was not checked yet,

@@ -244,6 +244,23 @@ func TestServerFormSaves(t *testing.T) {
 			test.Type(f.secret, "typed before switching")
 			f.auth.SetSelectedIndex(3)
 		}, config.Server{Name: "localhost-8123", URL: "http://127.0.0.1:8123/mcp", Auth: config.AuthNone, Transport: config.TransportAuto}, ""},
+		{"workload identity: a JWT file, no secret", func(f *ServerForm) {
+			test.Type(f.url, "https://build.example.com/mcp")
+			test.Type(f.secret, "typed before switching")
+			f.auth.SetSelectedIndex(4)
+			test.Type(f.clientID, "ci")
+			test.Type(f.assertionFile, "/var/run/secrets/tokens/mcp")
+		}, config.Server{Name: "build", URL: "https://build.example.com/mcp", Auth: config.AuthWorkload, ClientID: "ci",
+			AssertionFile: "/var/run/secrets/tokens/mcp", Transport: config.TransportAuto}, ""},
+		{"company account", func(f *ServerForm) {
+			test.Type(f.url, "https://wiki.example.com/mcp")
+			test.Type(f.assertionFile, "/typed/before/switching")
+			f.auth.SetSelectedIndex(5)
+			f.idp.SetSelected("corp")
+			test.Type(f.clientID, "wiki-app")
+			test.Type(f.secret, "wiki-secret")
+		}, config.Server{Name: "wiki", URL: "https://wiki.example.com/mcp", Auth: config.AuthEnterprise, ClientID: "wiki-app",
+			IdP: "corp", Transport: config.TransportAuto}, "wiki-secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ed := &fakeEditor{report: goodReport}
@@ -263,6 +280,11 @@ func TestServerFormSaves(t *testing.T) {
 			}
 			if saved[0].secret != tc.secret {
 				t.Errorf("saved secret %q, want %q", saved[0].secret, tc.secret)
+			}
+			// The check judged the setup being saved, sign-in method and its fields included.
+			if got := ed.setups[0]; got.Auth != tc.want.Auth || got.IdP != tc.want.IdP || got.AssertionFile != tc.want.AssertionFile ||
+				(got.Auth == config.AuthWorkload || got.Auth == config.AuthEnterprise) && got.ClientID != tc.want.ClientID {
+				t.Errorf("checked %+v, want the setup of %+v", got, tc.want)
 			}
 			if isOpen(f.Window()) {
 				t.Error("the window stayed open after saving")

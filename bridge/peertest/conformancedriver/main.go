@@ -21,7 +21,9 @@
 // A scenario whose context carries a client (auth/pre-registration, the client-credentials
 // extensions) is configured first with `mcp-broker servers add` under the URL's server name
 // (broker.URLServerName), secret on stdin, so that `bridge --url` finds it; auth/basic-cimd
-// is configured with the client ID metadata document URL the suite expects.
+// is configured with the client ID metadata document URL the suite expects; auth/wif-jwt-bearer
+// as a workload whose JWT is in a file; auth/enterprise-managed-authorization with its
+// identity provider, signed in to with the ID token the suite hands over.
 //
 // The exit status is 0 when every request got a result, 1 otherwise, 2 on a usage error.
 package main
@@ -99,6 +101,13 @@ func logf(format string, args ...any) {
 type scenarioContext struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
+	// ValidJWT is a workload's JWT (auth/wif-jwt-bearer).
+	ValidJWT string `json:"valid_jwt"`
+	// The identity provider of enterprise-managed authorization, and the ID token of a person
+	// signed in there (auth/enterprise-managed-authorization).
+	IdPIssuer   string `json:"idp_issuer"`
+	IdPClientID string `json:"idp_client_id"`
+	IdPIDToken  string `json:"idp_id_token"`
 }
 
 func run(ctx context.Context, serverURL string) error {
@@ -207,9 +216,14 @@ func configure(ctx context.Context, bin string, env []string, scenario, serverUR
 			return fmt.Errorf("reading MCP_CONFORMANCE_CONTEXT: %w", err)
 		}
 	}
-	args := []string{"servers", "add", broker.URLServerName(serverURL), serverURL}
+	name := broker.URLServerName(serverURL)
+	args := []string{"servers", "add", name, serverURL}
 	var stdin string
 	switch {
+	case sc.ValidJWT != "":
+		return configureWorkload(ctx, bin, env, sc, name, serverURL)
+	case sc.IdPIDToken != "":
+		return configureEnterprise(ctx, bin, env, sc, name, serverURL)
 	case strings.Contains(scenario, "client-credentials") && sc.ClientID != "" && sc.ClientSecret != "":
 		args = append(args, "--auth", "client-credentials", "--client-id", sc.ClientID, "--client-secret-stdin")
 		stdin = sc.ClientSecret + "\n"
@@ -223,6 +237,12 @@ func configure(ctx context.Context, bin string, env []string, scenario, serverUR
 	default:
 		return nil
 	}
+	return brokerCmd(ctx, bin, env, stdin, args...)
+}
+
+// brokerCmd runs `mcp-broker ARGS` to configure it, stdin (a secret, never in argv) on its
+// standard input.
+func brokerCmd(ctx context.Context, bin string, env []string, stdin string, args ...string) error {
 	logf("configuring: mcp-broker %s", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
@@ -230,9 +250,39 @@ func configure(ctx context.Context, bin string, env []string, scenario, serverUR
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("mcp-broker servers add: %w", err)
+		return fmt.Errorf("mcp-broker %s: %w", args[0], err)
 	}
 	return nil
+}
+
+// configureWorkload configures workload identity federation (auth/wif-jwt-bearer): the JWT
+// goes to a 0600 file in the run's private folder (the config folder, removed with it), as a
+// platform would project it, which the broker reads for each token.
+func configureWorkload(ctx context.Context, bin string, env []string, sc scenarioContext, name, serverURL string) error {
+	var dir string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "MCP_BROKER_CONFIG_DIR="); ok {
+			dir = v
+		}
+	}
+	jwtFile := filepath.Join(dir, "workload.jwt")
+	if err := os.WriteFile(jwtFile, []byte(sc.ValidJWT+"\n"), 0o600); err != nil {
+		return err
+	}
+	return brokerCmd(ctx, bin, env, "", "servers", "add", name, serverURL, "--auth", "workload", "--client-id", sc.ClientID, "--assertion-file", jwtFile)
+}
+
+// configureEnterprise configures enterprise-managed authorization: the identity provider, the
+// server with its client at the MCP authorization server, and the sign-in from the ID token
+// the suite hands over (its identity provider has no sign-in page).
+func configureEnterprise(ctx context.Context, bin string, env []string, sc scenarioContext, name, serverURL string) error {
+	if err := brokerCmd(ctx, bin, env, "", "idp", "add", "corp", "--issuer", sc.IdPIssuer, "--client-id", sc.IdPClientID); err != nil {
+		return err
+	}
+	if err := brokerCmd(ctx, bin, env, sc.ClientSecret+"\n", "servers", "add", name, serverURL, "--auth", "enterprise", "--idp", "corp", "--client-id", sc.ClientID, "--client-secret-stdin"); err != nil {
+		return err
+	}
+	return brokerCmd(ctx, bin, env, sc.IdPIDToken+"\n", "idp", "login", "corp", "--id-token-stdin")
 }
 
 // client speaks MCP over the bridge's stdio. One goroutine reads; requests wait for their

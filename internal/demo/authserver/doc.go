@@ -14,6 +14,11 @@
 //     real servers do. That is exactly what makes two concurrent refreshes
 //     with one refresh token dangerous, and tests rely on it;
 //   - the client_credentials grant for confidential clients;
+//   - the assertion grants, each switched on by an option: the JWT bearer grant
+//     (RFC 7523) for workloads and enterprise clients, taking JWTs from
+//     issuers it trusts, and, playing a company's identity provider, ID tokens
+//     (OpenID Connect) and their token exchange (RFC 8693) for ID-JAGs
+//     (enterprise-managed authorization, SEP-990), signed ES256;
 //   - token revocation (RFC 7009): revoking a refresh token revokes its grant;
 //   - token endpoint client authentication exactly as registered
 //     (none, client_secret_basic, client_secret_post).

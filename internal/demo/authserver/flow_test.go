@@ -538,7 +538,7 @@ func TestRequestsAreRedacted(t *testing.T) {
 func redactTok(m map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range m {
-		if k == "access_token" || k == "refresh_token" {
+		if k == "access_token" || k == "refresh_token" || k == "id_token" {
 			v = authserver.Redacted
 		}
 		out[k] = v

@@ -102,5 +102,11 @@ func (s *Server) grantTypesSupported() []string {
 	if s.opts.ClientCredentials {
 		g = append(g, GrantClientCredentials)
 	}
+	if s.opts.JWTBearer {
+		g = append(g, GrantJWTBearer)
+	}
+	if s.opts.TokenExchange {
+		g = append(g, GrantTokenExchange)
+	}
 	return g
 }

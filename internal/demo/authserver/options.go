@@ -19,6 +19,10 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	// GrantJWTBearer is the JWT bearer grant (RFC 7523 §2.1).
+	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	// GrantTokenExchange is the token exchange grant (RFC 8693 §2.1).
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 
 // Defaults applied by New to zero-valued options.
@@ -102,6 +106,27 @@ type Options struct {
 	// ClientCredentials enables the client_credentials grant for
 	// confidential clients.
 	ClientCredentials bool
+	// JWTBearer enables the JWT bearer grant (RFC 7523) for clients
+	// registered with it: the assertion must be signed by an issuer this
+	// server trusts (Trust), name this server's issuer as its audience and not
+	// have expired. An ID-JAG (typ oauth-id-jag+jwt, enterprise-managed
+	// authorization) must also name the authenticated client in its client_id
+	// claim, and its resource claim becomes the token's resource.
+	JWTBearer bool
+	// OpenID makes the server an OpenID Connect provider of sorts: an
+	// authorization code or refresh grant whose scope holds "openid" also
+	// returns an ID token (ES256, signed with the server's key) for
+	// DemoSubject, valid for IDTokenTTL.
+	OpenID bool
+	// IDTokenTTL is the lifetime of ID tokens; zero means the access token's.
+	IDTokenTTL time.Duration
+	// TokenExchange makes the server an enterprise identity provider: it
+	// exchanges an ID token it issued (RFC 8693, subject_token_type id_token)
+	// for an ID-JAG (requested_token_type id-jag) for the audience and
+	// resource asked, valid for IDJAGTTL.
+	TokenExchange bool
+	// IDJAGTTL is the lifetime of ID-JAGs; zero means five minutes.
+	IDJAGTTL time.Duration
 	// NoMetadata serves no metadata document at all, like servers of the
 	// 2025-03-26 era that expect clients to fall back to /authorize, /token
 	// and /register at the base URL.
@@ -221,6 +246,9 @@ type Stats struct {
 	CodeReuse               int // presentations of an already redeemed code
 	CIMDFetches             int // Client ID Metadata Document fetches
 	Revocations             int // tokens revoked at the revocation endpoint (RFC 7009)
+	JWTBearerGrants         int // successful JWT bearer grants
+	TokenExchanges          int // ID-JAGs issued by token exchange
+	IDTokens                int // ID tokens issued (OpenID)
 }
 
 // Endpoint names used in Request.Endpoint.

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"crypto/ecdsa"
 	"fmt"
 	"net"
 	"net/http"
@@ -34,6 +35,14 @@ type Server struct {
 	stats    Stats
 	requests []Request
 
+	// key signs the JWTs this server issues (ID tokens, ID-JAGs, SignJWT).
+	key signingKey
+	// trusted are the issuers whose assertions the JWT bearer grant takes, with their keys.
+	trusted map[string]*ecdsa.PublicKey
+	// jagClients maps an ID-JAG audience (an authorization server's issuer) to the client id
+	// the ID-JAG names there (SetIDJAGClient).
+	jagClients map[string]string
+
 	// run serves the handler on a loopback listener (Serve, Close).
 	run localhttp.Server
 }
@@ -57,6 +66,9 @@ func New(opts Options) *Server {
 		access:      map[string]*accessToken{},
 		refresh:     map[string]*refreshToken{},
 		pending:     map[string]*pendingAuth{},
+		key:         newSigningKey(),
+		trusted:     map[string]*ecdsa.PublicKey{},
+		jagClients:  map[string]string{},
 	}
 	if len(s.scopes) == 0 {
 		s.scopes = slices.Clone(DefaultScopes)

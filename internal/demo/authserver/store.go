@@ -51,6 +51,10 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IDToken is the OpenID Connect ID token (Options.OpenID).
+	IDToken string `json:"id_token,omitempty"`
+	// IssuedTokenType is the type of an exchanged token (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // Verify reports what the access token was issued for, or false when it is
@@ -119,7 +123,7 @@ func randomBytes(n int) []byte {
 }
 
 // secretParams are the parameters whose values never leave the server.
-var secretParams = []string{"client_secret", "code", "code_verifier", "refresh_token", "access_token", "token"}
+var secretParams = []string{"client_secret", "code", "code_verifier", "refresh_token", "access_token", "token", "assertion", "subject_token"}
 
 // redact copies form, replacing secret values by Redacted.
 func redact(form map[string][]string) url.Values {

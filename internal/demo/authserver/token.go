@@ -36,6 +36,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		resp, terr = s.grantRefreshToken(client, form)
 	case GrantClientCredentials:
 		resp, terr = s.grantClientCredentials(client, form)
+	case GrantJWTBearer:
+		resp, terr = s.grantJWTBearer(client, form)
+	case GrantTokenExchange:
+		resp, terr = s.grantTokenExchange(client, form)
 	case "":
 		terr = errf("invalid_request", "grant_type is required")
 	default:
@@ -44,6 +48,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if terr != nil {
 		writeOAuthError(w, r, terr.code, terr.desc)
 		return
+	}
+	if g := form.Get("grant_type"); s.opts.OpenID && (g == GrantAuthorizationCode || g == GrantRefreshToken) && slices.Contains(splitScopes(resp.Scope), "openid") {
+		resp.IDToken = s.idToken(client.ID, DemoSubject)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
