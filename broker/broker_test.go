@@ -178,7 +178,7 @@ func mcpPost(t *testing.T, u string, cred *broker.Credential, body string) int {
 func (e *env) assertNothingStored() {
 	e.t.Helper()
 	for _, k := range e.store.Keys() {
-		if !strings.HasPrefix(k, "client-secret/") && !strings.HasPrefix(k, "static-token/") {
+		if !strings.HasPrefix(k, "client-secret/") && !strings.HasPrefix(k, "static-token/") && !strings.HasPrefix(k, "client-key/") {
 			e.t.Errorf("secret store holds %q after a failed sign-in", k)
 		}
 	}

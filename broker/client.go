@@ -39,6 +39,15 @@ func (b *Broker) loadClient(ctx context.Context, srv config.Server, issuer strin
 	switch {
 	case srv.ClientID != "" && (!known || info.Kind == oauth.KindPreRegistered):
 		c := &oauth.Client{ID: srv.ClientID, Issuer: issuer, Kind: oauth.KindPreRegistered, AuthMethod: info.AuthMethod, RedirectURI: info.RedirectURI}
+		if srv.ClientAuth == config.ClientAuthPrivateKeyJWT {
+			// The configuration decides, whatever the client was used with before.
+			key, err := b.clientKey(ctx, srv.Name)
+			if err != nil {
+				return nil, err
+			}
+			c.Key, c.AuthMethod = key, oauth.AuthPrivateKeyJWT
+			return c, nil
+		}
 		secret, err := b.secrets.Get(ctx, clientSecretKey(srv.Name))
 		switch {
 		case err == nil:
@@ -92,7 +101,7 @@ func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discover
 		}
 		if info, ok := b.registration(srv.Name, issuer); !ok || info.Kind != oauth.KindPreRegistered {
 			// First use with this AS: choose the auth method from what it supports.
-			if c.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), c.Secret != ""); err != nil {
+			if c.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), c.Proof()); err != nil {
 				return nil, err
 			}
 		}

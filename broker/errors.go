@@ -18,6 +18,7 @@ const (
 	OpCredential Op = "get a credential"       // Credential, Refresh
 	OpAdd        Op = "add the server"         // AddServer, EnsureURLServer
 	OpRemove     Op = "remove the server"      // RemoveServer
+	OpClientKey  Op = "read the client's key"  // ClientKey
 )
 
 // OpError is the error of every public method of the Broker (and of ReadStatus): which server

@@ -12,6 +12,7 @@ func tokenKey(server string) string        { return "oauth-token/" + server }
 func refreshKey(server string) string      { return "refresh-token/" + server }
 func clientSecretKey(server string) string { return "client-secret/" + server }
 func staticTokenKey(server string) string  { return "static-token/" + server }
+func clientKeyKey(server string) string    { return "client-key/" + server } // private_key_jwt's PEM
 func registrationKey(server, issuer string) string {
 	return "oauth-client/" + server + "/" + url.PathEscape(issuer)
 }
@@ -25,7 +26,7 @@ func idpClientSecretKey(issuer string) string { return "idp-client-secret/" + ur
 // wellKnownKeys are the keys a server's secrets may have whatever the store's index says.
 // refreshKey is the old layout's refresh token, kept for existing sign-ins (see storedToken).
 func wellKnownKeys(server string) []string {
-	return []string{refreshKey(server), tokenKey(server), staticTokenKey(server), clientSecretKey(server)}
+	return []string{refreshKey(server), tokenKey(server), staticTokenKey(server), clientSecretKey(server), clientKeyKey(server)}
 }
 
 // secretGroup is the server whose index (see secrets.Indexed) names key, or "" for a key
@@ -41,7 +42,8 @@ func secretGroup(key string) string {
 	switch {
 	case server == "":
 		return ""
-	case key == tokenKey(server), key == refreshKey(server), key == clientSecretKey(server), key == staticTokenKey(server):
+	case key == tokenKey(server), key == refreshKey(server), key == clientSecretKey(server), key == staticTokenKey(server),
+		key == clientKeyKey(server):
 		return ""
 	}
 	return server

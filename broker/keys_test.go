@@ -12,6 +12,7 @@ func TestSecretGroup(t *testing.T) {
 		refreshKey("studio"):                                   "",
 		clientSecretKey("studio"):                              "",
 		staticTokenKey("studio"):                               "",
+		clientKeyKey("studio"):                                 "",
 		"index/studio":                                         "studio", // secrets.Indexed never indexes its own items
 		"no-slash":                                             "",
 		"kind/":                                                "",

@@ -267,12 +267,18 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 		if err != nil {
 			return nil, err
 		}
-		if client.Secret == "" {
-			return nil, hint.With(errors.New("the client-credentials grant needs a client secret"), hint.ClientSecret)
-		}
-		if info, ok := b.registration(srv.Name, as.Issuer); !ok || info.AuthMethod == "" {
-			if client.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), true); err != nil {
+		switch client.Proof() {
+		case oauth.ProofKey:
+			if err := checkKeyAuth(as, client); err != nil {
 				return nil, err
+			}
+		case oauth.ProofNone:
+			return nil, hint.With(errors.New("the client-credentials grant needs a client secret"), hint.ClientSecret)
+		default:
+			if info, ok := b.registration(srv.Name, as.Issuer); !ok || info.AuthMethod == "" {
+				if client.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), oauth.ProofSecret); err != nil {
+					return nil, err
+				}
 			}
 		}
 	default:
@@ -298,6 +304,22 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 		return nil, err
 	}
 	return b.saveToken(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID)
+}
+
+// checkKeyAuth checks that the authorization server takes the client assertions client's key
+// signs: private_key_jwt among its methods, the key's algorithm among its signing algorithms
+// (each list counts only when the server publishes it).
+func checkKeyAuth(as *discovery.AuthServerMetadata, client *oauth.Client) error {
+	method, err := oauth.ChooseAuthMethod(as.TokenEndpointAuthMethodsSupported, oauth.ProofKey)
+	if err != nil {
+		return hint.With(err, hint.Diagnose)
+	}
+	if algs := as.TokenEndpointAuthSigningAlgValuesSupported; !client.Key.Supported(algs) {
+		return hint.With(fmt.Errorf("the authorization server does not accept %s client assertions (token_endpoint_auth_signing_alg_values_supported: %v)",
+			client.Key.Algorithm(), algs), hint.PrivateKey)
+	}
+	client.AuthMethod = method
+	return nil
 }
 
 // heldScopes returns the scopes granted to the server's stored token when it is from the

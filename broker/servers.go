@@ -12,8 +12,10 @@ import (
 
 // AddServer adds or replaces a server in the configuration. secret, when not empty, is stored
 // in the secret store: the client secret for OAuth and client-credentials servers, the token
-// for bearer servers. Replacing a server with another URL first deletes its tokens, which
-// belong to the old one, and changes nothing when they cannot be deleted; a bearer server
+// for bearer servers, the client's private key (PEM) for servers whose client authenticates
+// with private_key_jwt (srv.SigningAlg is then set from the key; an empty secret keeps the key
+// stored, which must exist). Replacing a server with another URL first deletes its tokens,
+// which belong to the old one, and changes nothing when they cannot be deleted; a bearer server
 // moved to another URL needs its (new) token passed again.
 //
 // A name that is not valid names no server: its error has none (OpError.Server is empty).
@@ -39,6 +41,12 @@ func (b *Broker) addServer(ctx context.Context, srv config.Server, secret string
 		if _, err := b.staticCredential(ctx, srv); err != nil {
 			return hint.With(errors.New("a bearer server needs its token"), hint.StoreToken)
 		}
+	}
+	if srv.ClientAuth == config.ClientAuthPrivateKeyJWT {
+		if err := b.putClientKey(ctx, &srv, secret); err != nil {
+			return err
+		}
+		secret = "" // stored, as the key it is
 	}
 	if secret != "" {
 		key := clientSecretKey(srv.Name)
@@ -70,6 +78,12 @@ func (b *Broker) addServer(ctx context.Context, srv config.Server, secret string
 			}
 			if err := b.deleteTokens(ctx, srv.Name, !newStatic); err != nil {
 				return fmt.Errorf("its URL changes, so the tokens of the old one must go first, and they could not be deleted (nothing was changed): %w", err)
+			}
+		}
+		if ok && old.ClientAuth == config.ClientAuthPrivateKeyJWT && srv.ClientAuth != config.ClientAuthPrivateKeyJWT {
+			// The client no longer signs with its key: it goes, as it would with the server.
+			if err := b.secrets.Delete(ctx, clientKeyKey(srv.Name)); err != nil {
+				return fmt.Errorf("deleting the client's private key, no longer used: %w", err)
 			}
 		}
 		f.Put(srv)

@@ -13,6 +13,10 @@ type ServerStatus struct {
 	URL       string           `json:"url"`
 	Auth      config.AuthMode  `json:"auth"`
 	Transport config.Transport `json:"transport"`
+	// ClientAuth and SigningAlg are the configuration's: private_key_jwt and the key's
+	// algorithm for a client that signs its assertions, empty otherwise.
+	ClientAuth string `json:"client_auth,omitempty"`
+	SigningAlg string `json:"signing_alg,omitempty"`
 	// SignedIn is true when a request can be made without a person: a live token, a refresh
 	// token, a client-credentials client or a static token.
 	SignedIn bool `json:"signed_in"`
@@ -55,7 +59,8 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 	}
 	out := make([]ServerStatus, 0, len(servers))
 	for _, srv := range servers {
-		ss := ServerStatus{Name: srv.Name, URL: srv.URL, Auth: srv.Auth, Transport: srv.Transport, State: StateSignInRequired}
+		ss := ServerStatus{Name: srv.Name, URL: srv.URL, Auth: srv.Auth, Transport: srv.Transport, State: StateSignInRequired,
+			ClientAuth: srv.ClientAuth, SigningAlg: srv.SigningAlg}
 		if ss.Transport == "" {
 			ss.Transport = config.TransportAuto
 		}

@@ -44,6 +44,10 @@ const (
 	AuthEnterprise AuthMode = "enterprise"
 )
 
+// ClientAuthPrivateKeyJWT is the one value of Server.ClientAuth: the client proves itself at the
+// token endpoint with a JWT signed by its private key (private_key_jwt, RFC 7523 §2.2).
+const ClientAuthPrivateKeyJWT = "private_key_jwt"
+
 // Transport selects the MCP HTTP transport.
 type Transport string
 
@@ -82,6 +86,14 @@ type Server struct {
 	// NoResourceOnRefresh leaves the resource parameter out of refresh
 	// requests, for authorization servers that reject it there.
 	NoResourceOnRefresh bool `json:"no_resource_on_refresh,omitempty"`
+	// ClientAuth is ClientAuthPrivateKeyJWT for a client-credentials server
+	// whose client signs a JWT with its private key instead of sending a
+	// secret; the key is in the secret store. Empty means a client secret.
+	ClientAuth string `json:"client_auth,omitempty"`
+	// SigningAlg is the JWS algorithm of that key, ES256 or RS256. The key
+	// decides it; it is kept here so that status and doctor can name it
+	// without reading the secret store.
+	SigningAlg string `json:"signing_alg,omitempty"`
 	// AssertionFile is the file a workload server's JWT is read from, fresh
 	// for every token request (a Kubernetes projected token, say). Only for
 	// AuthWorkload; the JWT itself is never stored.

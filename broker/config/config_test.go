@@ -205,6 +205,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				Scopes: []string{"read", "write"}, ClientMetadataURL: "https://app.example.com/client.json",
 				NoResourceOnRefresh: true, Transport: TransportStreamableHTTP},
 			{Name: "m", URL: "https://[::1]/mcp", Auth: AuthClientCredentials, ClientID: "machine"},
+			{Name: "k", URL: "https://k.example.com/mcp", Auth: AuthClientCredentials, ClientID: "machine",
+				ClientAuth: ClientAuthPrivateKeyJWT, SigningAlg: "RS256"},
 		},
 	}
 	original := append([]Server(nil), in.Servers...)
@@ -222,7 +224,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	for _, s := range out.Servers {
 		names = append(names, s.Name)
 	}
-	if want := []string{"alpha", "m", "zeta"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"alpha", "k", "m", "zeta"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("saved order %v, want %v", names, want)
 	}
 	for _, s := range original {

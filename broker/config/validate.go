@@ -94,6 +94,9 @@ func (s Server) validateSettings() error {
 	if err := s.validateAssertionSettings(); err != nil {
 		return err
 	}
+	if err := s.validateClientAuth(); err != nil {
+		return err
+	}
 	switch s.Transport {
 	case "", TransportAuto, TransportStreamableHTTP, TransportSSE:
 	default:
@@ -184,6 +187,29 @@ func validateIssuer(raw string) error {
 		return fmt.Errorf("issuer %q must use https (http is allowed only for localhost and 127.0.0.1)", redact.URL(raw))
 	}
 	return nil
+}
+
+// validateClientAuth checks private_key_jwt's settings: only for a client-credentials server with
+// a client id (the key belongs to a client registered beforehand with its public key), and an
+// algorithm only with it.
+func (s Server) validateClientAuth() error {
+	switch {
+	case s.ClientAuth == "" && s.SigningAlg != "":
+		return errors.New("a signing algorithm goes only with client auth private_key_jwt")
+	case s.ClientAuth == "":
+		return nil
+	case s.ClientAuth != ClientAuthPrivateKeyJWT:
+		return fmt.Errorf("unknown client auth %q: want private_key_jwt, or none for a client secret", s.ClientAuth)
+	case s.Auth != AuthClientCredentials:
+		return errors.New("client auth private_key_jwt goes only with auth client-credentials")
+	case s.ClientID == "":
+		return errors.New("client auth private_key_jwt needs the client id its public key is registered under")
+	}
+	switch s.SigningAlg {
+	case "", "ES256", "RS256":
+		return nil
+	}
+	return fmt.Errorf("unknown signing algorithm %q: want ES256 or RS256", s.SigningAlg)
 }
 
 func validateServerURL(raw string) error {

@@ -83,6 +83,21 @@ func TestServerValidate(t *testing.T) {
 		{"enterprise without an IdP", func(s *Server) { s.Auth, s.ClientID = AuthEnterprise, "c" }, "needs the identity provider"},
 		{"enterprise, bad IdP name", func(s *Server) { s.Auth, s.ClientID, s.IdP = AuthEnterprise, "c", "-corp" }, "identity provider name"},
 		{"IdP on oauth", func(s *Server) { s.IdP = "corp" }, "only with auth enterprise"},
+		{"private_key_jwt", func(s *Server) {
+			s.Auth, s.ClientID, s.ClientAuth, s.SigningAlg = AuthClientCredentials, "c", ClientAuthPrivateKeyJWT, "ES256"
+		}, ""},
+		{"private_key_jwt, algorithm unknown yet", func(s *Server) {
+			s.Auth, s.ClientID, s.ClientAuth = AuthClientCredentials, "c", ClientAuthPrivateKeyJWT
+		}, ""},
+		{"private_key_jwt without client id", func(s *Server) { s.Auth, s.ClientAuth = AuthClientCredentials, ClientAuthPrivateKeyJWT }, "needs the client id"},
+		{"private_key_jwt with oauth", func(s *Server) { s.ClientID, s.ClientAuth = "c", ClientAuthPrivateKeyJWT }, "only with auth client-credentials"},
+		{"unknown client auth", func(s *Server) {
+			s.Auth, s.ClientID, s.ClientAuth = AuthClientCredentials, "c", "client_secret_jwt"
+		}, "unknown client auth"},
+		{"unknown signing algorithm", func(s *Server) {
+			s.Auth, s.ClientID, s.ClientAuth, s.SigningAlg = AuthClientCredentials, "c", ClientAuthPrivateKeyJWT, "HS256"
+		}, "unknown signing algorithm"},
+		{"signing algorithm without private_key_jwt", func(s *Server) { s.SigningAlg = "ES256" }, "only with client auth"},
 		{"transport auto", func(s *Server) { s.Transport = TransportAuto }, ""},
 		{"transport sse", func(s *Server) { s.Transport = TransportSSE }, ""},
 		{"transport streamable", func(s *Server) { s.Transport = TransportStreamableHTTP }, ""},

@@ -47,6 +47,10 @@ type AuthServerMetadata struct {
 	// TokenEndpointAuthMethodsSupported lists the client authentication
 	// methods of the token endpoint; see AuthMethods for the default.
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	// TokenEndpointAuthSigningAlgValuesSupported lists the JWS algorithms the
+	// token endpoint accepts for private_key_jwt client assertions; absent
+	// says nothing either way.
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 	// CodeChallengeMethodsSupported lists the PKCE methods; it must hold S256.
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported,omitempty"`
 

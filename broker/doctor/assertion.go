@@ -28,6 +28,11 @@ type Setup struct {
 	Server config.Server
 	// IdP is the identity provider an enterprise server signs in through, if any.
 	IdP *config.IdP
+	// KeyAlgorithm is the algorithm of the private key stored for a private_key_jwt client
+	// (ES256, RS256); "" when there is none or it could not be read, and KeyProblem then says
+	// why.
+	KeyAlgorithm string
+	KeyProblem   string
 }
 
 // assertionMode reports whether the server is configured for the JWT bearer grant.

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 )
 
@@ -130,6 +131,7 @@ const (
 	itemISS         = "RFC 9207 iss"
 	itemAssertion   = "assertion grants"
 	itemIdP         = "identity provider"
+	itemClientKey   = "client key"
 	itemStreamable  = "Streamable HTTP"
 	itemLegacySSE   = "legacy SSE"
 	legacySSEWait   = 3 // seconds to wait for the endpoint event
@@ -179,6 +181,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 		d.endpoints(m)
 		d.pkce(m)
 		d.registration(m)
+		d.clientKey(m)
 		if res.AuthServerMetadataURL != "" { // else there is nothing to judge them by
 			d.grants(m)
 			d.assertionGrants(m)
@@ -364,6 +367,9 @@ func (d *diagnosis) registration(m *discovery.AuthServerMetadata) {
 		methods += " (RFC 8414 default)"
 	}
 	parts = append(parts, "token endpoint auth: "+methods)
+	if slices.Contains(m.TokenEndpointAuthMethodsSupported, privateKeyJWT) {
+		parts = append(parts, "private_key_jwt signing algorithms: "+signingAlgs(m))
+	}
 	sev := OK
 	if !m.ClientIDMetadataDocumentSupported && m.RegistrationEndpoint == "" {
 		sev = Warn
@@ -372,10 +378,62 @@ func (d *diagnosis) registration(m *discovery.AuthServerMetadata) {
 	d.add(itemReg, sev, strings.Join(parts, "\n"))
 }
 
+// privateKeyJWT is the token endpoint auth method of signed client assertions (RFC 7523 §2.2).
+const privateKeyJWT = "private_key_jwt"
+
+// signingAlgs lists the assertion algorithms the authorization server advertises.
+func signingAlgs(m *discovery.AuthServerMetadata) string {
+	if len(m.TokenEndpointAuthSigningAlgValuesSupported) == 0 {
+		return "not advertised"
+	}
+	return strings.Join(m.TokenEndpointAuthSigningAlgValuesSupported, ", ")
+}
+
+// clientKey judges the configured client's private key (private_key_jwt) against what the
+// authorization server accepts; only for a configured server (RunFor).
+func (d *diagnosis) clientKey(m *discovery.AuthServerMetadata) {
+	if d.setup == nil {
+		return
+	}
+	s := d.setup
+	keyed := s.Server.ClientAuth == config.ClientAuthPrivateKeyJWT
+	methods, algs := m.TokenEndpointAuthMethodsSupported, m.TokenEndpointAuthSigningAlgValuesSupported
+	accepts := slices.Contains(methods, privateKeyJWT)
+	switch {
+	case !keyed && accepts:
+		d.add(itemClientKey, Info, "none: the client does not sign assertions\n(the authorization server accepts private_key_jwt, with "+signingAlgs(m)+")")
+	case !keyed:
+		d.add(itemClientKey, Info, "none: the client does not sign assertions")
+	case s.KeyAlgorithm == "":
+		why := s.KeyProblem
+		if why == "" {
+			why = "no private key is stored for it"
+		}
+		d.add(itemClientKey, Fail, "configured for private_key_jwt, but "+why)
+	case len(methods) > 0 && !accepts:
+		d.add(itemClientKey, Fail, fmt.Sprintf("an %s key for private_key_jwt, which the authorization server does not accept (it lists %s)", s.KeyAlgorithm, strings.Join(methods, ", ")))
+	case len(algs) > 0 && !slices.Contains(algs, s.KeyAlgorithm):
+		d.add(itemClientKey, Fail, fmt.Sprintf("an %s key, but the authorization server accepts assertions signed with %s only", s.KeyAlgorithm, strings.Join(algs, ", ")))
+	case len(methods) == 0 || len(algs) == 0:
+		d.add(itemClientKey, Info, fmt.Sprintf("an %s key for private_key_jwt; the authorization server does not advertise whether it accepts it (used all the same)", s.KeyAlgorithm))
+	default:
+		d.add(itemClientKey, OK, fmt.Sprintf("an %s key for private_key_jwt, which the authorization server accepts", s.KeyAlgorithm))
+	}
+}
+
 func (d *diagnosis) grants(m *discovery.AuthServerMetadata) {
 	listed := "not advertised (RFC 8414 default: authorization_code, implicit)"
 	if len(m.GrantTypesSupported) > 0 {
 		listed = strings.Join(m.GrantTypesSupported, ", ")
+	}
+	if d.setup != nil && d.setup.Server.Auth == config.AuthClientCredentials {
+		// No browser and no refresh token: a new grant whenever the token expires.
+		if m.SupportsGrant("client_credentials") {
+			d.add(itemGrants, OK, listed)
+		} else {
+			d.add(itemGrants, Fail, listed+"\nno client_credentials: the server is configured for that grant")
+		}
+		return
 	}
 	switch {
 	case d.assertionMode():

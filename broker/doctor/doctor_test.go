@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 )
 
@@ -332,3 +333,83 @@ func TestWriteTextAndJSON(t *testing.T) {
 		t.Errorf("JSON = %s", js)
 	}
 }
+
+// TestRunWithServer: with the configuration of the server, doctor judges its client's key
+// (private_key_jwt) and its grant against what the authorization server advertises.
+func TestRunWithServer(t *testing.T) {
+	jwtAS := func(methods, algs []string, grants ...string) func(m map[string]any) {
+		return func(m map[string]any) {
+			m["token_endpoint_auth_methods_supported"] = methods
+			if algs != nil {
+				m["token_endpoint_auth_signing_alg_values_supported"] = algs
+			}
+			if grants != nil {
+				m["grant_types_supported"] = grants
+			}
+		}
+	}
+	clientCredentials := func(clientAuth string) config.Server {
+		return config.Server{Name: "s", Auth: config.AuthClientCredentials, ClientID: "c", ClientAuth: clientAuth}
+	}
+	keyed := func(alg string) Setup {
+		return Setup{Server: clientCredentials(config.ClientAuthPrivateKeyJWT), KeyAlgorithm: alg}
+	}
+	tests := []struct {
+		name     string
+		as       func(m map[string]any)
+		setup    *Setup
+		want     map[string]Severity
+		detail   map[string]string
+		blocking bool
+	}{
+		{"the key fits", jwtAS([]string{"private_key_jwt"}, []string{"ES256"}, "client_credentials"), ptr(keyed("ES256")),
+			map[string]Severity{itemClientKey: OK, itemGrants: OK},
+			map[string]string{itemReg: "private_key_jwt signing algorithms: ES256", itemClientKey: "an ES256 key"}, false},
+		{"an algorithm the server does not take", jwtAS([]string{"private_key_jwt"}, []string{"ES256"}, "client_credentials"), ptr(keyed("RS256")),
+			map[string]Severity{itemClientKey: Fail}, map[string]string{itemClientKey: "ES256 only"}, true},
+		{"no key stored", jwtAS([]string{"private_key_jwt"}, []string{"ES256"}, "client_credentials"), ptr(keyed("")),
+			map[string]Severity{itemClientKey: Fail}, map[string]string{itemClientKey: "no private key is stored"}, true},
+		{"the key unreadable", jwtAS([]string{"private_key_jwt"}, nil, "client_credentials"),
+			&Setup{Server: clientCredentials(config.ClientAuthPrivateKeyJWT), KeyProblem: "the keychain is locked"},
+			map[string]Severity{itemClientKey: Fail}, map[string]string{itemClientKey: "keychain is locked"}, true},
+		{"private_key_jwt not accepted", jwtAS([]string{"client_secret_basic"}, nil, "client_credentials"), ptr(keyed("ES256")),
+			map[string]Severity{itemClientKey: Fail}, map[string]string{itemClientKey: "does not accept"}, true},
+		{"nothing advertised", jwtAS(nil, nil, "client_credentials"), ptr(keyed("ES256")),
+			map[string]Severity{itemClientKey: Info}, map[string]string{itemClientKey: "does not advertise"}, false},
+		{"a client secret, where keys are taken", jwtAS([]string{"client_secret_basic", "private_key_jwt"}, []string{"RS256"}, "client_credentials"),
+			&Setup{Server: clientCredentials("")}, map[string]Severity{itemClientKey: Info}, map[string]string{itemClientKey: "accepts private_key_jwt, with RS256"}, false},
+		{"no client_credentials grant", jwtAS([]string{"private_key_jwt"}, []string{"ES256"}, "authorization_code"), ptr(keyed("ES256")),
+			map[string]Severity{itemGrants: Fail}, map[string]string{itemGrants: "no client_credentials"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := oauthServer(t, func(rs string) string { return rs + "/mcp" }, tt.as)
+			setup := *tt.setup
+			setup.Server.URL = u
+			r := RunFor(t.Context(), nil, setup)
+			var text bytes.Buffer
+			r.WriteText(&text)
+			got := findings(r)
+			for item, sev := range tt.want {
+				if f, ok := got[item]; !ok || f.Severity != sev {
+					t.Errorf("%s: %v (present %v), want %v\n%s", item, f.Severity, ok, sev, text.String())
+				}
+			}
+			for item, sub := range tt.detail {
+				if !strings.Contains(got[item].Detail, sub) {
+					t.Errorf("%s: %q lacks %q", item, got[item].Detail, sub)
+				}
+			}
+			if r.Blocking() != tt.blocking {
+				t.Errorf("Blocking() = %v, want %v\n%s", r.Blocking(), tt.blocking, text.String())
+			}
+		})
+	}
+	// Without the configuration there is no client to judge.
+	u := oauthServer(t, func(rs string) string { return rs + "/mcp" }, jwtAS([]string{"private_key_jwt"}, []string{"ES256"}))
+	if _, ok := findings(Run(t.Context(), nil, u))[itemClientKey]; ok {
+		t.Error("a client key finding without a configured server")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -57,6 +57,9 @@ const (
 	// WorkloadAssertion: check the workload's JWT source (its file or command) and client id,
 	// which the authorization server refused or which gave no JWT.
 	WorkloadAssertion
+	// PrivateKey: give the client-credentials server its client's private key (private_key_jwt),
+	// of an algorithm the authorization server accepts.
+	PrivateKey
 
 	end // one past the last Hint
 )
@@ -66,7 +69,7 @@ var names = [...]string{
 	ClientID: "ClientID", ClientIDOrMetadataURL: "ClientIDOrMetadataURL", ClientSecret: "ClientSecret",
 	NoAuth: "NoAuth", AddServer: "AddServer", Diagnose: "Diagnose", UnlockKeychain: "UnlockKeychain",
 	StartKeychain: "StartKeychain", CreateKeyring: "CreateKeyring", FileStore: "FileStore", TryAgain: "TryAgain",
-	SignInIdP: "SignInIdP", WorkloadAssertion: "WorkloadAssertion",
+	SignInIdP: "SignInIdP", WorkloadAssertion: "WorkloadAssertion", PrivateKey: "PrivateKey",
 }
 
 // String returns the Hint's Go name, for tests and logs (never shown to people as advice).

@@ -31,7 +31,7 @@ func AssertionAuthMethod(supported []string, haveSecret bool) (string, error) {
 	if !haveSecret {
 		return AuthNone, nil
 	}
-	return ChooseAuthMethod(supported, true)
+	return ChooseAuthMethod(supported, ProofSecret)
 }
 
 // JWTBearer requests an access token with the JWT bearer grant (RFC 7523 §2.1): assertion is

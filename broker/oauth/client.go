@@ -1,11 +1,14 @@
 package oauth
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mcp-broker/mcp-broker/broker/jws"
 )
 
 // Token endpoint authentication methods (RFC 7591 §2).
@@ -13,6 +16,9 @@ const (
 	AuthNone              = "none"
 	AuthClientSecretBasic = "client_secret_basic"
 	AuthClientSecretPost  = "client_secret_post"
+	// AuthPrivateKeyJWT authenticates with a JWT signed by the client's private key
+	// (RFC 7523 §2.2, OpenID Connect Core §9): no secret crosses the wire.
+	AuthPrivateKeyJWT = "private_key_jwt"
 )
 
 // How a Client came to be.
@@ -37,6 +43,31 @@ type Client struct {
 	Kind            string    `json:"kind"`
 	RegisteredAt    time.Time `json:"registered_at,omitzero"`
 	SecretExpiresAt time.Time `json:"client_secret_expires_at,omitzero"`
+	// Key signs the client assertions of private_key_jwt. It is loaded from the secret store
+	// for each use and never encoded with the client.
+	Key *jws.Key `json:"-"`
+}
+
+// Proof is what a client can prove who it is with at the token endpoint; it decides the
+// authentication methods open to it (see ChooseAuthMethod).
+type Proof int
+
+// The proofs.
+const (
+	ProofNone   Proof = iota // a public client: "none"
+	ProofSecret              // a client secret: client_secret_basic or client_secret_post
+	ProofKey                 // a private key: private_key_jwt
+)
+
+// Proof returns what c can prove itself with: its key, else its secret, else nothing.
+func (c *Client) Proof() Proof {
+	switch {
+	case c.Key != nil:
+		return ProofKey
+	case c.Secret != "":
+		return ProofSecret
+	}
+	return ProofNone
 }
 
 // authStyle maps the registered method onto x/oauth2's. Auto-detection is never used: it would
@@ -48,19 +79,32 @@ func (c *Client) authStyle() (oauth2.AuthStyle, error) {
 	case AuthClientSecretPost, AuthNone, "":
 		// For "none" the secret is empty, so only client_id goes in the body.
 		return oauth2.AuthStyleInParams, nil
+	case AuthPrivateKeyJWT:
+		// x/oauth2 cannot send an assertion: only the requests built by clientPost can.
+		return 0, errors.New("private_key_jwt works only with the client-credentials grant")
 	default:
 		return 0, fmt.Errorf("unsupported token endpoint auth method %q", c.AuthMethod)
 	}
 }
 
-// ChooseAuthMethod picks the token endpoint authentication method for a client, from what the
-// authorization server supports (RFC 8414 default when it says nothing: client_secret_basic).
-// A public client (no secret) can only use "none". A confidential one prefers basic, then post.
-func ChooseAuthMethod(supported []string, haveSecret bool) (string, error) {
+// ChooseAuthMethod picks the token endpoint authentication method for a client that can prove
+// itself with p, from what the authorization server supports: supported is its
+// token_endpoint_auth_methods_supported as published, nil when absent (RFC 8414 default then:
+// client_secret_basic). A public client can only use "none". One with a secret prefers
+// basic, then post. One with a key uses private_key_jwt and nothing else, since its key is what
+// the authorization server knows it by; when the server lists no methods at all, that is taken
+// as no refusal (the list is optional, and the person configured the key for this server).
+func ChooseAuthMethod(supported []string, p Proof) (string, error) {
+	if p == ProofKey {
+		if len(supported) == 0 || slices.Contains(supported, AuthPrivateKeyJWT) {
+			return AuthPrivateKeyJWT, nil
+		}
+		return "", fmt.Errorf("the authorization server does not accept private_key_jwt (token_endpoint_auth_methods_supported: %v)", supported)
+	}
 	if len(supported) == 0 {
 		supported = []string{AuthClientSecretBasic}
 	}
-	if !haveSecret {
+	if p == ProofNone {
 		if slices.Contains(supported, AuthNone) {
 			return AuthNone, nil
 		}

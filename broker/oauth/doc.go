@@ -2,13 +2,15 @@
 // Client ID Metadata Document, RFC 7591 dynamic registration), the authorization request with PKCE
 // and state (RFC 7636, RFC 9207), and the token endpoint (code exchange, refresh with rotation,
 // client credentials, and the assertion grants: the JWT bearer grant of RFC 7523 and the token
-// exchange of RFC 8693), always sending the RFC 8707 resource indicator, and token revocation
-// (RFC 7009) for sign-out. It reads the claims of OpenID Connect ID tokens it is handed, to
-// file and renew them, without trusting them for anything.
+// exchange of RFC 8693; the client authenticated by its secret or a signed assertion), always
+// sending the RFC 8707 resource indicator, and token revocation (RFC 7009) for sign-out. It
+// reads the claims of OpenID Connect ID tokens it is handed, to file and renew them, without
+// trusting them for anything.
 //
 // It does no discovery (see package discovery) and stores nothing (see package broker): every
 // function takes what it needs and returns values, which keeps each step testable on its own.
 //
-// The code exchange and the client-credentials grant use golang.org/x/oauth2. Refresh is our own:
-// x/oauth2 cannot send `resource` on a refresh request, and MCP requires it there too.
+// The code exchange uses golang.org/x/oauth2. Refresh and the client-credentials grant are our
+// own: x/oauth2 cannot send `resource` on a refresh request, which MCP requires there too, nor
+// authenticate with a client assertion (private_key_jwt, RFC 7523 §2.2, signed by package jws).
 package oauth

@@ -272,20 +272,23 @@ func TestClientCredentials(t *testing.T) {
 func TestChooseAuthMethod(t *testing.T) {
 	tests := []struct {
 		supported []string
-		secret    bool
+		proof     Proof
 		want      string
 		wantErr   bool
 	}{
-		{nil, false, "", true}, // RFC 8414 default is client_secret_basic only
-		{nil, true, AuthClientSecretBasic, false},
-		{[]string{"none", "client_secret_post"}, false, AuthNone, false},
-		{[]string{"client_secret_post"}, true, AuthClientSecretPost, false},
-		{[]string{"private_key_jwt"}, true, "", true},
+		{nil, ProofNone, "", true}, // RFC 8414 default is client_secret_basic only
+		{nil, ProofSecret, AuthClientSecretBasic, false},
+		{[]string{"none", "client_secret_post"}, ProofNone, AuthNone, false},
+		{[]string{"client_secret_post"}, ProofSecret, AuthClientSecretPost, false},
+		{[]string{"private_key_jwt"}, ProofSecret, "", true},
+		{[]string{"client_secret_basic", "private_key_jwt"}, ProofKey, AuthPrivateKeyJWT, false},
+		{nil, ProofKey, AuthPrivateKeyJWT, false}, // an unpublished list refuses nothing
+		{[]string{"client_secret_basic", "none"}, ProofKey, "", true},
 	}
 	for _, tt := range tests {
-		got, err := ChooseAuthMethod(tt.supported, tt.secret)
+		got, err := ChooseAuthMethod(tt.supported, tt.proof)
 		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("ChooseAuthMethod(%v, %v) = %q, %v", tt.supported, tt.secret, got, err)
+			t.Errorf("ChooseAuthMethod(%v, %v) = %q, %v", tt.supported, tt.proof, got, err)
 		}
 	}
 }

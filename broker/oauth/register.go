@@ -83,7 +83,7 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 	if p.ClientCredentials {
 		req.GrantTypes = []string{"client_credentials"}
 		req.ResponseTypes = []string{}
-		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, true)
+		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, ProofSecret)
 	} else {
 		req.RedirectURIs = []string{p.RedirectURI}
 		req.GrantTypes = []string{"authorization_code"}
@@ -91,11 +91,11 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 			req.GrantTypes = append(req.GrantTypes, "refresh_token")
 		}
 		req.ResponseTypes = []string{"code"}
-		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, false)
+		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, ProofNone)
 		if err != nil {
 			// Some servers only register confidential native clients; the secret they issue
 			// is kept in the keychain like any other.
-			req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, true)
+			req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, ProofSecret)
 		}
 	}
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // maxTokenResponse caps a token endpoint response; real ones are a few kilobytes.
@@ -99,29 +98,38 @@ func Exchange(ctx context.Context, hc *http.Client, tokenURL string, c *Client, 
 	return fromX(tok, req.Scope, now), nil
 }
 
-// ClientCredentials requests a token with the client-credentials grant (RFC 6749 §4.4).
+// ClientCredentials requests a token with the client-credentials grant (RFC 6749 §4.4). The
+// client authenticates as registered: with its secret, or with a client assertion signed by its
+// key (private_key_jwt, RFC 7523 §2.2), which x/oauth2's clientcredentials cannot send.
 func ClientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c *Client, scope, resource string) (*Token, error) {
-	style, err := c.authStyle()
+	if c.Proof() == ProofNone {
+		return nil, errors.New("the client-credentials grant needs a client secret or a private key")
+	}
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if scope != "" {
+		form.Set("scope", scope)
+	}
+	if resource != "" {
+		form.Set("resource", resource)
+	}
+	r, err := clientPost(ctx, tokenURL, c, form)
+	if err != nil {
+		return nil, fmt.Errorf("building the client-credentials request: %w", err)
+	}
+	now := time.Now()
+	resp, err := guard(hc).Do(r)
+	if err != nil {
+		return nil, fmt.Errorf("requesting a token: %w", redactURLError(err))
+	}
+	defer resp.Body.Close()
+	tok, err := parseTokenResponse(resp, "client_credentials", now)
 	if err != nil {
 		return nil, err
 	}
-	if c.Secret == "" {
-		return nil, errors.New("the client-credentials grant needs a client secret")
+	if tok.Scope == "" {
+		tok.Scope = scope
 	}
-	params := url.Values{}
-	if resource != "" {
-		params.Set("resource", resource)
-	}
-	cfg := &clientcredentials.Config{
-		ClientID: c.ID, ClientSecret: c.Secret, TokenURL: tokenURL,
-		Scopes: strings.Fields(scope), EndpointParams: params, AuthStyle: style,
-	}
-	now := time.Now()
-	tok, err := cfg.Token(withClient(ctx, hc))
-	if err != nil {
-		return nil, translateX(err, "client_credentials")
-	}
-	return fromX(tok, scope, now), nil
+	return tok, nil
 }
 
 // Refresh uses a refresh token (RFC 6749 §6), sending resource when it is not empty. The caller
@@ -280,18 +288,33 @@ func sanitize(s string, max int) string {
 }
 
 // clientPost builds a form POST to an endpoint of the authorization server that authenticates
-// the client (token, revocation), as the client was registered: HTTP Basic, or client_id and
-// client_secret in the body. The request carries a secret, so it is marked for the redirect
+// the client (token, revocation), as the client was registered: HTTP Basic, client_id and
+// client_secret in the body, or a client assertion signed by its key. The request carries a
+// secret (or an assertion, as good as one while it lives), so it is marked for the redirect
 // policy (httpclient.WithCredential).
 func clientPost(ctx context.Context, endpoint string, c *Client, form url.Values) (*http.Request, error) {
-	style, err := c.authStyle()
-	if err != nil {
-		return nil, err
-	}
-	if style == oauth2.AuthStyleInParams {
+	basic := false
+	if c.AuthMethod == AuthPrivateKeyJWT {
+		assertion, err := clientAssertion(c, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		// client_id is optional beside an assertion (RFC 7521 §4.2); it lets the server find
+		// the client's key before it reads the assertion.
 		form.Set("client_id", c.ID)
-		if c.Secret != "" {
-			form.Set("client_secret", c.Secret)
+		form.Set("client_assertion_type", ClientAssertionType)
+		form.Set("client_assertion", assertion)
+	} else {
+		style, err := c.authStyle()
+		if err != nil {
+			return nil, err
+		}
+		basic = style == oauth2.AuthStyleInHeader
+		if !basic {
+			form.Set("client_id", c.ID)
+			if c.Secret != "" {
+				form.Set("client_secret", c.Secret)
+			}
 		}
 	}
 	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
@@ -300,7 +323,7 @@ func clientPost(ctx context.Context, endpoint string, c *Client, form url.Values
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Accept", "application/json")
-	if style == oauth2.AuthStyleInHeader {
+	if basic {
 		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))
 	}
 	return r, nil

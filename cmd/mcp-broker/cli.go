@@ -239,6 +239,28 @@ func (a *app) readSecret(what string) (string, error) {
 	return s, nil
 }
 
+// maxPrivateKey bounds a PEM private key read from standard input: an RSA key of 8192 bits is
+// under 7 KB.
+const maxPrivateKey = 64 << 10
+
+// readPrivateKey reads a PEM private key from standard input, which must be a file or a pipe:
+// pasted into a terminal, the key would show on the screen and in its scrollback.
+func (a *app) readPrivateKey() (string, error) {
+	if f, ok := a.stdin.(*os.File); ok && isTerminal(f) {
+		return "", usageError{"--private-key-stdin reads the key from a file or a pipe, for example `--private-key-stdin < key.pem`"}
+	}
+	b, err := io.ReadAll(io.LimitReader(a.stdin, maxPrivateKey+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("reading the private key from standard input: %w", err)
+	case len(b) > maxPrivateKey:
+		return "", usageError{"standard input holds more than a private key"}
+	case strings.TrimSpace(string(b)) == "":
+		return "", usageError{"standard input holds no private key"}
+	}
+	return string(b), nil
+}
+
 // groupRunE is the RunE of a command that only groups subcommands: alone it shows its help;
 // with an unknown subcommand it is a usage error (exit 2), where cobra would print the help
 // and exit 0.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,20 +21,24 @@ func (a *app) doctorCmd() *cobra.Command {
 		Long: `Run discovery against an MCP server the way a spec-compliant client does, and report
 item by item what it found and what is missing or wrong: the 401 challenge, the protected
 resource metadata and where it was found, the authorization server metadata and the issuer
-check, PKCE support, registration options, refresh support, and the transports the server
-answers. Exits with status 3 when a problem blocks sign-in. Needs no configuration and
-sends no credentials.
+check, PKCE support, registration options (with the private_key_jwt signing algorithms the
+authorization server accepts), refresh support, and the transports the server answers. Exits
+with status 3 when a problem blocks sign-in. Given a URL it needs no configuration and sends
+no credentials.
 
-Given the NAME of a configured server, it also says whether its setup fits what the server
-advertises: the assertion grants that --auth workload and --auth enterprise need (the JWT
-bearer grant, and the token exchange at the identity provider).`,
+Given the NAME of a configured server, it also judges how that server is set up against what
+its authorization server offers: the grant a client-credentials server needs; for a client
+that signs with a private key (private_key_jwt), whether the key is stored and its algorithm is
+accepted (only then does it read the secret store, for the key's algorithm); and the assertion
+grants that --auth workload and --auth enterprise need (the JWT bearer grant, and the token
+exchange at the identity provider). It sends no credentials.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var report *doctor.Report
 			if strings.Contains(args[0], "://") {
 				report = doctor.Run(cmd.Context(), &discovery.Fetcher{}, args[0])
 			} else {
-				setup, err := a.doctorSetup(args[0])
+				setup, err := a.doctorSetup(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
@@ -59,8 +65,9 @@ bearer grant, and the token exchange at the identity provider).`,
 	return cmd
 }
 
-// doctorSetup is the configured server of that name, with its identity provider, for doctor.
-func (a *app) doctorSetup(name string) (*doctor.Setup, error) {
+// doctorSetup is the configured server of that name, with its identity provider and, for a
+// private_key_jwt client, its key's algorithm (from the secret store), for doctor.
+func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, error) {
 	path, err := config.PathFrom(a.env.Getenv)
 	if err != nil {
 		return nil, err
@@ -76,6 +83,22 @@ func (a *app) doctorSetup(name string) (*doctor.Setup, error) {
 	setup := &doctor.Setup{Server: *srv}
 	if p, ok := f.IdP(srv.IdP); ok && srv.IdP != "" {
 		setup.IdP = p
+	}
+	if srv.ClientAuth == config.ClientAuthPrivateKeyJWT {
+		b, err := a.broker(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ck, err := b.ClientKey(ctx, srv.Name)
+		if err != nil {
+			var op *broker.OpError
+			if errors.As(err, &op) {
+				err = op.Err // the report is about the server already
+			}
+			setup.KeyProblem = err.Error()
+		} else {
+			setup.KeyAlgorithm = ck.Algorithm
+		}
 	}
 	return setup, nil
 }

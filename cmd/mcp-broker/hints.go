@@ -81,6 +81,8 @@ func nextStep(h hint.Hint, server, serverURL, goos string) string {
 		return "Opt in to the unencrypted file store with " + fileStore + "."
 	case hint.TryAgain:
 		return "Try again."
+	case hint.PrivateKey:
+		return fmt.Sprintf("Give it the client's private key: `mcp-broker servers add %s URL --auth client-credentials --client-id ID --private-key-stdin < key.pem`.", name)
 	case hint.SignInIdP:
 		return fmt.Sprintf("Sign in to your company account, once for all its servers: run `mcp-broker idp login %s`.", name)
 	case hint.WorkloadAssertion:

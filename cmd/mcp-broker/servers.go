@@ -20,15 +20,15 @@ func (a *app) serversCmd() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRunE("add, list or remove"),
 	}
-	cmd.AddCommand(a.serversAddCmd(), a.serversListCmd(), a.serversRemoveCmd())
+	cmd.AddCommand(a.serversAddCmd(), a.serversListCmd(), a.serversRemoveCmd(), a.serversShowKeyCmd())
 	return cmd
 }
 
 func (a *app) serversAddCmd() *cobra.Command {
 	var (
-		auth, clientID, header, scopes, transport, metadataURL string
-		assertionFile, assertionCommand, idp                   string
-		secretStdin, tokenStdin, noResourceOnRefresh           bool
+		auth, clientID, header, scopes, transport, metadataURL, signingAlg string
+		assertionFile, assertionCommand, idp                               string
+		secretStdin, tokenStdin, keyStdin, noResourceOnRefresh             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "add NAME URL",
@@ -38,7 +38,10 @@ func (a *app) serversAddCmd() *cobra.Command {
 Auth modes:
   oauth               browser sign-in, OAuth 2.1 with PKCE (default)
   client-credentials  OAuth client credentials: --client-id and --client-secret-stdin,
-                      or nothing if the server registers clients itself
+                      or --client-id and --private-key-stdin (private_key_jwt: the client
+                      signs a JWT with its private key, whose public key the authorization
+                      server knows: see servers show-key), or nothing if the server
+                      registers clients itself
   workload            workload identity federation (a machine, no person): --client-id
                       and the JWT its platform issues, read anew for every token, from
                       --assertion-file PATH or from what --assertion-command CMD prints
@@ -52,6 +55,7 @@ Auth modes:
 Secrets are never taken from the command line: pipe them in, or type them when asked.`,
 		Example: `  mcp-broker servers add studio https://mcp.example.com/mcp
   mcp-broker servers add ci https://mcp.example.com/mcp --auth client-credentials --client-id ci-bot --client-secret-stdin < secret.txt
+  mcp-broker servers add ci https://mcp.example.com/mcp --auth client-credentials --client-id ci-bot --private-key-stdin < key.pem
   mcp-broker servers add search https://search.example.com/mcp --auth bearer --header X-API-Key --token-stdin
   mcp-broker servers add build https://mcp.example.com/mcp --auth workload --client-id ci --assertion-file /var/run/secrets/tokens/mcp
   mcp-broker servers add wiki https://wiki.example.com/mcp --auth enterprise --idp corp --client-id wiki-app --client-secret-stdin < secret.txt`,
@@ -60,7 +64,7 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 			srv := config.Server{
 				Name: args[0], URL: args[1], Auth: config.AuthMode(auth), ClientID: clientID,
 				Scopes: strings.Fields(scopes), Transport: config.Transport(transport), Header: header,
-				ClientMetadataURL: metadataURL, NoResourceOnRefresh: noResourceOnRefresh,
+				ClientMetadataURL: metadataURL, NoResourceOnRefresh: noResourceOnRefresh, SigningAlg: signingAlg,
 				AssertionCommand: assertionCommand, IdP: idp,
 			}
 			if err := a.workloadFlags(&srv, assertionFile); err != nil {
@@ -68,6 +72,18 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 			}
 			if secretStdin && tokenStdin {
 				return usageError{"use --client-secret-stdin or --token-stdin, not both"}
+			}
+			if keyStdin && (secretStdin || tokenStdin) {
+				return usageError{"--private-key-stdin replaces the client secret: use one of them"}
+			}
+			if keyStdin && srv.Auth != config.AuthClientCredentials {
+				return usageError{"--private-key-stdin goes with --auth client-credentials"}
+			}
+			if keyStdin && clientID == "" {
+				return usageError{"--private-key-stdin needs --client-id, the client its public key is registered for"}
+			}
+			if signingAlg != "" && !keyStdin {
+				return usageError{"--signing-alg goes with --private-key-stdin"}
 			}
 			if tokenStdin && srv.Auth != config.AuthBearer {
 				return usageError{"--token-stdin goes with --auth bearer"}
@@ -85,6 +101,13 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 				secret, err = a.readSecret("Client secret")
 			case tokenStdin:
 				secret, err = a.readSecret("Token")
+			case keyStdin:
+				srv.ClientAuth = config.ClientAuthPrivateKeyJWT
+				secret, err = a.readPrivateKey()
+			default:
+				// Like a secret not given again, the key stays in use when the server is
+				// changed without one.
+				srv.ClientAuth, srv.SigningAlg = a.keptClientAuth(srv)
 			}
 			if err != nil {
 				return err
@@ -106,6 +129,9 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 				next = "sign in once with `mcp-broker idp login " + srv.IdP + "`, for it and every server of that identity provider"
 			}
 			fmt.Fprintf(a.stdout, "Added %s (%s): %s.\n", srv.Name, redact.URL(srv.URL), next)
+			if keyStdin {
+				fmt.Fprintf(a.stdout, "Its client signs with its private key; register the public key with the authorization server: `mcp-broker servers show-key %s`.\n", srv.Name)
+			}
 			return nil
 		},
 	}
@@ -114,6 +140,8 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 	f.StringVar(&clientID, "client-id", "", "a pre-registered OAuth client id")
 	f.BoolVar(&secretStdin, "client-secret-stdin", false, "read the OAuth client secret from standard input")
 	f.BoolVar(&tokenStdin, "token-stdin", false, "read the static token or API key from standard input (--auth bearer)")
+	f.BoolVar(&keyStdin, "private-key-stdin", false, "read the client's private key (PEM: EC P-256 or RSA) from standard input, for private_key_jwt (--auth client-credentials)")
+	f.StringVar(&signingAlg, "signing-alg", "", "the algorithm the private key must sign with: ES256 or RS256 (default: the key's)")
 	f.StringVar(&header, "header", "", "header for the static token, e.g. X-API-Key (default: Authorization: Bearer)")
 	f.StringVar(&scopes, "scopes", "", `scopes to request instead of the discovered ones, e.g. "read write"`)
 	f.StringVar(&transport, "transport", "auto", "MCP transport: auto, streamable-http or sse")
@@ -187,7 +215,7 @@ func (a *app) serversListCmd() *cobra.Command {
 				if t == "" {
 					t = config.TransportAuto
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, redact.URL(s.URL), s.Auth, t)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, redact.URL(s.URL), authLabel(s.Auth, s.ClientAuth, s.SigningAlg), t)
 			}
 			return tw.Flush()
 		},
@@ -213,6 +241,64 @@ func (a *app) serversRemoveCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (a *app) serversShowKeyCmd() *cobra.Command {
+	var asJWKS bool
+	cmd := &cobra.Command{
+		Use:   "show-key NAME",
+		Short: "Print the public key of a server's client (private_key_jwt), to register it",
+		Long: `Print the public half of the private key the server's client signs its assertions
+with (private_key_jwt), as a JSON Web Key whose "kid" is its RFC 7638 thumbprint: what the
+authorization server needs to know the client by. The private key stays in the secret store.`,
+		Example: `  mcp-broker servers show-key ci > ci-public.jwk
+  mcp-broker servers show-key ci --jwks > jwks.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := a.broker(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ck, err := b.ClientKey(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJWKS {
+				return writeJSON(a.stdout, map[string]any{"keys": []json.RawMessage{ck.JWK}})
+			}
+			return writeJSON(a.stdout, ck.JWK)
+		},
+	}
+	cmd.Flags().BoolVar(&asJWKS, "jwks", false, `print a JWK Set ({"keys": [...]}) instead of one JWK`)
+	return cmd
+}
+
+// authLabel is a server's auth mode as the listings show it, with private_key_jwt and its
+// algorithm for a client that signs its assertions.
+func authLabel(auth config.AuthMode, clientAuth, signingAlg string) string {
+	if clientAuth == "" {
+		return string(auth)
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s (%s %s)", auth, clientAuth, signingAlg))
+}
+
+// keptClientAuth is the client authentication srv keeps when `servers add` changes it without
+// a secret or a key: private_key_jwt and its algorithm if it had them and is still a
+// client-credentials server with the same client, else nothing.
+func (a *app) keptClientAuth(srv config.Server) (string, string) {
+	path, err := config.PathFrom(a.env.Getenv)
+	if err != nil {
+		return "", ""
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return "", ""
+	}
+	old, ok := f.Server(srv.Name)
+	if !ok || old.ClientAuth == "" || srv.Auth != config.AuthClientCredentials || srv.ClientID != old.ClientID {
+		return "", ""
+	}
+	return old.ClientAuth, old.SigningAlg
 }
 
 func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {

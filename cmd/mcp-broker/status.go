@@ -60,7 +60,7 @@ never needs to unlock the keychain.`,
 					if s.IdP != "" {
 						state += " (" + s.IdP + ")"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Auth, state, expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, authLabel(s.Auth, s.ClientAuth, s.SigningAlg), state, expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
 				}
 				if err := tw.Flush(); err != nil {
 					return err
@@ -130,7 +130,11 @@ func client(s broker.ServerStatus) string {
 	if s.Client == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%s (%s) at %s", s.Client.ID, s.Client.Kind, s.Issuer)
+	how := s.Client.Kind
+	if m := s.Client.AuthMethod; m != "" {
+		how += ", " + m // how it authenticates: none, client_secret_basic, private_key_jwt, ...
+	}
+	return fmt.Sprintf("%s (%s) at %s", s.Client.ID, how, s.Issuer)
 }
 
 func dash(s string) string {

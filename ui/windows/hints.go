@@ -55,6 +55,8 @@ func advice(h hints.Hint, goos string) string {
 		return "Choose " + tray.LabelSignInIdP + " in the menu."
 	case hints.WorkloadAssertion:
 		return "Check the workload's JWT file or command and its client ID in the server's settings (" + tray.LabelEdit + ")."
+	case hints.PrivateKey:
+		return "Choose the client's private key in the server's settings (" + tray.LabelEdit + ")."
 	}
 	return ""
 }

@@ -24,6 +24,7 @@ func TestAdviceSpeaksTheTraysLanguage(t *testing.T) {
 		hints.Diagnose:              tray.LabelDiagnose,
 		hints.SignInIdP:             tray.LabelSignInIdP,
 		hints.WorkloadAssertion:     tray.LabelEdit,
+		hints.PrivateKey:            tray.LabelEdit,
 	}
 	for _, h := range hints.All() {
 		for _, goos := range []string{"linux", "darwin", "windows"} {

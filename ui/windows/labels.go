@@ -30,6 +30,13 @@ var authChoices = []authChoice{
 	{config.AuthEnterprise, "Company account: through your identity provider"},
 }
 
+// clientAuthChoices are how a client-credentials client proves itself, in the order the server
+// form shows them: config.Server.ClientAuth and its label.
+var clientAuthChoices = []struct{ value, label string }{
+	{"", "Client secret"},
+	{config.ClientAuthPrivateKeyJWT, "Private key (signed JWT)"},
+}
+
 // transportChoice pairs a transport with its label in the server form.
 type transportChoice struct {
 	transport config.Transport

@@ -3,7 +3,9 @@ package windows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image/color"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -20,7 +22,11 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
+	"github.com/mcp-broker/mcp-broker/broker/jws"
 )
+
+// maxKeyFile bounds the private key file the form reads: an RSA key of 8192 bits is under 7 KB.
+const maxKeyFile = 64 << 10
 
 // ServerEditor is what the add/edit server window needs from the broker.
 type ServerEditor interface {
@@ -34,8 +40,9 @@ type ServerEditor interface {
 	IdPs() []string
 	// Save adds srv, or replaces the configured server of the same name, and
 	// stores secret (the client secret; the token or API key for
-	// config.AuthBearer) in the secret store. An empty secret keeps the one
-	// stored, if any. srv has passed srv.Validate.
+	// config.AuthBearer; the private key's PEM for a client that signs with
+	// it, config.ClientAuthPrivateKeyJWT) in the secret store. An empty secret
+	// keeps the one stored, if any. srv has passed srv.Validate.
 	Save(ctx context.Context, srv config.Server, secret string) error
 }
 
@@ -45,6 +52,7 @@ type ServerEditor interface {
 // confirmation to save anyway. The secret typed in is never shown, and when
 // editing it is never read back: an empty field keeps the stored one.
 type ServerForm struct {
+	app      fyne.App
 	win      fyne.Window
 	ed       ServerEditor
 	existing *config.Server
@@ -65,6 +73,15 @@ type ServerForm struct {
 	clientIDRow, secretRow, scopesRow     []fyne.CanvasObject // label and field, hidden together
 	headerRow, assertionRows, idpRow      []fyne.CanvasObject
 
+	// A client-credentials client proves itself with a secret or a private key (private_key_jwt).
+	// The key is chosen from a file or pasted, never shown, and held here until saved.
+	clientAuth                      *widget.Select
+	chooseKey, pasteKey, copyPublic *widget.Button
+	keyStatus, keyErr               *widget.Label
+	clientAuthRow, keyRow           []fyne.CanvasObject
+	keyPEM                          string   // the key chosen in this window; "" keeps the stored one
+	key                             *jws.Key // keyPEM, parsed
+
 	check, save, cancelBtn *widget.Button
 	busy                   *widget.Activity
 	busyText               *widget.Label
@@ -84,7 +101,7 @@ type ServerForm struct {
 // existing. The name of an existing server cannot be changed here: its
 // tokens are stored under it.
 func ShowServerForm(a fyne.App, ed ServerEditor, existing *config.Server) *ServerForm {
-	f := &ServerForm{ed: ed, existing: existing}
+	f := &ServerForm{app: a, ed: ed, existing: existing}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	title := "Add server"
 	if existing != nil {
@@ -136,6 +153,19 @@ func (f *ServerForm) build() {
 		transportLabels[i] = c.label
 	}
 	f.transport = widget.NewSelect(transportLabels, nil)
+	clientAuthLabels := make([]string, len(clientAuthChoices))
+	for i, c := range clientAuthChoices {
+		clientAuthLabels[i] = c.label
+	}
+	f.clientAuth = widget.NewSelect(clientAuthLabels, func(string) { f.authChanged() })
+	f.chooseKey = widget.NewButtonWithIcon("Choose file…", theme.FolderOpenIcon(), f.showKeyFileDialog)
+	f.pasteKey = widget.NewButtonWithIcon("Paste", theme.ContentPasteIcon(), func() {
+		f.setKey([]byte(f.app.Clipboard().Content()))
+	})
+	f.copyPublic = widget.NewButtonWithIcon("Copy public key", theme.ContentCopyIcon(), f.copyPublicKey)
+	f.copyPublic.Disable()
+	f.keyStatus = widget.NewLabel("No key chosen.")
+	f.keyErr = errorLabel()
 
 	f.urlErr, f.nameErr, f.scopesErr, f.headerErr = errorLabel(), errorLabel(), errorLabel(), errorLabel()
 	f.clientIDHint, f.secretHint = hint(""), hint("")
@@ -150,6 +180,7 @@ func (f *ServerForm) build() {
 	formRow(form, formLabel("Name"), f.name, f.nameErr, hint(nameHint))
 	formRow(form, formLabel("Sign-in"), f.auth)
 	f.clientIDRow = formRow(form, formLabel("Client ID"), f.clientID, f.clientIDHint)
+	f.clientAuthRow = formRow(form, formLabel("Credential"), f.clientAuth)
 	f.secretRow = formRow(form, f.secretLabel, f.secret, f.secretHint)
 	fileRow := formRow(form, formLabel("JWT file"), f.assertionFile,
 		hint("The file the workload's platform keeps its JWT in, read for every token. Or:"))
@@ -158,6 +189,9 @@ func (f *ServerForm) build() {
 	f.assertionRows = append(fileRow, commandRow...)
 	f.idpRow = formRow(form, formLabel("Identity provider"), f.idp,
 		hint("Your company account: you sign in to it once, for every server configured with it."))
+	f.keyRow = formRow(form, formLabel("Private key"), container.NewHBox(f.chooseKey, f.pasteKey, f.copyPublic), f.keyStatus, f.keyErr,
+		hint("The client's EC P-256 (ES256) or RSA (RS256) key, in PEM. Kept in your keychain, never in the configuration file. "+
+			"The authorization server knows the client by its public key: Copy public key gives it as a JSON Web Key."))
 	f.headerRow = formRow(form, formLabel("Header"), f.header, f.headerErr,
 		hint("Leave empty to send “Authorization: Bearer <token>”; name another header, like X-API-Key, for an API key."))
 	f.scopesRow = formRow(form, formLabel("Scopes"), f.scopes, f.scopesErr,
@@ -195,6 +229,7 @@ func (f *ServerForm) build() {
 	buttons := container.NewHBox(f.cancelBtn, layout.NewSpacer(), f.check, f.save)
 	f.win.SetContent(page(body, container.NewVBox(f.message, buttons)))
 
+	f.clientAuth.SetSelectedIndex(0)
 	f.auth.SetSelectedIndex(0)
 	f.transport.SetSelectedIndex(0)
 	f.showIntro()
@@ -216,6 +251,14 @@ func (f *ServerForm) fill(s config.Server) {
 		}
 	}
 	f.clientID.SetText(s.ClientID)
+	for i, c := range clientAuthChoices {
+		if c.value == s.ClientAuth {
+			f.clientAuth.SetSelectedIndex(i)
+		}
+	}
+	if s.ClientAuth == config.ClientAuthPrivateKeyJWT {
+		f.keyStatus.SetText(fmt.Sprintf("Its %s key is stored; choose another to replace it.", s.SigningAlg))
+	}
 	f.scopes.SetText(strings.Join(s.Scopes, " "))
 	f.header.SetText(s.Header)
 	f.assertionFile.SetText(s.AssertionFile)
@@ -277,7 +320,9 @@ func (f *ServerForm) authChanged() {
 	showRow(f.clientIDRow, oauth)
 	showRow(f.scopesRow, oauth)
 	showRow(f.headerRow, mode == config.AuthBearer)
-	showRow(f.secretRow, mode != config.AuthNone && mode != config.AuthWorkload)
+	showRow(f.clientAuthRow, mode == config.AuthClientCredentials)
+	showRow(f.keyRow, f.usesKey())
+	showRow(f.secretRow, mode != config.AuthNone && mode != config.AuthWorkload && !f.usesKey())
 	showRow(f.assertionRows, mode == config.AuthWorkload)
 	showRow(f.idpRow, mode == config.AuthEnterprise)
 
@@ -312,6 +357,70 @@ func (f *ServerForm) authChanged() {
 		f.secret.SetPlaceHolder("")
 		setQuiet(f.secretHint, "That client's secret. Kept in your keychain, never in the configuration file."+keep)
 	}
+}
+
+// usesKey reports whether the client chosen proves itself with a private key (private_key_jwt).
+func (f *ServerForm) usesKey() bool {
+	i := f.clientAuth.SelectedIndex()
+	return f.authMode() == config.AuthClientCredentials && i >= 0 && clientAuthChoices[i].value == config.ClientAuthPrivateKeyJWT
+}
+
+// showKeyFileDialog lets the person choose the private key's file.
+func (f *ServerForm) showKeyFileDialog() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			setMessage(f.keyErr, explain("The file could not be opened.", err))
+			return
+		}
+		if r == nil {
+			return // cancelled
+		}
+		defer r.Close()
+		data, err := io.ReadAll(io.LimitReader(r, maxKeyFile+1))
+		switch {
+		case err != nil:
+			setMessage(f.keyErr, explain("The file could not be read.", err))
+		case len(data) > maxKeyFile:
+			setMessage(f.keyErr, "That file is too big to be a private key.")
+		default:
+			f.setKey(data)
+		}
+	}, f.win)
+	d.Show()
+}
+
+// setKey takes data as the client's private key if it is one (see jws.ParsePEM), and says what
+// is wrong if not, without ever showing it.
+func (f *ServerForm) setKey(data []byte) {
+	key, err := jws.ParsePEM(data)
+	if err != nil {
+		setMessage(f.keyErr, explain("That is not a private key mcp-broker can sign with.", err))
+		return
+	}
+	thumb, err := key.Thumbprint()
+	if err != nil {
+		setMessage(f.keyErr, explain("That key cannot be used.", err))
+		return
+	}
+	f.keyPEM, f.key = string(data), key
+	setMessage(f.keyErr, "")
+	f.keyStatus.SetText(fmt.Sprintf("%s key %s… chosen; it goes to your keychain when you save.", key.Algorithm(), thumb[:8]))
+	f.copyPublic.Enable()
+}
+
+// copyPublicKey puts the chosen key's public half on the clipboard, as a JSON Web Key, for the
+// person to register with the authorization server.
+func (f *ServerForm) copyPublicKey() {
+	if f.key == nil {
+		return
+	}
+	ck, err := broker.PublicClientKey(f.key)
+	if err != nil {
+		setMessage(f.keyErr, explain("The public key could not be written out.", err))
+		return
+	}
+	f.app.Clipboard().SetContent(string(ck.JWK))
+	f.keyStatus.SetText(fmt.Sprintf("%s key %s… chosen; its public key is on the clipboard.", ck.Algorithm, ck.Thumbprint[:8]))
 }
 
 // urlChanged keeps the suggested name in step with the URL, unless the user
@@ -424,11 +533,25 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 	case config.AuthEnterprise:
 		srv.IdP = f.idp.Selected
 	}
-	if srv.Auth != config.AuthNone && srv.Auth != config.AuthWorkload {
+	ok = true
+	switch {
+	case f.usesKey():
+		srv.ClientAuth = config.ClientAuthPrivateKeyJWT
+		switch {
+		case f.keyPEM != "":
+			secret, srv.SigningAlg = f.keyPEM, "" // the key decides its algorithm
+		case f.existing == nil || f.existing.ClientAuth != config.ClientAuthPrivateKeyJWT:
+			setMessage(f.keyErr, "Choose the client's private key.")
+			ok = false
+		}
+	case srv.Auth != config.AuthNone && srv.Auth != config.AuthWorkload:
+		srv.ClientAuth, srv.SigningAlg = "", ""
 		secret = strings.TrimSpace(f.secret.Text)
+	default:
+		srv.ClientAuth, srv.SigningAlg = "", ""
 	}
 
-	ok = f.validateURL(srv.URL)
+	ok = f.validateURL(srv.URL) && ok
 	if err := config.ValidateName(srv.Name); err != nil {
 		setMessage(f.nameErr, sentence(err.Error()))
 		ok = false

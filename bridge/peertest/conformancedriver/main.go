@@ -108,6 +108,9 @@ type scenarioContext struct {
 	IdPIssuer   string `json:"idp_issuer"`
 	IdPClientID string `json:"idp_client_id"`
 	IdPIDToken  string `json:"idp_id_token"`
+	// PrivateKeyPEM and SigningAlgorithm are auth/client-credentials-jwt's client key.
+	PrivateKeyPEM    string `json:"private_key_pem"`
+	SigningAlgorithm string `json:"signing_algorithm"`
 }
 
 func run(ctx context.Context, serverURL string) error {
@@ -224,6 +227,12 @@ func configure(ctx context.Context, bin string, env []string, scenario, serverUR
 		return configureWorkload(ctx, bin, env, sc, name, serverURL)
 	case sc.IdPIDToken != "":
 		return configureEnterprise(ctx, bin, env, sc, name, serverURL)
+	case sc.ClientID != "" && sc.PrivateKeyPEM != "":
+		args = append(args, "--auth", "client-credentials", "--client-id", sc.ClientID, "--private-key-stdin")
+		if sc.SigningAlgorithm != "" {
+			args = append(args, "--signing-alg", sc.SigningAlgorithm)
+		}
+		stdin = sc.PrivateKeyPEM
 	case strings.Contains(scenario, "client-credentials") && sc.ClientID != "" && sc.ClientSecret != "":
 		args = append(args, "--auth", "client-credentials", "--client-id", sc.ClientID, "--client-secret-stdin")
 		stdin = sc.ClientSecret + "\n"

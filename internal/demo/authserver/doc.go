@@ -21,7 +21,10 @@
 //     (enterprise-managed authorization, SEP-990), signed ES256;
 //   - token revocation (RFC 7009): revoking a refresh token revokes its grant;
 //   - token endpoint client authentication exactly as registered
-//     (none, client_secret_basic, client_secret_post).
+//     (none, client_secret_basic, client_secret_post, and with
+//     Options.PrivateKeyJWT private_key_jwt: RFC 7523 client assertions
+//     checked by the rules of RFC 10070, for clients registered with a
+//     public key).
 //
 // Tokens are opaque random strings kept in memory; a resource server checks
 // them with Verify (the demo MCP server does). Switches in Hostile make the

@@ -177,6 +177,7 @@ func tokenRequest(ctx context.Context, as *authserver.Server, auth clientAuth, f
 	form = cloneForm(form)
 	switch auth.method {
 	case authserver.AuthClientSecretBasic:
+	case authserver.AuthPrivateKeyJWT: // the form carries the assertion, and client_id if it is to
 	case authserver.AuthClientSecretPost:
 		form.Set("client_id", auth.id)
 		form.Set("client_secret", auth.secret)

@@ -65,6 +65,10 @@ func (s *Server) metadata(r *http.Request) map[string]any {
 		m["revocation_endpoint"] = issuer + "/revoke"
 		m["revocation_endpoint_auth_methods_supported"] = s.authMethods
 	}
+	if s.opts.PrivateKeyJWT {
+		m["token_endpoint_auth_signing_alg_values_supported"] = s.signingAlgs
+		m["revocation_endpoint_auth_signing_alg_values_supported"] = s.signingAlgs
+	}
 	if s.opts.ISSParameter {
 		m["authorization_response_iss_parameter_supported"] = true
 	}

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"crypto"
 	"net/http"
 	"net/url"
 	"time"
@@ -12,6 +13,9 @@ const (
 	AuthNone              = "none"
 	AuthClientSecretBasic = "client_secret_basic"
 	AuthClientSecretPost  = "client_secret_post"
+	// AuthPrivateKeyJWT is a client assertion signed with the client's private key
+	// (RFC 7523 §2.2); see Options.PrivateKeyJWT.
+	AuthPrivateKeyJWT = "private_key_jwt"
 )
 
 // Grant types (RFC 6749) this server knows.
@@ -127,6 +131,16 @@ type Options struct {
 	TokenExchange bool
 	// IDJAGTTL is the lifetime of ID-JAGs; zero means five minutes.
 	IDJAGTTL time.Duration
+	// PrivateKeyJWT accepts private_key_jwt (RFC 7523 §2.2) from clients
+	// registered beforehand with a public key (Client.PublicKey), and
+	// advertises it with token_endpoint_auth_signing_alg_values_supported.
+	// The assertion must be typed client-authentication+jwt, name the issuer
+	// as its only audience (RFC 10070 §4), expire, and carry a jti that is
+	// not used again.
+	PrivateKeyJWT bool
+	// SigningAlgs are the assertion algorithms accepted and advertised with
+	// PrivateKeyJWT; empty means ES256 and RS256.
+	SigningAlgs []string
 	// NoMetadata serves no metadata document at all, like servers of the
 	// 2025-03-26 era that expect clients to fall back to /authorize, /token
 	// and /register at the base URL.
@@ -210,9 +224,12 @@ type Client struct {
 	// exactly.
 	RedirectURIs []string
 	// AuthMethod is the token_endpoint_auth_method the client must use.
-	// RegisterClient defaults it to "none" without a Secret and to
-	// "client_secret_basic" with one.
+	// RegisterClient defaults it to "private_key_jwt" with a PublicKey, else
+	// to "none" without a Secret and to "client_secret_basic" with one.
 	AuthMethod string
+	// PublicKey verifies the client's assertions (private_key_jwt): an
+	// *ecdsa.PublicKey or *rsa.PublicKey. Only RegisterClient sets one.
+	PublicKey crypto.PublicKey
 	// GrantTypes the client may use. RegisterClient defaults it to
 	// authorization_code and refresh_token. (DCR follows RFC 7591: omitted
 	// means authorization_code only, so no refresh token.)
@@ -272,12 +289,14 @@ type Request struct {
 	Method string
 	// Form holds the parameters: the query for authorize, the form body for
 	// token, revoke and decision, and the JSON fields for register (arrays
-	// as repeated values). client_secret, code, code_verifier,
-	// refresh_token, access_token and token are replaced by Redacted, so
+	// as repeated values). client_secret, client_assertion, code,
+	// code_verifier, refresh_token, access_token and token are replaced by
+	// Redacted, so
 	// Form.Has tells whether they were sent without revealing them.
 	Form url.Values
 	// AuthMethod is how the client authenticated at the token endpoint:
-	// "none", "client_secret_basic" or "client_secret_post".
+	// "none", "client_secret_basic", "client_secret_post" or
+	// "private_key_jwt".
 	AuthMethod string
 	// ClientID is the client id from the form or the Basic credentials.
 	ClientID string

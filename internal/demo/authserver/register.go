@@ -100,6 +100,10 @@ func (s *Server) validateRegistration(req registrationRequest) (*Client, string,
 	if !slices.Contains(s.authMethods, method) {
 		return nil, "invalid_client_metadata", fmt.Sprintf("token_endpoint_auth_method %q is not supported", method)
 	}
+	if method == AuthPrivateKeyJWT {
+		// It would need the client's jwks, which this server does not take at registration.
+		return nil, "invalid_client_metadata", "a private_key_jwt client is registered beforehand, with its public key"
+	}
 	grants := req.GrantTypes
 	if len(grants) == 0 {
 		grants = []string{GrantAuthorizationCode} // RFC 7591 §2 default

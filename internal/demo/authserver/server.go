@@ -20,6 +20,7 @@ type Server struct {
 	issuerPath  string // "" or "/tenant1"
 	scopes      []string
 	authMethods []string
+	signingAlgs []string // with Options.PrivateKeyJWT
 	cimdClient  *http.Client
 	handler     http.Handler
 
@@ -32,6 +33,7 @@ type Server struct {
 	refresh  map[string]*refreshToken
 	families []*family
 	pending  map[string]*pendingAuth
+	jtis     map[string]time.Time // client assertion ids seen, until they expire
 	stats    Stats
 	requests []Request
 
@@ -69,12 +71,22 @@ func New(opts Options) *Server {
 		key:         newSigningKey(),
 		trusted:     map[string]*ecdsa.PublicKey{},
 		jagClients:  map[string]string{},
+		jtis:        map[string]time.Time{},
 	}
 	if len(s.scopes) == 0 {
 		s.scopes = slices.Clone(DefaultScopes)
 	}
 	if len(s.authMethods) == 0 {
 		s.authMethods = slices.Clone(DefaultAuthMethods)
+	}
+	if opts.PrivateKeyJWT {
+		if !slices.Contains(s.authMethods, AuthPrivateKeyJWT) {
+			s.authMethods = append(s.authMethods, AuthPrivateKeyJWT)
+		}
+		s.signingAlgs = slices.Clone(opts.SigningAlgs)
+		if len(s.signingAlgs) == 0 {
+			s.signingAlgs = []string{"ES256", "RS256"}
+		}
 	}
 	if s.cimdClient == nil {
 		s.cimdClient = &http.Client{Timeout: 10 * time.Second}
@@ -228,9 +240,13 @@ func (s *Server) RegisterClient(c Client) {
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	if c.AuthMethod == "" {
-		c.AuthMethod = AuthNone
-		if c.Secret != "" {
+		switch {
+		case c.PublicKey != nil:
+			c.AuthMethod = AuthPrivateKeyJWT
+		case c.Secret != "":
 			c.AuthMethod = AuthClientSecretBasic
+		default:
+			c.AuthMethod = AuthNone
 		}
 	}
 	if len(c.GrantTypes) == 0 {

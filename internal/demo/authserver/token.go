@@ -55,16 +55,28 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// clientAuthFrom tells how the client authenticates (RFC 6749 §2.3.1):
-// HTTP Basic, client_secret in the form, or not at all. Using two methods
-// at once is an error.
+// clientAuthFrom tells how the client authenticates (RFC 6749 §2.3.1, RFC 7521 §4.2): HTTP
+// Basic, client_secret in the form, a client assertion, or not at all; secret is the secret or
+// the assertion. Using two methods at once is an error. An assertion without client_id names
+// its client in its (not yet verified) sub.
 func clientAuthFrom(r *http.Request) (method, clientID, secret string, err *tokenError) {
 	formID := r.PostForm.Get("client_id")
 	user, pass, basic := r.BasicAuth()
 	_, postSecret := r.PostForm["client_secret"]
+	_, assertion := r.PostForm["client_assertion"]
+	_, assertionType := r.PostForm["client_assertion_type"]
 	switch {
-	case basic && postSecret:
+	case (assertion || assertionType) && (basic || postSecret), basic && postSecret:
 		return AuthClientSecretBasic, user, "", errf("invalid_request", "the client used more than one authentication method")
+	case assertion || assertionType:
+		if t := r.PostForm.Get("client_assertion_type"); t != clientAssertionType {
+			return AuthPrivateKeyJWT, formID, "", errf("invalid_client", "client_assertion_type %q is not supported", t)
+		}
+		a := r.PostForm.Get("client_assertion")
+		if formID == "" {
+			formID = assertionSubject(a)
+		}
+		return AuthPrivateKeyJWT, formID, a, nil
 	case basic:
 		// The credentials are form-urlencoded before base64 (§2.3.1).
 		id, secret := formUnescape(user), formUnescape(pass)
@@ -98,8 +110,16 @@ func (s *Server) authenticate(r *http.Request, method, clientID, secret string) 
 	if method != client.AuthMethod {
 		return nil, errf("invalid_client", "client authentication failed: the client is registered for %s, not %s", client.AuthMethod, method)
 	}
-	if method != AuthNone && subtle.ConstantTimeCompare([]byte(secret), []byte(client.Secret)) != 1 {
-		return nil, errf("invalid_client", "client authentication failed: wrong secret")
+	switch method {
+	case AuthNone:
+	case AuthPrivateKeyJWT:
+		if terr := s.verifyAssertion(r, client, secret); terr != nil {
+			return nil, terr
+		}
+	default:
+		if subtle.ConstantTimeCompare([]byte(secret), []byte(client.Secret)) != 1 {
+			return nil, errf("invalid_client", "client authentication failed: wrong secret")
+		}
 	}
 	return client, nil
 }
