@@ -189,7 +189,7 @@ func (b *bridge) run(ctx context.Context) error {
 	// Read the credential (a keychain round trip) while the client is still starting, so the
 	// first request finds it ready.
 	b.goWait(func() {
-		if _, _, err := b.creds.Header(b.ctx); err != nil && b.ctx.Err() == nil {
+		if _, err := b.creds.current(b.ctx); err != nil && b.ctx.Err() == nil {
 			b.log.Debug("reading the credential ahead", "err", err)
 		}
 	})

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/dpop"
 )
 
 // Cache lifetimes of a credential read from the broker. A credential that expires is cached
@@ -39,10 +42,13 @@ type credentials struct {
 	// moved is told once that the server's configured URL is no longer url.
 	moved func(error)
 
+	// nonces are the DPoP nonces the server supplied (RFC 9449 §9), kept across renewals of
+	// the token: a nonce belongs to the server, not to one token.
+	nonces dpop.Nonces
+
 	mu       sync.Mutex
 	have     bool
-	header   string
-	value    string
+	cred     *broker.Credential // nil for none
 	until    time.Time
 	rejected string        // the last value the server refused and could not be renewed
 	fetching chan struct{} // closed when the read in progress ends
@@ -54,20 +60,40 @@ type credentials struct {
 	challenged []string
 }
 
-// Header returns the credential header. Without any credential it returns none rather than an
-// error: the server's 401 then starts the sign-in, and a server that needs no authorization
-// (an unconfigured --url) just works.
-func (c *credentials) Header(ctx context.Context) (string, string, error) {
+// Authorize puts the credential on req (see broker.Credential.Authorize: one header, and a
+// proof for a DPoP-bound token). Without any credential it sets none rather than fail: the
+// server's 401 then starts the sign-in, and a server that needs no authorization (an
+// unconfigured --url) just works.
+func (c *credentials) Authorize(ctx context.Context, req *http.Request) (string, error) {
+	cred, err := c.current(ctx)
+	if err != nil || cred == nil {
+		return "", err
+	}
+	nonce := ""
+	if cred.DPoP != nil {
+		nonce = c.nonces.For(req.URL)
+	}
+	if err := cred.Authorize(req, nonce); err != nil {
+		return "", err
+	}
+	return cred.Value, nil
+}
+
+// Nonce keeps the DPoP nonce the server at u supplied, for the next proofs.
+func (c *credentials) Nonce(u *url.URL, nonce string) { c.nonces.Set(u, nonce) }
+
+// current returns the credential to send, nil for none: the cached one, or the broker's.
+func (c *credentials) current(ctx context.Context) (*broker.Credential, error) {
 	for {
 		c.mu.Lock()
 		if gone := c.gone; gone != nil {
 			c.mu.Unlock()
-			return "", "", gone
+			return nil, gone
 		}
 		if c.have && c.now().Before(c.until) {
-			h, v := c.header, c.value
+			cred := c.cred
 			c.mu.Unlock()
-			return h, v, nil
+			return cred, nil
 		}
 		fetching := c.fetching
 		if fetching == nil {
@@ -80,7 +106,7 @@ func (c *credentials) Header(ctx context.Context) (string, string, error) {
 		select {
 		case <-fetching:
 		case <-ctx.Done():
-			return "", "", ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	defer func() {
@@ -92,22 +118,19 @@ func (c *credentials) Header(ctx context.Context) (string, string, error) {
 	cred, err := c.broker.Credential(ctx, c.name)
 	if errors.Is(err, broker.ErrSignInRequired) {
 		if err := c.checkConfig(); err != nil {
-			return "", "", err // no sign-in for a URL this bridge does not relay to
+			return nil, err // no sign-in for a URL this bridge does not relay to
 		}
 		c.store(nil, noTokenRecheck)
-		return "", "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
 	if err := c.checkCred(cred); err != nil {
-		return "", "", err
+		return nil, err
 	}
 	c.store(cred, 0)
-	if cred == nil {
-		return "", "", nil
-	}
-	return cred.Header, cred.Value, nil
+	return cred, nil
 }
 
 // store caches cred for life, or, when life is 0, until the broker's cred.ReuseUntil.
@@ -121,13 +144,9 @@ func (c *credentials) store(cred *broker.Credential, life time.Duration) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.have, c.until = true, now.Add(life)
-	c.header, c.value = "", ""
-	if cred != nil {
-		c.header, c.value = cred.Header, cred.Value
-		if cred.Value != c.rejected {
-			c.challenged = nil // signed in: the challenges were answered
-		}
+	c.have, c.until, c.cred = true, now.Add(life), cred
+	if cred != nil && cred.Value != c.rejected {
+		c.challenged = nil // signed in: the challenges were answered
 	}
 }
 

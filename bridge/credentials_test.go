@@ -2,14 +2,22 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/dpop"
+	"github.com/mcp-broker/mcp-broker/broker/jws"
 )
 
 const cacheTestURL = "https://mcp.example/mcp"
@@ -100,14 +108,14 @@ func TestCacheReusesUntilReuseUntil(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			now := start // the cache's clock: Header reads it on the test's goroutine
+			now := start // the cache's clock: Authorize reads it on the test's goroutine
 			b := &countingBroker{cred: tt.cred, err: tt.err}
 			c := &credentials{broker: b, name: "demo", url: cacheTestURL, now: func() time.Time { return now }}
 			header := func() string {
 				t.Helper()
-				h, v, err := c.Header(t.Context())
+				h, v, err := authorized(t, c)
 				if err != nil {
-					t.Fatalf("Header: %v", err)
+					t.Fatalf("Authorize: %v", err)
 				}
 				return h + ": " + v
 			}
@@ -138,11 +146,11 @@ func TestCacheAfterRefreshHonoursReuseUntil(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = start.Add(40*time.Minute - time.Nanosecond)
-	if _, v, err := c.Header(t.Context()); err != nil || v != "Bearer AT-2" || b.count() != 1 {
+	if _, v, err := authorized(t, c); err != nil || v != "Bearer AT-2" || b.count() != 1 {
 		t.Fatalf("before ReuseUntil: %q, %v, %d reads; want the renewed token from the cache", v, err, b.count())
 	}
 	now = start.Add(40 * time.Minute)
-	if _, _, err := c.Header(t.Context()); err != nil || b.count() != 2 {
+	if _, _, err := authorized(t, c); err != nil || b.count() != 2 {
 		t.Errorf("at ReuseUntil: %v, %d reads; want the broker asked again", err, b.count())
 	}
 }
@@ -178,5 +186,109 @@ func TestChallengeScopeKeptForTheSignIn(t *testing.T) {
 	}
 	if got := c.challengeScope(); got != "" {
 		t.Errorf("challengeScope after a renewal = %q, want none", got)
+	}
+}
+
+// authorized authorizes a request to the server with c and returns the one header it set,
+// and the value Authorize returned.
+func authorized(t *testing.T, c *credentials) (name, value string, err error) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, cacheTestURL, nil)
+	value, err = c.Authorize(t.Context(), req)
+	if err != nil {
+		return "", "", err
+	}
+	for h := range req.Header {
+		if name != "" {
+			t.Fatalf("Authorize set %s and %s", name, h)
+		}
+		name = h
+	}
+	if name != "" && req.Header.Get(name) != value {
+		t.Fatalf("Authorize returned %q but set %s: %q", value, name, req.Header.Get(name))
+	}
+	return name, value, nil
+}
+
+// TestAuthorizeDPoP: a DPoP credential puts the DPoP scheme and a proof of its own on each
+// request, for its method and URL, with the token's ath and the nonce the server gave its
+// origin, which outlives the token's renewal; a Bearer credential puts one header and no proof.
+func TestAuthorizeDPoP(t *testing.T) {
+	key, err := jws.GenerateES256()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prover, err := dpop.NewProver(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &countingBroker{cred: &broker.Credential{Header: "Authorization", Value: "DPoP the-token", DPoP: prover, URL: cacheTestURL}}
+	c := &credentials{broker: b, name: "demo", url: cacheTestURL, now: time.Now}
+	claims := func(method string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, cacheTestURL+"?q=1", nil)
+		v, err := c.Authorize(t.Context(), req)
+		if err != nil || v != "DPoP the-token" || req.Header.Get("Authorization") != "DPoP the-token" {
+			t.Fatalf("Authorize = %q, %v; Authorization %q", v, err, req.Header.Get("Authorization"))
+		}
+		sig, err := jose.ParseSignedCompact(req.Header.Get("DPoP"), []jose.SignatureAlgorithm{jose.ES256})
+		if err != nil {
+			t.Fatalf("no proof: %v", err)
+		}
+		payload, err := sig.Verify(sig.Signatures[0].Protected.JSONWebKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(payload, &m)
+		return m
+	}
+	first, second := claims(http.MethodPost), claims(http.MethodGet)
+	if first["jti"] == second["jti"] || first["htm"] != "POST" || second["htm"] != "GET" || first["htu"] != cacheTestURL {
+		t.Errorf("proofs %v and %v", first, second)
+	}
+	if first["ath"] != dpop.AccessTokenHash("the-token") || first["nonce"] != nil {
+		t.Errorf("ath %v nonce %v", first["ath"], first["nonce"])
+	}
+	u, _ := url.Parse(cacheTestURL)
+	c.Nonce(u, "rs-nonce")
+	if err := c.Refresh(t.Context(), "DPoP the-token", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := claims(http.MethodDelete); got["nonce"] != "rs-nonce" {
+		t.Errorf("after the nonce and a renewal, the proof's nonce is %v", got["nonce"])
+	}
+
+	b.cred = &broker.Credential{Header: "Authorization", Value: "Bearer tok", URL: cacheTestURL}
+	c.forget()
+	if name, v, err := authorized(t, c); err != nil || name != "Authorization" || v != "Bearer tok" {
+		t.Errorf("a Bearer credential set %s: %q (%v)", name, v, err)
+	}
+}
+
+// BenchmarkAuthorize is the per-request cost of putting the credential on a request: one header
+// for a Bearer token (what the static header cost before DPoP), a header and a new signed proof
+// for a DPoP-bound one.
+func BenchmarkAuthorize(b *testing.B) {
+	key, _ := jws.GenerateES256()
+	prover, _ := dpop.NewProver(key, nil)
+	token := strings.Repeat("t", 900) // a JWT access token's usual size
+	for _, bc := range []struct {
+		name string
+		cred *broker.Credential
+	}{
+		{"bearer", &broker.Credential{Header: "Authorization", Value: "Bearer " + token, URL: cacheTestURL}},
+		{"dpop", &broker.Credential{Header: "Authorization", Value: "DPoP " + token, DPoP: prover, URL: cacheTestURL}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := &credentials{broker: &countingBroker{cred: bc.cred}, name: "demo", url: cacheTestURL, now: time.Now}
+			req, _ := http.NewRequest(http.MethodPost, cacheTestURL, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Authorize(b.Context(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

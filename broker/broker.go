@@ -67,6 +67,7 @@ type Broker struct {
 	now           func() time.Time
 	stepUps       stepUps
 	refusedJWTs   refusedJWTs
+	dpop          dpopKeys
 }
 
 // New returns a Broker.

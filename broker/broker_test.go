@@ -156,7 +156,9 @@ func mcpPost(t *testing.T, u string, cred *broker.Credential, body string) int {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		if cred != nil {
-			req.Header.Set(cred.Header, cred.Value)
+			if err := cred.Authorize(req, ""); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if sid != "" {
 			req.Header.Set("Mcp-Session-Id", sid)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/dpop"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
@@ -42,6 +43,9 @@ type storedToken struct {
 	// it tells whether the store still holds the grant that was refused, without comparing
 	// secrets.
 	Grant string `json:"grant,omitempty"`
+	// DPoPJKT is the thumbprint of the DPoP key (dpopKey) the grant is bound to, "" for a
+	// Bearer grant: its access token goes with a proof of that key, and so do its renewals.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // grantFormat marks a storedToken that holds its refresh token.
@@ -75,6 +79,10 @@ type Credential struct {
 	// A caller that relays to a URL it read earlier compares the two (canonically) and must
 	// not send the credential when they differ: the server moved, and the credential with it.
 	URL string
+	// DPoP, for a token bound to a key (RFC 9449), signs the proof each request presenting it
+	// must carry (see Authorize); nil for every other credential. Its Value is then
+	// "DPoP <token>".
+	DPoP *dpop.Prover
 }
 
 // refreshMargin is how long before expiry a token is refreshed: a minute, or a quarter of its
@@ -144,7 +152,7 @@ func (b *Broker) credential(ctx context.Context, name string) (*Credential, erro
 			return nil, err
 		}
 		if tok.fresh(b.now()) {
-			return bearerFor(srv, tok), nil
+			return b.credentialFor(ctx, srv, tok)
 		}
 	}
 	err = b.withServerLock(ctx, name, lockWait, func() error {
@@ -163,7 +171,7 @@ func (b *Broker) credential(ctx context.Context, name string) (*Credential, erro
 	if err != nil {
 		return nil, err
 	}
-	return bearerFor(srv, tok), nil
+	return b.credentialFor(ctx, srv, tok)
 }
 
 // bearerFor is bearer, for the server srv as configured now.
@@ -175,7 +183,10 @@ func bearerFor(srv config.Server, t *storedToken) *Credential {
 
 func bearer(t *storedToken) *Credential {
 	typ := t.TokenType
-	if typ == "" || strings.EqualFold(typ, "bearer") {
+	switch {
+	case t.DPoPJKT != "":
+		typ = dpop.Scheme // RFC 9449 §7.1: a bound token goes with the DPoP scheme
+	case typ == "" || strings.EqualFold(typ, "bearer"):
 		typ = "Bearer" // RFC 6750 capitalisation, whatever the server wrote
 	}
 	return &Credential{Header: "Authorization", Value: typ + " " + t.AccessToken, Expiry: t.Expiry, ReuseUntil: t.reuseUntil(), Scopes: strings.Fields(t.Scope)}
@@ -212,6 +223,9 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	}
 	client, err := b.loadClient(ctx, srv, old.Issuer)
 	if err != nil {
+		return nil, err
+	}
+	if ctx, err = b.dpopForGrant(ctx, srv.Name, old); err != nil {
 		return nil, err
 	}
 	if srv.Auth == config.AuthClientCredentials {
@@ -263,7 +277,7 @@ func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, i
 	st := &storedToken{
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt,
 		Scope: tok.Scope, Issuer: issuer, TokenEndpoint: tokenEndpoint, Resource: resource, ClientID: clientID,
-		RefreshToken: tok.RefreshToken, Format: grantFormat, Grant: rand.Text(),
+		RefreshToken: tok.RefreshToken, Format: grantFormat, Grant: rand.Text(), DPoPJKT: tok.DPoPJKT,
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
@@ -278,7 +292,7 @@ func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, i
 		}
 	}
 	err = b.updateState(ctx, func(s *state) {
-		s.server(name).Token = &tokenInfo{Issuer: issuer, ClientID: clientID, Scope: tok.Scope, Expiry: tok.Expiry, ObtainedAt: tok.IssuedAt, Refreshable: tok.RefreshToken != ""}
+		s.server(name).Token = &tokenInfo{Issuer: issuer, ClientID: clientID, Scope: tok.Scope, Expiry: tok.Expiry, ObtainedAt: tok.IssuedAt, Refreshable: tok.RefreshToken != "", DPoP: tok.DPoPJKT != ""}
 	})
 	if err != nil {
 		b.log.Warn("updating the state file", "err", err)
@@ -453,7 +467,7 @@ func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credentia
 	if err != nil {
 		return nil, err
 	}
-	return bearerFor(srv, tok), nil
+	return b.credentialFor(ctx, srv, tok)
 }
 
 // movedTo returns the issuer of the authorization server the server's metadata names now, when

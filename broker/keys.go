@@ -13,6 +13,10 @@ func refreshKey(server string) string      { return "refresh-token/" + server }
 func clientSecretKey(server string) string { return "client-secret/" + server }
 func staticTokenKey(server string) string  { return "static-token/" + server }
 func clientKeyKey(server string) string    { return "client-key/" + server } // private_key_jwt's PEM
+
+// dpopKey holds the server's DPoP private key (PKCS #8 PEM): made at its first DPoP sign-in,
+// kept while tokens are bound to it, deleted with them (logout, a new URL) and with the server.
+func dpopKey(server string) string { return "dpop-key/" + server }
 func registrationKey(server, issuer string) string {
 	return "oauth-client/" + server + "/" + url.PathEscape(issuer)
 }
@@ -26,7 +30,7 @@ func idpClientSecretKey(issuer string) string { return "idp-client-secret/" + ur
 // wellKnownKeys are the keys a server's secrets may have whatever the store's index says.
 // refreshKey is the old layout's refresh token, kept for existing sign-ins (see storedToken).
 func wellKnownKeys(server string) []string {
-	return []string{refreshKey(server), tokenKey(server), staticTokenKey(server), clientSecretKey(server), clientKeyKey(server)}
+	return []string{refreshKey(server), tokenKey(server), staticTokenKey(server), clientSecretKey(server), clientKeyKey(server), dpopKey(server)}
 }
 
 // secretGroup is the server whose index (see secrets.Indexed) names key, or "" for a key
@@ -43,7 +47,7 @@ func secretGroup(key string) string {
 	case server == "":
 		return ""
 	case key == tokenKey(server), key == refreshKey(server), key == clientSecretKey(server), key == staticTokenKey(server),
-		key == clientKeyKey(server):
+		key == clientKeyKey(server), key == dpopKey(server):
 		return ""
 	}
 	return server

@@ -13,6 +13,7 @@ func TestSecretGroup(t *testing.T) {
 		clientSecretKey("studio"):                              "",
 		staticTokenKey("studio"):                               "",
 		clientKeyKey("studio"):                                 "",
+		dpopKey("studio"):                                      "",
 		"index/studio":                                         "studio", // secrets.Indexed never indexes its own items
 		"no-slash":                                             "",
 		"kind/":                                                "",

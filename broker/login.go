@@ -50,6 +50,8 @@ type LoginResult struct {
 	ClientID string
 	Scopes   []string
 	Expiry   string // RFC 3339, empty when the token does not expire
+	// DPoP is true when the token is bound to this broker's DPoP key (RFC 9449).
+	DPoP bool
 }
 
 // Login signs in to the named server and stores the tokens. For OAuth servers it runs the
@@ -106,7 +108,7 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 	if err != nil {
 		return nil, err
 	}
-	res := &LoginResult{Server: name, Issuer: tok.Issuer, ClientID: tok.ClientID, Scopes: strings.Fields(tok.Scope)}
+	res := &LoginResult{Server: name, Issuer: tok.Issuer, ClientID: tok.ClientID, Scopes: strings.Fields(tok.Scope), DPoP: tok.DPoPJKT != ""}
 	if !tok.Expiry.IsZero() {
 		res.Expiry = tok.Expiry.Format("2006-01-02T15:04:05Z07:00")
 	}
@@ -141,6 +143,11 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 		return nil, err
 	}
 	scope := chooseScope(srv, res, b.heldScopes(ctx, srv.Name, as.Issuer), opts)
+	// Before the browser opens: a key that cannot be stored fails the sign-in now.
+	tokenCtx, err := b.dpopForSignIn(ctx, srv, res)
+	if err != nil {
+		return nil, err
+	}
 
 	plan, err := b.planClient(ctx, srv, as)
 	if err != nil {
@@ -211,7 +218,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 		}
 		return nil, err
 	}
-	tok, err := oauth.Exchange(ctx, b.http, as.TokenEndpoint, client, req, cb.Code)
+	tok, err := oauth.Exchange(tokenCtx, b.http, as.TokenEndpoint, client, req, cb.Code)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +303,11 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 			}
 		}
 	}
-	tok, err := oauth.ClientCredentials(ctx, b.http, as.TokenEndpoint, client, scope, res.Resource)
+	tokenCtx, err := b.dpopForSignIn(ctx, srv, res)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := oauth.ClientCredentials(tokenCtx, b.http, as.TokenEndpoint, client, scope, res.Resource)
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,8 @@ func (b *Broker) addServer(ctx context.Context, srv config.Server, secret string
 }
 
 // deleteTokens deletes the server's access and refresh tokens, and with static its static
-// token, and their mention in the state file, stopping at the first failure.
+// token, then the DPoP key the tokens were bound to, and their mention in the state file,
+// stopping at the first failure.
 func (b *Broker) deleteTokens(ctx context.Context, name string, static bool) error {
 	keys := []string{refreshKey(name), tokenKey(name)}
 	if static {
@@ -102,6 +103,10 @@ func (b *Broker) deleteTokens(ctx context.Context, name string, static bool) err
 		if err := b.secrets.Delete(ctx, k); err != nil {
 			return fmt.Errorf("deleting a stored token: %w", err)
 		}
+	}
+	b.forgetDPoPKey(name)
+	if err := b.secrets.Delete(ctx, dpopKey(name)); err != nil {
+		return fmt.Errorf("deleting the DPoP key: %w", err)
 	}
 	return b.updateState(ctx, func(s *state) {
 		s.server(name).Token = nil

@@ -49,6 +49,8 @@ type tokenInfo struct {
 	Expiry      time.Time `json:"expiry,omitzero"`
 	ObtainedAt  time.Time `json:"obtained_at,omitzero"`
 	Refreshable bool      `json:"refreshable"`
+	// DPoP is true when the token is bound to the server's DPoP key (RFC 9449).
+	DPoP bool `json:"dpop,omitempty"`
 }
 
 func statePath(configPath string) string {

@@ -30,6 +30,9 @@ type ServerStatus struct {
 	Client *ClientStatus `json:"client,omitempty"`
 	// IdP names the identity provider an enterprise server signs in through.
 	IdP string `json:"idp,omitempty"`
+	// DPoP is true when the token is bound to this broker's DPoP key (RFC 9449): it is sent
+	// with a proof of the key, and is useless without it.
+	DPoP bool `json:"dpop,omitempty"`
 }
 
 // ClientStatus describes a client registration without its secret.
@@ -78,7 +81,7 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 			}
 		default:
 			if t := s.Token; t != nil {
-				ss.Issuer = t.Issuer
+				ss.Issuer, ss.DPoP = t.Issuer, t.DPoP
 				ss.Scopes = strings.Fields(t.Scope)
 				if !t.Expiry.IsZero() {
 					e := t.Expiry

@@ -10,11 +10,12 @@
 // envelope (package jsonrpc) to know when a request's answer has arrived.
 //
 // What the transports do by themselves:
-//   - the credential header on every HTTP request (POSTs, the GET stream, DELETE, the legacy
-//     stream and its POSTs), never in the URL, and never to another origin: a redirect that
-//     leaves the server's origin is refused (package httpclient); a 401 refreshes once and
-//     retries, a 403 insufficient_scope asks for more scope (step-up) and retries (see
-//     Credentials);
+//   - the credential on every HTTP request (POSTs, the GET stream, DELETE, the legacy stream
+//     and its POSTs), never in the URL, and never to another origin: a redirect that leaves
+//     the server's origin is refused (package httpclient); for a DPoP-bound token a proof made
+//     for each request, retried with the server's nonce on a 401 use_dpop_nonce; any other
+//     401 refreshes once and retries, a 403 insufficient_scope asks for more scope (step-up)
+//     and retries (see Credentials);
 //   - Streamable HTTP sessions: Mcp-Session-Id and MCP-Protocol-Version after initialize, a
 //     session 404 answered by initializing again with the client's own initialize (the answer
 //     swallowed) and retrying, the optional GET stream (404/405 meaning none), resumption of a

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +20,11 @@ import (
 // staticCreds is Credentials that always hand out one header.
 type staticCreds struct{ name, value string }
 
-func (c staticCreds) Header(context.Context) (string, string, error) { return c.name, c.value, nil }
+func (c staticCreds) Authorize(_ context.Context, req *http.Request) (string, error) {
+	req.Header.Set(c.name, c.value)
+	return c.value, nil
+}
+func (staticCreds) Nonce(*url.URL, string) {}
 func (staticCreds) Refresh(context.Context, string, string) error {
 	return errors.New("the test credential cannot be renewed")
 }

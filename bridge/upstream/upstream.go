@@ -29,6 +29,8 @@ const (
 	headerLastEventID     = "Last-Event-Id"
 	headerMethod          = "Mcp-Method"
 	headerName            = "Mcp-Name"
+	headerDPoPNonce       = "DPoP-Nonce"     // RFC 9449 §9: a nonce for the next proofs
+	errUseDPoPNonce       = "use_dpop_nonce" // RFC 9449 §9: send it again with the nonce
 	acceptPost            = "application/json, text/event-stream"
 	acceptStream          = "text/event-stream"
 )
@@ -36,8 +38,14 @@ const (
 // Credentials authorize requests to the server. The bridge implements it with the broker;
 // None is the implementation for servers without authorization.
 type Credentials interface {
-	// Header returns the header to put on the next request; an empty name means none.
-	Header(ctx context.Context) (name, value string, err error)
+	// Authorize puts the credential on req, whose method and URL are final: a header, and for
+	// a DPoP-bound token (RFC 9449) a proof made for this one request. It returns the value of
+	// the credential header it set ("" when none), which Refresh gets back if the server
+	// refuses it.
+	Authorize(ctx context.Context, req *http.Request) (value string, err error)
+	// Nonce is told the nonce the server at u supplied in a DPoP-Nonce header (RFC 9449 §9),
+	// for the proofs of the next requests to its origin.
+	Nonce(u *url.URL, nonce string)
 	// Refresh is told that the server answered 401 to a request that carried value ("" when
 	// it carried none), with scope, the scope its challenge names ("" for none): what the
 	// sign-in asks for, should one be needed. It returns nil once a new credential is ready to
@@ -54,8 +62,11 @@ type Credentials interface {
 // None is Credentials for a server that needs no authorization: a 401 or 403 is final.
 type None struct{}
 
-// Header returns no header.
-func (None) Header(context.Context) (string, string, error) { return "", "", nil }
+// Authorize sets nothing.
+func (None) Authorize(context.Context, *http.Request) (string, error) { return "", nil }
+
+// Nonce has no proof to put it in.
+func (None) Nonce(*url.URL, string) {}
 
 // Refresh cannot help.
 func (None) Refresh(context.Context, string, string) error {
@@ -333,23 +344,25 @@ func (b *base) deliver(msg []byte) (jsonrpc.Envelope, bool) {
 // allows 3 per operation).
 const maxStepUps = 3
 
+// maxNonceRetries bounds the retries of one request for a DPoP nonce: one is what RFC 9449 §9
+// needs; the second covers a nonce that expired in between.
+const maxNonceRetries = 2
+
 // do sends the request build makes, with the credential, and deals with authorization: a
-// 401 refreshes the credential once (handing on its challenge's scope, for a sign-in) and
-// retries; a 403 insufficient_scope steps up and retries. operation names the request for
+// 401 use_dpop_nonce retries with the server's nonce (RFC 9449 §9: the token is fine); any
+// other 401 refreshes the credential once (handing on its challenge's scope, for a sign-in)
+// and retries; a 403 insufficient_scope steps up and retries. operation names the request for
 // step-up ("tools/call NAME", "GET stream"). The caller closes the response body.
 func (b *base) do(ctx context.Context, operation string, build func(ctx context.Context) (*http.Request, error)) (*http.Response, error) {
-	refreshed, stepUps := false, 0
+	refreshed, stepUps, nonceRetries := false, 0, 0
 	for {
 		req, err := build(ctx)
 		if err != nil {
 			return nil, err
 		}
-		name, value, err := b.opts.Credentials.Header(ctx)
+		value, err := b.opts.Credentials.Authorize(ctx, req)
 		if err != nil {
 			return nil, err
-		}
-		if name != "" {
-			req.Header.Set(name, value)
 		}
 		if b.opts.UserAgent != "" {
 			req.Header.Set("User-Agent", b.opts.UserAgent)
@@ -364,10 +377,19 @@ func (b *base) do(ctx context.Context, operation string, build func(ctx context.
 			}
 			return nil, &UnreachableError{Err: err}
 		}
+		nonce := resp.Header.Get(headerDPoPNonce)
+		if nonce != "" {
+			b.opts.Credentials.Nonce(req.URL, nonce)
+		}
 		switch resp.StatusCode {
 		case http.StatusUnauthorized:
-			scope := wwwauth.Bearer(resp.Header).Scope()
+			scope := wwwauth.OAuth(resp.Header).Scope() // a DPoP server's challenge is DPoP
 			discard(resp)
+			if nonce != "" && nonceRetries < maxNonceRetries && wwwauth.DPoP(resp.Header).ErrorCode() == errUseDPoPNonce {
+				nonceRetries++
+				b.log.Info("the server wants a DPoP nonce; sending the request again with it", "operation", operation)
+				continue
+			}
 			if refreshed {
 				return nil, &StatusError{Method: req.Method, Status: resp.StatusCode, Body: "the server rejected a freshly renewed credential"}
 			}
@@ -379,6 +401,9 @@ func (b *base) do(ctx context.Context, operation string, build func(ctx context.
 			continue
 		case http.StatusForbidden:
 			ch := wwwauth.Bearer(resp.Header)
+			if ch.ErrorCode() != "insufficient_scope" {
+				ch = wwwauth.DPoP(resp.Header) // the challenge of a DPoP-bound token's scheme
+			}
 			if ch.ErrorCode() != "insufficient_scope" {
 				break
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -199,11 +200,14 @@ type creds struct {
 	stepUps   []string
 }
 
-func (c *creds) Header(context.Context) (string, string, error) {
+func (c *creds) Authorize(_ context.Context, req *http.Request) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return "Authorization", "Bearer " + c.token, nil
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	return "Bearer " + c.token, nil
 }
+
+func (c *creds) Nonce(*url.URL, string) {}
 
 func (c *creds) Refresh(_ context.Context, rejected, scope string) error {
 	c.mu.Lock()

@@ -61,6 +61,20 @@ const (
 	TransportSSE Transport = "sse"
 )
 
+// DPoPMode says when a server's tokens are bound to a key with DPoP (RFC 9449).
+type DPoPMode string
+
+// The DPoP modes.
+const (
+	// DPoPAuto uses DPoP when the server's metadata asks for it or offers it on both sides:
+	// see package dpop's Decide.
+	DPoPAuto DPoPMode = "auto"
+	// DPoPOn always sends DPoP proofs to the authorization server.
+	DPoPOn DPoPMode = "on"
+	// DPoPOff never does: tokens are Bearer tokens.
+	DPoPOff DPoPMode = "off"
+)
+
 // Server is one remote MCP server. It holds no secret: tokens, client secrets
 // and API keys are in the secret store, keyed by the server's name.
 type Server struct {
@@ -105,6 +119,8 @@ type Server struct {
 	// IdP names the identity provider (File.IdPs) an enterprise server's
 	// tokens are obtained through. Only for AuthEnterprise.
 	IdP string `json:"idp,omitempty"`
+	// DPoP says when tokens are DPoP-bound (RFC 9449); "" means auto.
+	DPoP DPoPMode `json:"dpop,omitempty"`
 }
 
 // IdP is a company's identity provider (an OpenID Connect provider), signed

@@ -49,7 +49,7 @@ func isNameChar(r rune) bool {
 
 // Validate checks that s is usable: a valid name; an absolute http(s) URL
 // with a host, no credentials and no fragment, using plain http only for a
-// loopback host; a known auth mode and transport; well-formed scopes, header name and client metadata URL.
+// loopback host; a known auth mode, transport and DPoP setting; well-formed scopes, header name and client metadata URL.
 // A setting that is not valid is an *InvalidServerError.
 func (s Server) Validate() error {
 	if err := ValidateName(s.Name); err != nil {
@@ -101,6 +101,11 @@ func (s Server) validateSettings() error {
 	case "", TransportAuto, TransportStreamableHTTP, TransportSSE:
 	default:
 		return fmt.Errorf("unknown transport %q: want auto, streamable-http or sse", s.Transport)
+	}
+	switch s.DPoP {
+	case "", DPoPAuto, DPoPOn, DPoPOff:
+	default:
+		return fmt.Errorf("unknown dpop setting %q: want auto, on or off", s.DPoP)
 	}
 	for _, sc := range s.Scopes {
 		if !isScopeToken(sc) {

@@ -23,8 +23,13 @@ type Result struct {
 	// AuthRequired is false when the server answered the probe with 2xx
 	// without a token, true otherwise.
 	AuthRequired bool
-	// Challenge is the Bearer challenge of the probe's 401 (or 403), if any.
+	// Challenge is the Bearer challenge of the probe's 401 (or 403), if any,
+	// or else its DPoP challenge: the one whose resource_metadata and scope
+	// count.
 	Challenge *wwwauth.Challenge
+	// DPoPChallenge is the DPoP challenge of the probe's 401 (or 403), if
+	// any (RFC 9449 §7.1): the server says it accepts DPoP-bound tokens.
+	DPoPChallenge *wwwauth.Challenge
 
 	// ResourceMetadata is the server's protected-resource metadata and
 	// ResourceMetadataURL where it was found; nil and "" for servers of the
@@ -143,7 +148,10 @@ func (f *Fetcher) probe(ctx context.Context, serverURL string, res *Result, tr *
 	case is2xx(status):
 		res.AuthRequired = false
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		res.Challenge = wwwauth.Bearer(h)
+		res.Challenge, res.DPoPChallenge = wwwauth.Bearer(h), wwwauth.DPoP(h)
+		if res.Challenge == nil {
+			res.Challenge = res.DPoPChallenge
+		}
 	}
 	return status == http.StatusUnauthorized || res.Challenge != nil, status, nil
 }

@@ -820,3 +820,44 @@ func TestMetadataDefaults(t *testing.T) {
 		t.Error("nil metadata supports nothing")
 	}
 }
+
+// TestDiscoverDPoP: a DPoP challenge (the conformance suite's 401 has no Bearer one) counts for
+// its resource_metadata like a Bearer one, and is kept as DPoPChallenge; the DPoP fields of both
+// metadata documents are read.
+func TestDiscoverDPoP(t *testing.T) {
+	rs, as := newStub(t), newStub(t)
+	// The challenge's resource_metadata is a URL no well-known rule would find.
+	rs.on("POST /mcp", unauthorized(`DPoP resource_metadata="`+rs.URL+`/prm-elsewhere", algs="ES256"`))
+	rs.on("/prm-elsewhere", serveJSON(map[string]any{
+		"resource": rs.URL + "/mcp", "authorization_servers": []string{as.URL},
+		"dpop_signing_alg_values_supported": []string{"ES256"}, "dpop_bound_access_tokens_required": true,
+	}))
+	as.on("/.well-known/oauth-authorization-server", serveJSON(asDoc(as.URL, as.URL, set("dpop_signing_alg_values_supported", []string{"ES256", "RS256"}))))
+	res, err := (&Fetcher{}).Discover(t.Context(), rs.URL+"/mcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DPoPChallenge == nil || res.Challenge != res.DPoPChallenge || !reflect.DeepEqual(res.DPoPChallenge.Algs(), []string{"ES256"}) {
+		t.Errorf("Challenge %+v, DPoPChallenge %+v", res.Challenge, res.DPoPChallenge)
+	}
+	if res.ResourceMetadataURL != rs.URL+"/prm-elsewhere" {
+		t.Errorf("the DPoP challenge's resource_metadata was not used: %q", res.ResourceMetadataURL)
+	}
+	prm := res.ResourceMetadata
+	if !prm.DPoPBoundAccessTokensRequired || !reflect.DeepEqual(prm.DPoPSigningAlgValuesSupported, []string{"ES256"}) {
+		t.Errorf("resource metadata DPoP fields: %+v", prm)
+	}
+	if got := res.AuthServer.DPoPSigningAlgValuesSupported; !reflect.DeepEqual(got, []string{"ES256", "RS256"}) {
+		t.Errorf("AS dpop_signing_alg_values_supported = %q", got)
+	}
+
+	// With both challenges, the Bearer one is Challenge and the DPoP one is still seen.
+	rs.on("POST /mcp", unauthorized(`Bearer resource_metadata="`+rs.URL+`/prm-elsewhere", DPoP algs="ES256"`))
+	res, err = (&Fetcher{}).Discover(t.Context(), rs.URL+"/mcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.EqualFold(res.Challenge.Scheme, "Bearer") || res.DPoPChallenge == nil {
+		t.Errorf("Challenge %+v, DPoPChallenge %+v", res.Challenge, res.DPoPChallenge)
+	}
+}

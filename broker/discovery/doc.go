@@ -1,8 +1,9 @@
 // Package discovery finds out how an MCP server wants its clients to sign in,
 // following the order the MCP authorization specification prescribes:
 //
-//  1. probe the server without a token and read the Bearer challenge of its
-//     401 (RFC 9110 §11.6.1, RFC 6750 §3; parsed by package wwwauth);
+//  1. probe the server without a token and read the Bearer (or DPoP) challenge
+//     of its 401 (RFC 9110 §11.6.1, RFC 6750 §3, RFC 9449 §7.1; parsed by
+//     package wwwauth);
 //  2. fetch its Protected Resource Metadata (RFC 9728): the challenge's
 //     resource_metadata URL, else the path-form well-known URL, else the root one
 //     (a resource_metadata URL is fetched only on the server's origin or over

@@ -18,6 +18,13 @@ type ResourceMetadata struct {
 	BearerMethodsSupported []string `json:"bearer_methods_supported,omitempty"`
 	// ResourceName is a human-readable name of the resource.
 	ResourceName string `json:"resource_name,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the JWS algorithms the resource
+	// accepts in DPoP proofs (RFC 9728 §2, RFC 9449): that it lists any says
+	// it accepts DPoP-bound tokens.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// DPoPBoundAccessTokensRequired says the resource accepts only DPoP-bound
+	// tokens (RFC 9728 §2).
+	DPoPBoundAccessTokensRequired bool `json:"dpop_bound_access_tokens_required,omitempty"`
 }
 
 // AuthServerMetadata is the part of an OAuth 2.0 Authorization Server
@@ -60,6 +67,10 @@ type AuthServerMetadata struct {
 	// AuthorizationResponseISSParameterSupported says authorization responses
 	// carry the iss parameter (RFC 9207), which the client must then check.
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the JWS algorithms the server
+	// accepts in DPoP proofs (RFC 9449 §5.1): that it lists any says it
+	// issues DPoP-bound tokens to clients that send one.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // SupportsS256 reports whether the server advertises the PKCE S256 method.

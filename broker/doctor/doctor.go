@@ -132,6 +132,7 @@ const (
 	itemAssertion   = "assertion grants"
 	itemIdP         = "identity provider"
 	itemClientKey   = "client key"
+	itemDPoP        = "DPoP"
 	itemStreamable  = "Streamable HTTP"
 	itemLegacySSE   = "legacy SSE"
 	legacySSEWait   = 3 // seconds to wait for the endpoint event
@@ -188,6 +189,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 			d.offlineAccess(m)
 			d.iss(m)
 		}
+		d.dpop()
 	}
 	d.identityProvider(ctx, f)
 	d.transports(ctx, f, serverURL, post)

@@ -3,9 +3,10 @@
 // and state (RFC 7636, RFC 9207), and the token endpoint (code exchange, refresh with rotation,
 // client credentials, and the assertion grants: the JWT bearer grant of RFC 7523 and the token
 // exchange of RFC 8693; the client authenticated by its secret or a signed assertion), always
-// sending the RFC 8707 resource indicator, and token revocation (RFC 7009) for sign-out. It
-// reads the claims of OpenID Connect ID tokens it is handed, to file and renew them, without
-// trusting them for anything.
+// sending the RFC 8707 resource indicator and, for servers that bind tokens to a key, a DPoP
+// proof (RFC 9449; see WithDPoP), and token revocation (RFC 7009) for sign-out. It reads the
+// claims of OpenID Connect ID tokens it is handed, to file and renew them, without trusting
+// them for anything.
 //
 // It does no discovery (see package discovery) and stores nothing (see package broker): every
 // function takes what it needs and returns values, which keeps each step testable on its own.

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mcp-broker/mcp-broker/broker/dpop"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"golang.org/x/oauth2"
 )
@@ -35,6 +36,10 @@ type Token struct {
 	IDToken string `json:"id_token,omitempty"`
 	// IssuedTokenType is the type of a token exchange's token (RFC 8693 §2.2.1), or "".
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	// DPoPJKT is the thumbprint of the key the token is bound to (RFC 9449 §6: its cnf.jkt),
+	// "" for a Bearer token: set when the request carried a proof (WithDPoP) and the server
+	// answered token_type DPoP.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // Scopes returns Scope split on spaces.
@@ -76,6 +81,10 @@ var ErrNoAccessToken = errors.New("the token endpoint answered without an access
 // Exchange redeems an authorization code (RFC 6749 §4.1.3) with the PKCE verifier and the
 // resource indicator. The state and iss of the redirect must have been checked already.
 func Exchange(ctx context.Context, hc *http.Client, tokenURL string, c *Client, req *AuthRequest, code string) (*Token, error) {
+	return againWithNonce(ctx, func() (*Token, error) { return exchange(ctx, hc, tokenURL, c, req, code) })
+}
+
+func exchange(ctx context.Context, hc *http.Client, tokenURL string, c *Client, req *AuthRequest, code string) (*Token, error) {
 	style, err := c.authStyle()
 	if err != nil {
 		return nil, err
@@ -95,13 +104,17 @@ func Exchange(ctx context.Context, hc *http.Client, tokenURL string, c *Client, 
 	if err != nil {
 		return nil, translateX(err, "authorization_code")
 	}
-	return fromX(tok, req.Scope, now), nil
+	return bound(ctx, fromX(tok, req.Scope, now)), nil
 }
 
 // ClientCredentials requests a token with the client-credentials grant (RFC 6749 §4.4). The
 // client authenticates as registered: with its secret, or with a client assertion signed by its
 // key (private_key_jwt, RFC 7523 §2.2), which x/oauth2's clientcredentials cannot send.
 func ClientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c *Client, scope, resource string) (*Token, error) {
+	return againWithNonce(ctx, func() (*Token, error) { return clientCredentials(ctx, hc, tokenURL, c, scope, resource) })
+}
+
+func clientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c *Client, scope, resource string) (*Token, error) {
 	if c.Proof() == ProofNone {
 		return nil, errors.New("the client-credentials grant needs a client secret or a private key")
 	}
@@ -117,7 +130,7 @@ func ClientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c 
 		return nil, fmt.Errorf("building the client-credentials request: %w", err)
 	}
 	now := time.Now()
-	resp, err := guard(hc).Do(r)
+	resp, err := tokenClient(ctx, hc).Do(r)
 	if err != nil {
 		return nil, fmt.Errorf("requesting a token: %w", redactURLError(err))
 	}
@@ -129,7 +142,7 @@ func ClientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c 
 	if tok.Scope == "" {
 		tok.Scope = scope
 	}
-	return tok, nil
+	return bound(ctx, tok), nil
 }
 
 // Refresh uses a refresh token (RFC 6749 §6), sending resource when it is not empty. The caller
@@ -137,6 +150,10 @@ func ClientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c 
 // (OAuth 2.1 §4.3.1) and the old one is dead once this returns. When the server does not rotate,
 // the returned Token carries the old refresh token.
 func Refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, refreshToken, scope, resource string) (*Token, error) {
+	return againWithNonce(ctx, func() (*Token, error) { return refresh(ctx, hc, tokenURL, c, refreshToken, scope, resource) })
+}
+
+func refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, refreshToken, scope, resource string) (*Token, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 	if resource != "" {
 		form.Set("resource", resource)
@@ -146,7 +163,7 @@ func Refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, r
 		return nil, fmt.Errorf("building the refresh request: %w", err)
 	}
 	now := time.Now()
-	resp, err := guard(hc).Do(r)
+	resp, err := tokenClient(ctx, hc).Do(r)
 	if err != nil {
 		return nil, fmt.Errorf("refreshing the token: %w", redactURLError(err))
 	}
@@ -161,7 +178,7 @@ func Refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, r
 	if tok.Scope == "" {
 		tok.Scope = scope
 	}
-	return tok, nil
+	return bound(ctx, tok), nil
 }
 
 // parseTokenResponse reads an RFC 6749 §5.1/§5.2 JSON response.
@@ -233,11 +250,70 @@ func translateX(err error, grant string) error {
 	return fmt.Errorf("requesting a token: %w", redactURLError(err))
 }
 
-// withClient hands hc to x/oauth2 through the context, guarded, and marks its requests as
-// carrying a credential: a token request must not be replayed (with its code and secret) to
-// another origin, wherever a 307 points.
+// withClient hands hc to x/oauth2 through the context, guarded (and with DPoP proofs when ctx
+// asks for them: see WithDPoP), and marks its requests as carrying a credential: a token
+// request must not be replayed (with its code and secret) to another origin, wherever a 307
+// points.
 func withClient(ctx context.Context, hc *http.Client) context.Context {
-	return context.WithValue(httpclient.WithCredential(ctx), oauth2.HTTPClient, guard(hc))
+	return context.WithValue(httpclient.WithCredential(ctx), oauth2.HTTPClient, tokenClient(ctx, hc))
+}
+
+// dpopContextKey marks a context made by WithDPoP.
+type dpopContextKey struct{}
+
+type dpopProofs struct {
+	prover *dpop.Prover
+	nonces *dpop.Nonces
+}
+
+// WithDPoP makes the token requests sent with ctx (Exchange, Refresh, ClientCredentials) carry
+// a DPoP proof of prover (RFC 9449 §5), with the nonce the authorization server last supplied
+// in nonces, and be made once more when it answers use_dpop_nonce (§8: see againWithNonce).
+// An authorization server that binds tokens then answers with token_type "DPoP".
+//
+// The proofs are added by a transport (dpop.Transport) on the token requests' client rather
+// than by each grant: x/oauth2, which sends the code exchange, takes no per-request header, and
+// a transport signs each request as it is sent, so a redirect within the origin gets a proof
+// for the URL it goes to. Registration and revocation requests never carry one.
+func WithDPoP(ctx context.Context, prover *dpop.Prover, nonces *dpop.Nonces) context.Context {
+	return context.WithValue(ctx, dpopContextKey{}, dpopProofs{prover, nonces})
+}
+
+// againWithNonce runs send, and once more when the authorization server answered
+// use_dpop_nonce to a request with a DPoP proof (RFC 9449 §8): the proofs' transport has kept
+// the nonce it supplied, and send builds the request anew, with a new proof that carries it.
+// The request is built again rather than sent again because a private_key_jwt request holds a
+// client assertion whose jti must not repeat. The code of an exchange is not spent by the
+// refusal: the server asks for the nonce before it looks at the grant.
+func againWithNonce(ctx context.Context, send func() (*Token, error)) (*Token, error) {
+	tok, err := send()
+	var te *TokenError
+	if _, on := ctx.Value(dpopContextKey{}).(dpopProofs); on && errors.As(err, &te) && te.Code == dpop.ErrUseNonce {
+		return send()
+	}
+	return tok, err
+}
+
+// bound sets tok.DPoPJKT when the request carried a proof (ctx was made by WithDPoP) and the
+// server bound the token to its key: token_type DPoP (RFC 9449 §5). A server that ignored the
+// proof answers Bearer, and its token is a Bearer token.
+func bound(ctx context.Context, tok *Token) *Token {
+	if d, ok := ctx.Value(dpopContextKey{}).(dpopProofs); ok && strings.EqualFold(tok.TokenType, dpop.Scheme) {
+		tok.DPoPJKT = d.prover.Thumbprint()
+	}
+	return tok
+}
+
+// tokenClient is the client of a token request: guard(hc), through a dpop.Transport when ctx
+// was made by WithDPoP.
+func tokenClient(ctx context.Context, hc *http.Client) *http.Client {
+	c := guard(hc)
+	if d, ok := ctx.Value(dpopContextKey{}).(dpopProofs); ok {
+		if dc, err := dpop.Client(c, d.prover, d.nonces); err == nil {
+			return dc
+		}
+	}
+	return c
 }
 
 // defaultClient is the client of the calls given none: one, so that they share connections.

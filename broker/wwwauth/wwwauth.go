@@ -51,11 +51,43 @@ func (c *Challenge) param(name string) string {
 	return c.Params[name]
 }
 
+// Algs returns the challenge's algs parameter (RFC 9449 §7.1), split on
+// spaces: the JWS algorithms a DPoP resource server accepts in proofs. It is
+// nil when absent or when c is nil.
+func (c *Challenge) Algs() []string {
+	if v := c.param("algs"); v != "" {
+		return strings.Fields(v)
+	}
+	return nil
+}
+
 // Bearer returns the first Bearer challenge among the WWW-Authenticate
 // headers of h, or nil when there is none.
-func Bearer(h http.Header) *Challenge {
+func Bearer(h http.Header) *Challenge { return first(h, "Bearer") }
+
+// DPoP returns the first DPoP challenge (RFC 9449 §7.1) among the
+// WWW-Authenticate headers of h, or nil when there is none. A resource server
+// that accepts DPoP-bound tokens sends one, alone or beside a Bearer
+// challenge (§7.2); its parameters are those of Bearer (resource_metadata,
+// scope, error) plus algs, and error="use_dpop_nonce" asks for a proof with
+// the nonce of the DPoP-Nonce header (§9).
+func DPoP(h http.Header) *Challenge { return first(h, "DPoP") }
+
+// OAuth returns the first challenge of a scheme that presents OAuth access
+// tokens, Bearer or DPoP, or nil when there is none: the one whose scope,
+// error and resource_metadata concern the token a client sends.
+func OAuth(h http.Header) *Challenge {
 	for _, c := range Parse(h.Values("WWW-Authenticate")) {
-		if strings.EqualFold(c.Scheme, "Bearer") {
+		if strings.EqualFold(c.Scheme, "Bearer") || strings.EqualFold(c.Scheme, "DPoP") {
+			return &c
+		}
+	}
+	return nil
+}
+
+func first(h http.Header, scheme string) *Challenge {
+	for _, c := range Parse(h.Values("WWW-Authenticate")) {
+		if strings.EqualFold(c.Scheme, scheme) {
 			return &c
 		}
 	}

@@ -189,3 +189,65 @@ func TestBearer(t *testing.T) {
 		})
 	}
 }
+
+// TestDPoP: the DPoP challenge is read apart from the Bearer one beside it (RFC 9449 §7.2: a
+// server may send both), with its algs; OAuth takes whichever of the two comes first.
+func TestDPoP(t *testing.T) {
+	tests := []struct {
+		name       string
+		headers    []string
+		wantDPoP   bool
+		wantErr    string
+		wantAlgs   []string
+		wantRM     string
+		wantOAuth  string // the scheme OAuth picks, "" for nil
+		wantBearer bool
+	}{
+		{name: "none", headers: []string{`Basic realm="x"`}},
+		{
+			name:     "the conformance suite's challenge",
+			headers:  []string{`DPoP resource_metadata="https://a/.well-known/oauth-protected-resource/mcp"`},
+			wantDPoP: true, wantRM: "https://a/.well-known/oauth-protected-resource/mcp", wantOAuth: "DPoP",
+		},
+		{
+			name:     "a nonce challenge",
+			headers:  []string{`DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`},
+			wantDPoP: true, wantErr: "use_dpop_nonce", wantOAuth: "DPoP",
+		},
+		{
+			name:     "RFC 9449 §7.2: Bearer and DPoP in one header",
+			headers:  []string{`Bearer, DPoP algs="ES256 PS256"`},
+			wantDPoP: true, wantAlgs: []string{"ES256", "PS256"}, wantOAuth: "Bearer", wantBearer: true,
+		},
+		{
+			name:     "the error of one scheme is not the other's",
+			headers:  []string{`Bearer error="invalid_token"`, `dpop algs=ES256`},
+			wantDPoP: true, wantAlgs: []string{"ES256"}, wantOAuth: "Bearer", wantBearer: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			for _, v := range tt.headers {
+				h.Add("Www-Authenticate", v)
+			}
+			d := DPoP(h)
+			if (d != nil) != tt.wantDPoP {
+				t.Fatalf("DPoP = %#v, want one: %v", d, tt.wantDPoP)
+			}
+			if d.ErrorCode() != tt.wantErr || d.ResourceMetadata() != tt.wantRM || !reflect.DeepEqual(d.Algs(), tt.wantAlgs) {
+				t.Errorf("DPoP error=%q resource_metadata=%q algs=%q, want %q %q %q", d.ErrorCode(), d.ResourceMetadata(), d.Algs(), tt.wantErr, tt.wantRM, tt.wantAlgs)
+			}
+			if (Bearer(h) != nil) != tt.wantBearer {
+				t.Errorf("Bearer = %v, want one: %v", Bearer(h), tt.wantBearer)
+			}
+			got := ""
+			if o := OAuth(h); o != nil {
+				got = o.Scheme
+			}
+			if !strings.EqualFold(got, tt.wantOAuth) {
+				t.Errorf("OAuth picked %q, want %q", got, tt.wantOAuth)
+			}
+		})
+	}
+}

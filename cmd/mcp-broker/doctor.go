@@ -31,7 +31,8 @@ its authorization server offers: the grant a client-credentials server needs; fo
 that signs with a private key (private_key_jwt), whether the key is stored and its algorithm is
 accepted (only then does it read the secret store, for the key's algorithm); and the assertion
 grants that --auth workload and --auth enterprise need (the JWT bearer grant, and the token
-exchange at the identity provider). It sends no credentials.`,
+exchange at the identity provider). It also says what the server's --dpop setting makes of
+the DPoP support of its two sides (RFC 9449). It sends no credentials.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var report *doctor.Report

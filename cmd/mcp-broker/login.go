@@ -48,6 +48,9 @@ which from then on is the client's.`,
 			if res.Expiry != "" {
 				details = append(details, "token expires "+res.Expiry)
 			}
+			if res.DPoP {
+				details = append(details, "DPoP-bound to a key kept in the secret store")
+			}
 			if len(details) > 0 {
 				msg += " (" + strings.Join(details, "; ") + ")"
 			}

@@ -27,7 +27,7 @@ func (a *app) serversCmd() *cobra.Command {
 func (a *app) serversAddCmd() *cobra.Command {
 	var (
 		auth, clientID, header, scopes, transport, metadataURL, signingAlg string
-		assertionFile, assertionCommand, idp                               string
+		assertionFile, assertionCommand, idp, dpopMode                     string
 		secretStdin, tokenStdin, keyStdin, noResourceOnRefresh             bool
 	)
 	cmd := &cobra.Command{
@@ -52,6 +52,11 @@ Auth modes:
                       it goes in a header other than "Authorization: Bearer"
   none                no authorization
 
+DPoP (RFC 9449) binds OAuth tokens to a key this broker makes and keeps in the secret store,
+so that a copied token is useless without it. --dpop auto (the default) uses it when the
+server requires it, or when its authorization server and the resource both say they support
+it; on and off decide for the server. ` + "`mcp-broker doctor NAME`" + ` says which applies.
+
 Secrets are never taken from the command line: pipe them in, or type them when asked.`,
 		Example: `  mcp-broker servers add studio https://mcp.example.com/mcp
   mcp-broker servers add ci https://mcp.example.com/mcp --auth client-credentials --client-id ci-bot --client-secret-stdin < secret.txt
@@ -69,6 +74,16 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 			}
 			if err := a.workloadFlags(&srv, assertionFile); err != nil {
 				return err
+			}
+			switch config.DPoPMode(dpopMode) {
+			case config.DPoPAuto: // the default, left out of config.json
+			case config.DPoPOn, config.DPoPOff:
+				if srv.Auth != config.AuthOAuth && srv.Auth != config.AuthClientCredentials {
+					return usageError{"--dpop goes with --auth oauth or client-credentials"}
+				}
+				srv.DPoP = config.DPoPMode(dpopMode)
+			default:
+				return usageError{fmt.Sprintf("--dpop %q: want auto, on or off", dpopMode)}
 			}
 			if secretStdin && tokenStdin {
 				return usageError{"use --client-secret-stdin or --token-stdin, not both"}
@@ -150,6 +165,7 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 	f.StringVar(&assertionFile, "assertion-file", "", "the file the workload's JWT is read from, for every token (--auth workload)")
 	f.StringVar(&assertionCommand, "assertion-command", "", "a command (run by the shell) that prints the workload's JWT (--auth workload)")
 	f.StringVar(&idp, "idp", "", "the identity provider to sign in through (--auth enterprise; see `mcp-broker idp add`)")
+	f.StringVar(&dpopMode, "dpop", "auto", "bind tokens to a key of this broker with DPoP (RFC 9449): auto (when the server asks for it or both its sides support it), on or off")
 	return cmd
 }
 

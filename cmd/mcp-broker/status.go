@@ -60,6 +60,9 @@ never needs to unlock the keychain.`,
 					if s.IdP != "" {
 						state += " (" + s.IdP + ")"
 					}
+					if s.DPoP {
+						state += " (DPoP-bound)"
+					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, authLabel(s.Auth, s.ClientAuth, s.SigningAlg), state, expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
 				}
 				if err := tw.Flush(); err != nil {

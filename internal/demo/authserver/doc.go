@@ -20,6 +20,8 @@
 //     (OpenID Connect) and their token exchange (RFC 8693) for ID-JAGs
 //     (enterprise-managed authorization, SEP-990), signed ES256;
 //   - token revocation (RFC 7009): revoking a refresh token revokes its grant;
+//   - DPoP (RFC 9449), when Options.DPoP is set: tokens bound to the key of the token
+//     request's proof, a nonce on demand (Options.DPoPNonce);
 //   - token endpoint client authentication exactly as registered
 //     (none, client_secret_basic, client_secret_post, and with
 //     Options.PrivateKeyJWT private_key_jwt: RFC 7523 client assertions

@@ -75,6 +75,9 @@ func (s *Server) metadata(r *http.Request) map[string]any {
 	if s.opts.CIMD {
 		m["client_id_metadata_document_supported"] = true
 	}
+	if s.dpopEnabled() {
+		m["dpop_signing_alg_values_supported"] = dpopAlgs
+	}
 	if h.IssuerMismatch {
 		m["issuer"] = issuer + "/other"
 	}

@@ -149,6 +149,16 @@ type Options struct {
 	// means every location that applies to the issuer. Tests use it to check
 	// a client's discovery order.
 	MetadataAt []MetadataLocation
+	// DPoP makes the server bind tokens to DPoP proofs (RFC 9449): it advertises
+	// dpop_signing_alg_values_supported, checks the proof of a token request that has one,
+	// and then answers token_type DPoP with tokens bound to the proof's key (TokenInfo.JKT);
+	// refreshing a bound grant needs a proof with the same key. A request without a proof
+	// gets a Bearer token, as RFC 9449 §5 allows.
+	DPoP bool
+	// DPoPNonce makes the token endpoint require its nonce in proofs (RFC 9449 §8): a proof
+	// without the current one is answered 400 use_dpop_nonce with a DPoP-Nonce header.
+	// RotateDPoPNonce changes it. It implies DPoP.
+	DPoPNonce bool
 	// Hostile makes the server misbehave on purpose; see Hostile.
 	Hostile Hostile
 	// Now is the clock; nil means time.Now. Expiry of codes and tokens is
@@ -250,6 +260,9 @@ type TokenInfo struct {
 	Resource string
 	// Expiry is when the token stops being valid.
 	Expiry time.Time
+	// JKT is the thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1, cnf.jkt),
+	// "" for a Bearer token: a resource server accepts it only with a proof of that key.
+	JKT string
 }
 
 // Stats counts what happened, for tests.
@@ -266,6 +279,8 @@ type Stats struct {
 	JWTBearerGrants         int // successful JWT bearer grants
 	TokenExchanges          int // ID-JAGs issued by token exchange
 	IDTokens                int // ID tokens issued (OpenID)
+	DPoPBound               int // tokens issued bound to a DPoP key (RFC 9449)
+	DPoPNonceChallenges     int // token requests answered use_dpop_nonce
 }
 
 // Endpoint names used in Request.Endpoint.

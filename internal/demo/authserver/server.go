@@ -36,6 +36,7 @@ type Server struct {
 	jtis     map[string]time.Time // client assertion ids seen, until they expire
 	stats    Stats
 	requests []Request
+	dpop     dpopState
 
 	// key signs the JWTs this server issues (ID tokens, ID-JAGs, SignJWT).
 	key signingKey

@@ -27,6 +27,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	jkt, ok := s.tokenProof(w, r, form)
+	if !ok {
+		return
+	}
 	var resp tokenResponse
 	var terr *tokenError
 	switch form.Get("grant_type") {
@@ -52,6 +56,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if g := form.Get("grant_type"); s.opts.OpenID && (g == GrantAuthorizationCode || g == GrantRefreshToken) && slices.Contains(splitScopes(resp.Scope), "openid") {
 		resp.IDToken = s.idToken(client.ID, DemoSubject)
 	}
+	s.bindDPoP(&resp, jkt)
 	writeJSON(w, http.StatusOK, resp)
 }
 

@@ -31,7 +31,7 @@ func (s *Server) protect(endpoint string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		token, ok := bearerToken(r)
+		token, ok := s.accessToken(r)
 		if !ok && s.opts.OpenInitialize && endpoint == PathMCP && r.Method == http.MethodPost {
 			body, ok := peekBody(w, r)
 			if !ok {
@@ -59,6 +59,9 @@ func (s *Server) protect(endpoint string, next http.Handler) http.Handler {
 		}
 		if info.Resource != s.baseFor(r)+endpoint {
 			s.unauthorized(w, r, endpoint, "invalid_token", "the access token was not issued for this resource")
+			return
+		}
+		if !s.checkDPoP(w, r, endpoint, token, info) {
 			return
 		}
 		if s.opts.StepUpScope != "" && r.Method == http.MethodPost && !slices.Contains(info.Scopes, s.opts.StepUpScope) {
@@ -101,19 +104,27 @@ func opensSession(body []byte) bool {
 	return msg.Method == "initialize" || msg.ID == nil
 }
 
-// bearerToken takes the token from the Authorization header (RFC 6750 §2.1;
-// the scheme is case-insensitive). Query and body tokens are not accepted.
-func bearerToken(r *http.Request) (string, bool) {
-	vals := r.Header.Values("Authorization")
-	if len(vals) != 1 {
-		return "", false
-	}
-	scheme, token, ok := strings.Cut(vals[0], " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+// accessToken takes the token from the Authorization header (RFC 6750 §2.1;
+// the scheme is case-insensitive): the Bearer scheme, or the DPoP scheme
+// (RFC 9449 §7.1) when the server accepts DPoP. Query and body tokens are not
+// accepted.
+func (s *Server) accessToken(r *http.Request) (string, bool) {
+	scheme, token, ok := authorization(r)
+	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "DPoP") && s.dpopEnabled()) {
 		return "", false
 	}
 	return token, true
+}
+
+// authorization splits the one Authorization header into scheme and token.
+func authorization(r *http.Request) (scheme, token string, ok bool) {
+	vals := r.Header.Values("Authorization")
+	if len(vals) != 1 {
+		return "", "", false
+	}
+	scheme, token, ok = strings.Cut(vals[0], " ")
+	token = strings.TrimSpace(token)
+	return scheme, token, ok && token != ""
 }
 
 // challengeMetadata returns the resource_metadata URL to put in challenges
@@ -139,7 +150,7 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, endpoint, 
 		params = append(params, [2]string{"error", code}, [2]string{"error_description", desc})
 	}
 	s.count(func(h *Hits) { h.Unauthorized++; h.LastAuthorizationOK = false })
-	writeChallenge(w, http.StatusUnauthorized, params, code)
+	writeChallenge(w, http.StatusUnauthorized, s.challenges(r, params), code)
 }
 
 // insufficientScope answers 403 for a step-up (RFC 6750 §3.1, MCP
@@ -159,22 +170,32 @@ func (s *Server) insufficientScope(w http.ResponseWriter, r *http.Request, endpo
 		params = append(params, [2]string{"resource_metadata", u})
 	}
 	s.count(func(h *Hits) { h.Forbidden++; h.LastAuthorizationOK = true })
-	writeChallenge(w, http.StatusForbidden, params, "insufficient_scope")
+	writeChallenge(w, http.StatusForbidden, s.challenges(r, params), "insufficient_scope")
+}
+
+// challenge is one challenge of a WWW-Authenticate header: a scheme and its
+// parameters.
+type challenge struct {
+	scheme string
+	params [][2]string
 }
 
 // writeChallenge writes the WWW-Authenticate header and a small JSON body.
 // Parameter values never contain quotes or backslashes here (URLs, scope
 // tokens, fixed sentences), so quoting needs no escaping.
-func writeChallenge(w http.ResponseWriter, status int, params [][2]string, code string) {
-	parts := make([]string, len(params))
-	for i, p := range params {
-		parts[i] = p[0] + `="` + p[1] + `"`
+func writeChallenge(w http.ResponseWriter, status int, chs []challenge, code string) {
+	values := make([]string, len(chs))
+	for i, ch := range chs {
+		parts := make([]string, len(ch.params))
+		for j, p := range ch.params {
+			parts[j] = p[0] + `="` + p[1] + `"`
+		}
+		values[i] = ch.scheme
+		if len(parts) > 0 {
+			values[i] += " " + strings.Join(parts, ", ")
+		}
 	}
-	v := "Bearer"
-	if len(parts) > 0 {
-		v += " " + strings.Join(parts, ", ")
-	}
-	w.Header().Set("WWW-Authenticate", v)
+	w.Header().Set("WWW-Authenticate", strings.Join(values, ", "))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

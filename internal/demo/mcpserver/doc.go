@@ -27,6 +27,10 @@
 // only the /mcp document, at the root well-known URL; the SSE transport has
 // no discoverable metadata in that mode.
 //
+// With Options.DPoP (or DPoPOnly, DPoPRequired) it also takes DPoP-bound
+// tokens (RFC 9449): the DPoP scheme with a proof checked for every request,
+// and its nonce on demand (DPoPNonce).
+//
 // The tools are echo, add, whoami (reports the token's client, subject,
 // scopes and resource) and admin_action (needs Options.StepUpScope); there
 // is one prompt (greeting) and one resource (demo://readme).

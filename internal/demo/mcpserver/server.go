@@ -104,6 +104,20 @@ type Options struct {
 	OpenInitialize bool
 	// NoAuth serves the MCP endpoints without any authorization and no PRM.
 	NoAuth bool
+	// DPoP makes the server accept DPoP-bound tokens (RFC 9449): "Authorization: DPoP" with a
+	// proof for each request (its method and URL, the token's ath, the key the token is bound
+	// to, a jti never seen before), a DPoP challenge beside the Bearer one in its 401s and
+	// dpop_signing_alg_values_supported in its metadata. A bound token presented as a Bearer
+	// token is refused, with or without this option.
+	DPoP bool
+	// DPoPOnly accepts DPoP-bound tokens only, like the MCP conformance suite's DPoP server:
+	// its 401 has a DPoP challenge alone, and a Bearer token is refused. DPoPRequired says so
+	// in the metadata too (dpop_bound_access_tokens_required); both imply DPoP.
+	DPoPOnly, DPoPRequired bool
+	// DPoPNonce makes the server want its nonce in proofs (RFC 9449 §9): a proof without the
+	// current one is answered 401 DPoP error="use_dpop_nonce" with a DPoP-Nonce header.
+	// RotateDPoPNonce changes it. It implies DPoP.
+	DPoPNonce bool
 	// Fallback, if set, serves every path this server does not, typically
 	// an authorization server's Handler, so that both share one origin (the
 	// 2025-03-26 discovery rule, and a one-port demo).
@@ -124,6 +138,12 @@ type Hits struct {
 	// TokenInQuery counts requests with an access_token query parameter,
 	// which is never accepted (tokens go in the header only).
 	TokenInQuery int
+	// DPoPAuthorized counts requests let through with a DPoP-bound token and a valid proof.
+	DPoPAuthorized int
+	// DPoPNonceChallenges counts 401 use_dpop_nonce answers.
+	DPoPNonceChallenges int
+	// BadProofs counts requests refused for their DPoP proof (missing, invalid, replayed).
+	BadProofs int
 }
 
 // Server is the demo MCP server. Its methods are safe for concurrent use.
@@ -136,6 +156,7 @@ type Server struct {
 	mu      sync.Mutex
 	baseURL string
 	hits    Hits
+	dpop    dpopState
 	// run serves the handler on a loopback listener (Serve, Close).
 	run localhttp.Server
 }
@@ -194,13 +215,22 @@ func (s *Server) prmHandler(endpoint string) http.Handler {
 		if s.opts.WrongResource {
 			resource = WrongResourceURL
 		}
-		server.NewProtectedResourceMetadataHandler(server.ProtectedResourceMetadataConfig{
+		cfg := server.ProtectedResourceMetadataConfig{
 			Resource:               resource,
 			AuthorizationServers:   s.opts.AuthServers,
 			ScopesSupported:        s.opts.Scopes,
 			BearerMethodsSupported: []string{"header"},
 			ResourceName:           "mcp-broker demo server",
-		}).ServeHTTP(w, r)
+		}
+		if s.dpopEnabled() && !s.opts.DPoPOnly {
+			// The conformance suite's server (DPoPOnly) says it only in its challenge.
+			cfg.DPoPSigningAlgValuesSupported = dpopAlgs
+		}
+		if s.opts.DPoPRequired {
+			required := true
+			cfg.DPoPSigningAlgValuesSupported, cfg.DPoPBoundAccessTokensRequired = dpopAlgs, &required
+		}
+		server.NewProtectedResourceMetadataHandler(cfg).ServeHTTP(w, r)
 	})
 }
 
