@@ -188,12 +188,20 @@ func TestBridgeSignedIn(t *testing.T) {
 				t.Errorf("answer to garbage = %v", e)
 			}
 
-			// `status` lists the live bridge.
+			// `status` lists the live bridge. The bridge writes its status file in the background
+			// (a relay never waits for the disk), so the file may lag the answers just read.
 			var doc bridgeStatusDoc
-			if err := json.Unmarshal([]byte(c.ok("", "status", "--json").stdout), &doc); err != nil {
-				t.Fatal(err)
+			listed := func() bool {
+				doc = bridgeStatusDoc{}
+				if err := json.Unmarshal([]byte(c.ok("", "status", "--json").stdout), &doc); err != nil {
+					t.Fatal(err)
+				}
+				return len(doc.Bridges) == 1 && doc.Bridges[0].Server == name && doc.Bridges[0].PID == p.cmd.Process.Pid && doc.Bridges[0].Client == "claude-code 2.1.0"
 			}
-			if len(doc.Bridges) != 1 || doc.Bridges[0].Server != name || doc.Bridges[0].PID != p.cmd.Process.Pid || doc.Bridges[0].Client != "claude-code 2.1.0" {
+			for deadline := time.Now().Add(5 * time.Second); !listed() && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if !listed() {
 				t.Errorf("status --json bridges = %+v", doc.Bridges)
 			}
 			if out := c.ok("", "status").stdout; !strings.Contains(out, "Live bridges") || !strings.Contains(out, "claude-code 2.1.0") {
