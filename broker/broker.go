@@ -34,9 +34,14 @@ type Options struct {
 	ConfigPath string
 	// Secrets is where every secret lives.
 	Secrets secrets.Store
-	// HTTP is used for every request to servers; default httpclient.New with a 30 s timeout.
-	// Whatever client it is, the Broker uses a copy guarded by httpclient.Guard.
+	// HTTP is used for every request to servers; default httpclient.New with a 30 s timeout
+	// and Network. Whatever client it is, the Broker uses a copy guarded by httpclient.Guard.
 	HTTP *http.Client
+	// Network is how to reach servers (proxy, certificate authorities): the default HTTP
+	// client's, and what Network returns for the program's other clients; nil means the
+	// environment's proxy, else the system's (see httpclient.Settings). Open sets it from
+	// the configuration.
+	Network *httpclient.Network
 	// Opener opens the user's browser; default opener.System(os.Stderr) set by the caller.
 	Opener opener.Opener
 	// Prompt receives the lines a person must read during sign-in (the URL to open). Never stdout
@@ -59,6 +64,7 @@ type Broker struct {
 	secrets       secrets.Store // index, as a Store
 	index         *secrets.Indexed
 	http          *http.Client
+	network       *httpclient.Network
 	opener        opener.Opener
 	prompt        io.Writer
 	signInTimeout time.Duration
@@ -79,7 +85,7 @@ func New(opts Options) (*Broker, error) {
 	// without state.json (see secretGroup).
 	index := secrets.NewIndexed(opts.Secrets, secretGroup)
 	b := &Broker{
-		configPath: opts.ConfigPath, secrets: index, index: index, http: opts.HTTP, opener: opts.Opener,
+		configPath: opts.ConfigPath, secrets: index, index: index, http: opts.HTTP, network: opts.Network, opener: opts.Opener,
 		prompt: opts.Prompt, signInTimeout: opts.SignInTimeout, version: opts.Version, log: opts.Log, now: opts.Now,
 	}
 	if b.configPath == "" {
@@ -89,8 +95,15 @@ func New(opts Options) (*Broker, error) {
 		}
 		b.configPath = p
 	}
+	if b.network == nil {
+		n, err := httpclient.NewNetwork(httpclient.Settings{})
+		if err != nil {
+			return nil, err
+		}
+		b.network = n
+	}
 	if b.http == nil {
-		b.http = httpclient.New(httpclient.WithTimeout(30 * time.Second))
+		b.http = httpclient.New(httpclient.WithTimeout(30*time.Second), httpclient.WithNetwork(b.network))
 	} else {
 		b.http = httpclient.Guard(b.http)
 	}

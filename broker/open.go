@@ -31,7 +31,8 @@ type OpenOptions struct {
 	// MCP_BROKER_CONFIG_DIR and XDG_CONFIG_HOME).
 	ConfigPath string
 	// Getenv reads the variables that choose the config folder and the secret store
-	// (MCP_BROKER_CONFIG_DIR, XDG_CONFIG_HOME, MCP_BROKER_SECRET_STORE); nil means os.Getenv.
+	// (MCP_BROKER_CONFIG_DIR, XDG_CONFIG_HOME, MCP_BROKER_SECRET_STORE), and the proxy and CA
+	// file ones (see NetworkFrom); nil means os.Getenv.
 	// The command line passes the environment it was run with, so that its tests can run it
 	// in process, each with its own folders.
 	Getenv func(string) string
@@ -57,8 +58,9 @@ type OpenOptions struct {
 
 // Open opens the Broker the user configured: it reads the config file, opens the secret store
 // that the file's secret_store names (MCP_BROKER_SECRET_STORE overrides it) and builds the
-// Broker on both. The command line, the bridge and the tray all open theirs here, so that they
-// agree on which file and which store hold a server's settings and secrets.
+// Broker on both, with the network settings (proxy, CA file) of the file and the environment.
+// The command line, the bridge and the tray all open theirs here, so that they agree on which
+// file and which store hold a server's settings and secrets, and reach servers the same way.
 //
 // Open does not touch the keychain: a locked or missing one is reported by the first call that
 // needs a secret. Errors reading the config file are returned as config.Load words them (they
@@ -80,6 +82,10 @@ func Open(ctx context.Context, opts OpenOptions) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
+	network, err := networkOf(f, getenv)
+	if err != nil {
+		return nil, err
+	}
 	sopts := storeOptions(f.SecretStore, opts)
 	sopts.Getenv = getenv
 	store, err := secrets.Open(ctx, sopts)
@@ -89,6 +95,7 @@ func Open(ctx context.Context, opts OpenOptions) (*Broker, error) {
 	return New(Options{
 		ConfigPath: path,
 		Secrets:    store,
+		Network:    network,
 		Opener:     opts.Opener,
 		Prompt:     opts.Prompt,
 		Version:    opts.Version,

@@ -9,21 +9,36 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 )
 
-// diagnose runs `mcp-broker doctor`'s diagnosis of a server URL. The report carries every
-// finding, failures included, so the error is only for a report that could not be made.
-func diagnose(ctx context.Context, rawURL string) (*doctor.Report, error) {
-	r := doctor.Run(ctx, &discovery.Fetcher{}, rawURL)
+// diagnose runs `mcp-broker doctor`'s diagnosis of a server URL, reaching it as the
+// configuration at configPath ("" for the default) and the environment say (proxy, CA file).
+// The report carries every finding, failures included, so the error is only for a report that
+// could not be made.
+func diagnose(ctx context.Context, configPath, rawURL string) (*doctor.Report, error) {
+	return diagnoseWith(configPath, rawURL, func(f *discovery.Fetcher) *doctor.Report { return doctor.Run(ctx, f, rawURL) })
+}
+
+// diagnoseWith runs a diagnosis of the server at rawURL with a client that reaches it as the
+// configuration at configPath and the environment say, and adds to the report how it did.
+func diagnoseWith(configPath, rawURL string, run func(*discovery.Fetcher) *doctor.Report) (*doctor.Report, error) {
+	network, err := broker.NetworkFrom(configPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := run(&discovery.Fetcher{HTTP: httpclient.New(httpclient.WithTimeout(discovery.DefaultTimeout), httpclient.WithNetwork(network))})
 	if r == nil {
 		return nil, fmt.Errorf("diagnosing %s: no report", rawURL)
 	}
+	r.Network = doctor.NetworkLines(network, rawURL)
 	return r, nil
 }
 
 // serverEditor is the server form's view of the broker (windows.ServerEditor).
 type serverEditor struct {
-	open func(ctx context.Context) (*broker.Broker, error)
+	configPath string // "" for the default
+	open       func(ctx context.Context) (*broker.Broker, error)
 	// saved is called after a successful save, so the tray reads the new state at once.
 	saved func()
 }
@@ -32,7 +47,7 @@ type serverEditor struct {
 // its setup (doctor.RunFor), so that the check judges the grants it needs, not a browser's.
 func (e serverEditor) Diagnose(ctx context.Context, srv config.Server) (*doctor.Report, error) {
 	if srv.Auth != config.AuthWorkload && srv.Auth != config.AuthEnterprise {
-		return diagnose(ctx, srv.URL)
+		return diagnose(ctx, e.configPath, srv.URL)
 	}
 	setup := doctor.Setup{Server: srv}
 	for _, p := range e.idps() {
@@ -40,11 +55,7 @@ func (e serverEditor) Diagnose(ctx context.Context, srv config.Server) (*doctor.
 			setup.IdP = &p.IdP
 		}
 	}
-	r := doctor.RunFor(ctx, &discovery.Fetcher{}, setup)
-	if r == nil {
-		return nil, fmt.Errorf("diagnosing %s: no report", srv.URL)
-	}
-	return r, nil
+	return diagnoseWith(e.configPath, srv.URL, func(f *discovery.Fetcher) *doctor.Report { return doctor.RunFor(ctx, f, setup) })
 }
 
 // IdPs implements windows.ServerEditor.

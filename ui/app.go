@@ -488,7 +488,7 @@ func (t *trayApp) Diagnose(name string) {
 	if !ok {
 		return
 	}
-	windows.ShowDiagnosis(t.fyne, name, srv.URL, func(ctx context.Context) (*doctor.Report, error) { return diagnose(ctx, srv.URL) })
+	windows.ShowDiagnosis(t.fyne, name, srv.URL, func(ctx context.Context) (*doctor.Report, error) { return diagnose(ctx, t.opts.ConfigPath, srv.URL) })
 }
 
 // EditServer implements tray.Actions.
@@ -510,7 +510,7 @@ func (t *trayApp) EditServer(name string) {
 func (t *trayApp) AddServer() { windows.ShowServerForm(t.fyne, t.editor(), nil) }
 
 func (t *trayApp) editor() serverEditor {
-	return serverEditor{open: func(ctx context.Context) (*broker.Broker, error) { return t.openBroker(ctx, nil) }, saved: t.watcher.Kick}
+	return serverEditor{configPath: t.opts.ConfigPath, open: func(ctx context.Context) (*broker.Broker, error) { return t.openBroker(ctx, nil) }, saved: t.watcher.Kick}
 }
 
 // ShowStatus implements tray.Actions.

@@ -143,6 +143,13 @@ type File struct {
 	// SecretStore is "keychain" (the default when empty) or "file"; the
 	// MCP_BROKER_SECRET_STORE environment variable overrides it.
 	SecretStore string `json:"secret_store,omitempty"`
+	// Proxy is how every server is reached: "" (the environment's HTTPS_PROXY, else the
+	// system's proxy settings), "direct" (no proxy), or a proxy URL such as
+	// http://proxy.example.com:3128. It never holds a password (see ValidateProxy).
+	Proxy string `json:"proxy,omitempty"`
+	// CAFile is a PEM file of certificate authorities trusted besides the system's (a proxy's
+	// that inspects TLS); the MCP_BROKER_CA_FILE environment variable overrides it.
+	CAFile string `json:"ca_file,omitempty"`
 	// Servers are the configured servers, sorted by name on Save.
 	Servers []Server `json:"servers"`
 	// IdPs are the identity providers enterprise servers sign in through,
@@ -208,6 +215,12 @@ func (f *File) RemoveIdP(name string) bool {
 func (f *File) Validate() error {
 	if f.SecretStore != "" && f.SecretStore != "keychain" && f.SecretStore != "file" {
 		return fmt.Errorf("secret_store %q: want \"keychain\" or \"file\"", f.SecretStore)
+	}
+	if err := ValidateProxy(f.Proxy); err != nil {
+		return err
+	}
+	if err := ValidateCAFile(f.CAFile); err != nil {
+		return err
 	}
 	seen := make(map[string]bool, len(f.Servers))
 	for _, s := range f.Servers {

@@ -199,6 +199,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	path := filepath.Join(dir, "config.json")
 	in := &File{
 		SecretStore: "file",
+		Proxy:       "http://proxy.example.com:3128",
+		CAFile:      "/etc/ssl/corp-ca.pem",
 		Servers: []Server{
 			{Name: "zeta", URL: "https://z.example.com/mcp", Auth: AuthBearer, Header: "X-API-Key", Transport: TransportSSE},
 			{Name: "alpha", URL: "http://127.0.0.1:8080/mcp", Auth: AuthOAuth, ClientID: "cid",
@@ -233,8 +235,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Errorf("server %q round-tripped to %+v, want %+v", s.Name, got, s)
 		}
 	}
-	if out.Version != Version || out.SecretStore != "file" {
-		t.Errorf("round trip = version %d, secret_store %q", out.Version, out.SecretStore)
+	if out.Version != Version || out.SecretStore != "file" || out.Proxy != in.Proxy || out.CAFile != in.CAFile {
+		t.Errorf("round trip = version %d, secret_store %q, proxy %q, ca_file %q", out.Version, out.SecretStore, out.Proxy, out.CAFile)
 	}
 	if runtime.GOOS != "windows" {
 		assertMode(t, path, 0o600)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -303,4 +304,31 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// ValidateProxy checks the proxy setting: "" or "direct", or a proxy URL that
+// httpclient.ParseProxy accepts and that holds no user information. A password in the
+// configuration file would be a secret in plain text, and the setting passes through argv; a
+// proxy that asks for one takes it from HTTPS_PROXY. The error never shows the password.
+func ValidateProxy(proxy string) error {
+	if proxy == "" || proxy == httpclient.ProxyDirect {
+		return nil
+	}
+	u, err := httpclient.ParseProxy(proxy)
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	if u.User != nil {
+		return fmt.Errorf("proxy %q must not hold a user name or password: give a proxy that asks for one in HTTPS_PROXY", redact.URL(u.String()))
+	}
+	return nil
+}
+
+// ValidateCAFile checks the CA file setting: "" or an absolute path (the file itself is read
+// when a client is built: see httpclient.NewNetwork).
+func ValidateCAFile(path string) error {
+	if path != "" && !filepath.IsAbs(path) {
+		return fmt.Errorf("ca_file %q must be an absolute path", path)
+	}
+	return nil
 }

@@ -203,3 +203,29 @@ func TestFileIdPs(t *testing.T) {
 		t.Error("RemoveIdP")
 	}
 }
+
+func TestValidateNetworkSettings(t *testing.T) {
+	for _, p := range []string{"", "direct", "http://proxy.example.com:3128", "proxy.example.com:3128", "socks5://127.0.0.1:1080"} {
+		if err := ValidateProxy(p); err != nil {
+			t.Errorf("ValidateProxy(%q) = %v", p, err)
+		}
+	}
+	for _, p := range []string{"http://user:PROXY-PW@proxy:3128", "http://user@proxy:3128", "ftp://proxy", "Direct", "http://proxy/path"} {
+		err := ValidateProxy(p)
+		if err == nil || strings.Contains(err.Error(), "PROXY-PW") {
+			t.Errorf("ValidateProxy(%q) = %v, want an error without the password", p, err)
+		}
+	}
+	if err := ValidateCAFile("/etc/ssl/corp.pem"); err != nil {
+		t.Errorf("an absolute CA file: %v", err)
+	}
+	if err := ValidateCAFile("corp.pem"); err == nil {
+		t.Error("a relative CA file was accepted")
+	}
+	// Save refuses a file with either setting wrong.
+	for _, f := range []*File{{Proxy: "http://u:PROXY-PW@p:1"}, {CAFile: "relative.pem"}} {
+		if err := Save(t.TempDir()+"/config.json", f); err == nil || strings.Contains(err.Error(), "PROXY-PW") {
+			t.Errorf("Save(%+v) = %v", f, err)
+		}
+	}
+}

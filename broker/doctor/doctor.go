@@ -13,6 +13,7 @@ package doctor
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,8 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 )
 
 // Severity grades a Finding.
@@ -56,12 +59,18 @@ type Finding struct {
 	Item     string   `json:"item"`
 	Severity Severity `json:"severity"`
 	Detail   string   `json:"detail"`
+	// Hint is the next step for a person, which the edges word (package hint); None for most
+	// findings, whose next step depends on the item alone.
+	Hint hint.Hint `json:"-"`
 }
 
 // Report is the outcome of Run: the findings in checklist order.
 type Report struct {
-	ServerURL string    `json:"server_url"` // redacted
-	Findings  []Finding `json:"findings"`
+	ServerURL string `json:"server_url"` // redacted
+	// Network says how requests reach the server and which authorities are trusted (see
+	// NetworkLines); the caller fills it in, since Run knows only its client.
+	Network  []string  `json:"network,omitempty"`
+	Findings []Finding `json:"findings"`
 }
 
 // Blocking reports whether any finding is a Fail.
@@ -73,7 +82,11 @@ func (r *Report) Blocking() bool {
 // marked ✔ (ok), • (info), ! (warning) or ✘ (blocking), and a verdict.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "mcp-broker doctor: %s\n\n", r.ServerURL)
+	fmt.Fprintf(&b, "mcp-broker doctor: %s\n", r.ServerURL)
+	for _, line := range r.Network {
+		fmt.Fprintf(&b, "network: %s\n", line)
+	}
+	b.WriteString("\n")
 	width := 0
 	for _, f := range r.Findings {
 		width = max(width, utf8.RuneCountInString(f.Item))
@@ -111,9 +124,10 @@ func (r *Report) WriteText(w io.Writer) error {
 func (r *Report) JSON() ([]byte, error) {
 	return json.MarshalIndent(struct {
 		ServerURL string    `json:"server_url"`
+		Network   []string  `json:"network,omitempty"`
 		Blocking  bool      `json:"blocking"`
 		Findings  []Finding `json:"findings"`
-	}{r.ServerURL, r.Blocking(), r.Findings}, "", "  ")
+	}{r.ServerURL, r.Network, r.Blocking(), r.Findings}, "", "  ")
 }
 
 // Item names, in report order.
@@ -134,6 +148,7 @@ const (
 	itemClientKey   = "client key"
 	itemDPoP        = "DPoP"
 	itemStreamable  = "Streamable HTTP"
+	itemTLS         = "TLS"
 	itemLegacySSE   = "legacy SSE"
 	legacySSEWait   = 3 // seconds to wait for the endpoint event
 	maxSSEPeekBytes = 64 << 10
@@ -171,6 +186,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 			msg = err.Error()
 		}
 		d.add(itemServer, Fail, msg)
+		d.untrusted(err)
 		return d.report
 	}
 
@@ -193,7 +209,52 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 	}
 	d.identityProvider(ctx, f)
 	d.transports(ctx, f, serverURL, post)
+	d.untrusted(d.err)
 	return d.report
+}
+
+// untrusted explains a certificate signed by an authority this computer does not trust, the
+// mark of a proxy that inspects TLS (it signs a certificate of its own for every host), and
+// attaches the next step: trust that authority. At most one such finding is made.
+func (d *diagnosis) untrusted(err error) {
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) || slices.ContainsFunc(d.report.Findings, func(f Finding) bool { return f.Item == itemTLS }) {
+		return
+	}
+	detail := "a certificate is signed by an authority this computer does not trust"
+	if c := unknown.Cert; c != nil {
+		issuer := c.Issuer.CommonName
+		if issuer == "" {
+			issuer = c.Issuer.String()
+		}
+		detail = fmt.Sprintf("the certificate of %s is signed by %q, an authority this computer does not trust", certName(c), issuer)
+	}
+	detail += "\non a corporate network this is most likely a proxy that inspects TLS and signs with its own authority"
+	d.report.Findings = append(d.report.Findings, Finding{Item: itemTLS, Severity: Fail, Detail: detail, Hint: hint.TrustCA})
+}
+
+// certName names the host a certificate is for.
+func certName(c *x509.Certificate) string {
+	if len(c.DNSNames) > 0 {
+		return c.DNSNames[0]
+	}
+	if len(c.IPAddresses) > 0 {
+		return c.IPAddresses[0].String()
+	}
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return "the server"
+}
+
+// NetworkLines says how requests to serverURL leave this machine under n, and which CA file is
+// trusted besides the system's authorities, for Report.Network.
+func NetworkLines(n *httpclient.Network, serverURL string) []string {
+	lines := []string{n.Route(serverURL).String()}
+	if s := n.Summary(); s.CAFile != "" {
+		lines = append(lines, fmt.Sprintf("CA file %s (%s), trusted besides the system's", s.CAFile, s.CAFileFrom))
+	}
+	return lines
 }
 
 // diagnosis holds one Run's state while its findings are written.

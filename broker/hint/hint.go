@@ -10,7 +10,10 @@
 // broker.OpError) and fills in the rest.
 package hint
 
-import "errors"
+import (
+	"crypto/x509"
+	"errors"
+)
 
 // Hint is a next step. The zero value, None, is no advice.
 type Hint int
@@ -60,6 +63,10 @@ const (
 	// PrivateKey: give the client-credentials server its client's private key (private_key_jwt),
 	// of an algorithm the authorization server accepts.
 	PrivateKey
+	// TrustCA: a server's certificate is signed by an authority this computer does not trust,
+	// most often because a corporate proxy inspects TLS: trust that authority (the system's
+	// trust store, or a CA file in the configuration).
+	TrustCA
 
 	end // one past the last Hint
 )
@@ -70,6 +77,7 @@ var names = [...]string{
 	NoAuth: "NoAuth", AddServer: "AddServer", Diagnose: "Diagnose", UnlockKeychain: "UnlockKeychain",
 	StartKeychain: "StartKeychain", CreateKeyring: "CreateKeyring", FileStore: "FileStore", TryAgain: "TryAgain",
 	SignInIdP: "SignInIdP", WorkloadAssertion: "WorkloadAssertion", PrivateKey: "PrivateKey",
+	TrustCA: "TrustCA",
 }
 
 // String returns the Hint's Go name, for tests and logs (never shown to people as advice).
@@ -90,10 +98,17 @@ func All() []Hint {
 }
 
 // Of returns the hint of the first error in err's tree that carries one (a Hint method), or None.
+// An error without one whose tree holds an x509.UnknownAuthorityError is TrustCA: that error
+// comes from the standard library, deep inside whichever request met it (discovery, a token
+// request, the bridge's stream), and the next step is the same for all.
 func Of(err error) Hint {
 	var h interface{ Hint() Hint }
 	if errors.As(err, &h) {
 		return h.Hint()
+	}
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &unknown) {
+		return TrustCA
 	}
 	return None
 }

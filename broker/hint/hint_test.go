@@ -1,9 +1,12 @@
 package hint_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"testing"
 
 	"github.com/mcp-broker/mcp-broker/broker/hint"
@@ -68,5 +71,22 @@ func TestAllHaveNames(t *testing.T) {
 	}
 	if s := hint.Hint(-1).String(); s != "Hint(invalid)" {
 		t.Errorf("Hint(-1) = %q", s)
+	}
+}
+
+// TestOfTrustCA: an x509 unknown-authority error, however deep in a request's error, is TrustCA
+// unless something above it carries a hint of its own.
+func TestOfTrustCA(t *testing.T) {
+	unknown := &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
+	deep := fmt.Errorf("requesting metadata: %w", &url.Error{Op: "Get", URL: "https://mcp.example.com", Err: unknown})
+	if got := hint.Of(deep); got != hint.TrustCA {
+		t.Errorf("Of(%v) = %v, want TrustCA", deep, got)
+	}
+	if got := hint.Of(hint.With(deep, hint.TryAgain)); got != hint.TryAgain {
+		t.Errorf("an attached hint: Of = %v, want TryAgain", got)
+	}
+	other := &tls.CertificateVerificationError{Err: x509.HostnameError{}}
+	if got := hint.Of(other); got != hint.None {
+		t.Errorf("a certificate for another host: Of = %v, want None", got)
 	}
 }

@@ -1,7 +1,7 @@
 // Package httpclient builds every HTTP client of the broker and the bridge, so that one place
-// decides how they reach servers: the transport (bounded connection set-up, proxies from the
-// environment, HTTP/2) and the redirect policy that keeps credentials on the origin they
-// belong to.
+// decides how they reach servers: the transport (bounded connection set-up, the proxy and the
+// certificate authorities of a Network, HTTP/2) and the redirect policy that keeps credentials
+// on the origin they belong to.
 //
 // Left to itself, Go's http.Client copies a request's headers to wherever a redirect points: a
 // custom header (an API key in X-API-Key) to any host, Authorization and Cookie to the same
@@ -18,9 +18,17 @@
 // New builds a client with the policy; Guard puts it on a client someone else built (a test's,
 // or one passed in an Options struct). The check runs only when a server redirects: it costs a
 // request that is not redirected nothing.
+//
+// A Network (network.go) is the user's proxy and CA settings made ready: the configuration's
+// proxy, else the environment's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), else the operating
+// system's (system.go), never for a loopback host; and the system's certificate authorities
+// plus those of a CA file. The command line, the bridge and the tray build one from the
+// configuration and hand it to every client they make with WithNetwork.
 package httpclient
 
 import (
+	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"time"
@@ -31,6 +39,8 @@ type Option func(*settings)
 
 type settings struct {
 	timeout time.Duration
+	network *Network
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error) // tests only
 }
 
 // WithTimeout bounds each request, body included, to d. Leave it out for clients whose
@@ -41,24 +51,36 @@ func WithTimeout(d time.Duration) Option {
 
 // New returns a client with the redirect policy of CheckRedirect and its own transport: no
 // overall timeout unless WithTimeout says so (a stream or a long tool call may last for hours),
-// but bounded connection set-up, proxies from the environment, HTTP/2 where the server offers
-// it, and enough idle connections for a bridge that keeps ten requests in flight. Each client
+// but bounded connection set-up, the proxy and certificate authorities of its Network (see
+// WithNetwork), HTTP/2 where the server offers it, and enough idle connections for a bridge that keeps ten requests in flight. Each client
 // has its own connection pool, so build one per program part and keep it.
 func New(opts ...Option) *http.Client {
 	var s settings
 	for _, o := range opts {
 		o(&s)
 	}
-	return &http.Client{Transport: newTransport(), Timeout: s.timeout, CheckRedirect: CheckRedirect}
+	if s.network == nil {
+		s.network = defaultNetwork()
+	}
+	return &http.Client{Transport: newTransport(s), Timeout: s.timeout, CheckRedirect: CheckRedirect}
 }
 
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
+func newTransport(s settings) *http.Transport {
+	var tlsConfig *tls.Config
+	if s.network.roots != nil {
+		tlsConfig = &tls.Config{RootCAs: s.network.roots}
+	}
+	dial := s.dial
+	if dial == nil {
+		dial = (&net.Dialer{
 			Timeout:   10 * time.Second,
 			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		}).DialContext
+	}
+	return &http.Transport{
+		Proxy:                 s.network.proxy,
+		TLSClientConfig:       tlsConfig,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          64,
 		MaxIdleConnsPerHost:   32,

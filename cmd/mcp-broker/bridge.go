@@ -15,6 +15,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -90,6 +91,8 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 		return err
 	}
 	opts := bridge.Options{
+		// The relay reaches the server as the broker does: its proxy, its certificate authorities.
+		HTTP:   httpclient.New(httpclient.WithNetwork(b.Network())),
 		Server: srv, Broker: b, In: a.stdin, Out: a.stdout, MaxMessage: maxMessage,
 		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser, Advise: advice,
 	}

@@ -143,7 +143,7 @@ New here? mcp-broker demo runs a demo server to sign in to.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.AddCommand(a.serversCmd(), a.loginCmd(), a.logoutCmd(), a.statusCmd(), a.doctorCmd(), a.bridgeCmd())
 	root.AddCommand(a.idpCmd())
-	root.AddCommand(a.claudeCmd())
+	root.AddCommand(a.claudeCmd(), a.configCmd())
 	root.AddCommand(a.demoCmd())
 	usageArgs(root)
 	return root

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +13,8 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 )
 
 func (a *app) doctorCmd() *cobra.Command {
@@ -32,19 +36,31 @@ that signs with a private key (private_key_jwt), whether the key is stored and i
 accepted (only then does it read the secret store, for the key's algorithm); and the assertion
 grants that --auth workload and --auth enterprise need (the JWT bearer grant, and the token
 exchange at the identity provider). It also says what the server's --dpop setting makes of
-the DPoP support of its two sides (RFC 9449). It sends no credentials.`,
+the DPoP support of its two sides (RFC 9449). It sends no credentials.
+
+It reaches the server as every other command does: through the proxy and with the certificate
+authorities that the configuration and the environment name (see ` + "`mcp-broker config`" + `),
+which the report's first lines show.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			network, err := broker.NetworkFrom("", a.env.Getenv)
+			if err != nil {
+				return err
+			}
+			fetcher := &discovery.Fetcher{HTTP: httpclient.New(httpclient.WithTimeout(discovery.DefaultTimeout), httpclient.WithNetwork(network))}
 			var report *doctor.Report
+			serverURL := args[0]
 			if strings.Contains(args[0], "://") {
-				report = doctor.Run(cmd.Context(), &discovery.Fetcher{}, args[0])
+				report = doctor.Run(cmd.Context(), fetcher, args[0])
 			} else {
 				setup, err := a.doctorSetup(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
-				report = doctor.RunFor(cmd.Context(), &discovery.Fetcher{}, *setup)
+				serverURL = setup.Server.URL
+				report = doctor.RunFor(cmd.Context(), fetcher, *setup)
 			}
+			report.Network = doctor.NetworkLines(network, serverURL)
 			if asJSON {
 				data, err := report.JSON()
 				if err != nil {
@@ -55,6 +71,7 @@ the DPoP support of its two sides (RFC 9449). It sends no credentials.`,
 				}
 			} else {
 				report.WriteText(a.stdout)
+				a.findingSteps(report)
 			}
 			if report.Blocking() {
 				a.exitCode = exitProblem
@@ -102,4 +119,18 @@ func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, erro
 		}
 	}
 	return setup, nil
+}
+
+// findingSteps prints the next step of each finding that names one (its hint), once each.
+func (a *app) findingSteps(report *doctor.Report) {
+	seen := map[hint.Hint]bool{}
+	for _, f := range report.Findings {
+		if f.Hint == hint.None || seen[f.Hint] {
+			continue
+		}
+		seen[f.Hint] = true
+		if step := nextStep(f.Hint, "", "", runtime.GOOS); step != "" {
+			fmt.Fprintln(a.stdout, step)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
@@ -87,6 +88,8 @@ func nextStep(h hint.Hint, server, serverURL, goos string) string {
 		return fmt.Sprintf("Sign in to your company account, once for all its servers: run `mcp-broker idp login %s`.", name)
 	case hint.WorkloadAssertion:
 		return fmt.Sprintf("Check the workload's JWT source and client id: `mcp-broker servers add %s URL --auth workload --client-id ID --assertion-file PATH` (or --assertion-command CMD).", name)
+	case hint.TrustCA:
+		return "If a proxy on this network inspects TLS, trust its certificate authority: add it to the system's trust store, or run `mcp-broker config set ca_file /path/to/ca.pem` (or set " + httpclient.EnvCAFile + ")."
 	}
 	return ""
 }

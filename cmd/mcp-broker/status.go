@@ -12,6 +12,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -21,6 +22,14 @@ type statusJSON struct {
 	Servers []broker.ServerStatus `json:"servers"`
 	// Bridges are the live bridge processes, from their status files.
 	Bridges []status.Bridge `json:"bridges"`
+	// Network is the proxy and CA file in force (see `mcp-broker config`).
+	Network networkJSON `json:"network"`
+}
+
+// networkJSON is the network settings in force, or why they cannot be used.
+type networkJSON struct {
+	httpclient.Summary
+	Error string `json:"error,omitempty"`
 }
 
 func (a *app) statusCmd() *cobra.Command {
@@ -29,8 +38,9 @@ func (a *app) statusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show every server, whether you are signed in, token expiry and scopes",
 		Long: `Show every configured server: its auth mode, whether you are signed in, when the
-token expires, its scopes and the registered OAuth client. It never shows a secret and
-never needs to unlock the keychain.`,
+token expires, its scopes and the registered OAuth client, then the proxy and CA file in
+force (see ` + "`mcp-broker config`" + `). It never shows a secret and never needs to unlock the
+keychain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, err := config.PathFrom(a.env.Getenv)
@@ -47,8 +57,14 @@ never needs to unlock the keychain.`,
 				st[i].URL = redact.URL(st[i].URL)
 			}
 			bridges := a.liveBridges()
+			var network networkJSON
+			if n, err := broker.NetworkFrom(path, a.env.Getenv); err != nil {
+				network.Error = err.Error()
+			} else {
+				network.Summary = n.Summary()
+			}
 			if asJSON {
-				return writeJSON(a.stdout, statusJSON{Config: path, Servers: st, Bridges: bridges})
+				return writeJSON(a.stdout, statusJSON{Config: path, Servers: st, Bridges: bridges, Network: network})
 			}
 			if len(st) == 0 {
 				fmt.Fprintln(a.stdout, "No servers yet: add one with `mcp-broker servers add NAME URL`.")
@@ -69,6 +85,7 @@ never needs to unlock the keychain.`,
 					return err
 				}
 			}
+			printNetwork(a.stdout, network)
 			if len(bridges) > 0 {
 				return printBridges(a.stdout, bridges, now)
 			}
@@ -91,6 +108,22 @@ func (a *app) liveBridges() []status.Bridge {
 		return []status.Bridge{}
 	}
 	return bridges
+}
+
+// printNetwork prints the "Network" section, when a proxy or CA file is set (or the system's
+// settings are read) or the settings cannot be used.
+func printNetwork(w io.Writer, n networkJSON) {
+	lines := n.Lines()
+	if n.Error != "" {
+		lines = []string{"not usable: " + n.Error}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nNetwork:")
+	for _, l := range lines {
+		fmt.Fprintln(w, "  "+l)
+	}
 }
 
 // printBridges prints the "Live bridges" section.

@@ -3,6 +3,7 @@ package windows
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
+	hints "github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 func TestDiagnosis(t *testing.T) {
@@ -83,5 +85,28 @@ func TestDiagnosisCloseCancels(t *testing.T) {
 	wait(t, &d.bg)
 	if ctxErr == nil {
 		t.Error("the diagnosis was not cancelled")
+	}
+}
+
+// TestDiagnosisNetworkAndTrust: the report says how the server is reached, and a certificate
+// of an unknown authority gets the tray's next step (its hint), not a command.
+func TestDiagnosisNetworkAndTrust(t *testing.T) {
+	a := test.NewTempApp(t)
+	rep := &doctor.Report{
+		ServerURL: "https://mcp.example.com/mcp",
+		Network:   []string{"through the proxy http://proxy.example.com:3128 (HTTPS_PROXY)"},
+		Findings: []doctor.Finding{
+			{Item: "server", Severity: doctor.Fail, Detail: "cannot reach the MCP server: x509: certificate signed by unknown authority"},
+			{Item: "TLS", Severity: doctor.Fail, Detail: "the certificate of mcp.example.com is signed by \"Corp CA\", an authority this computer does not trust", Hint: hints.TrustCA},
+		},
+	}
+	d := ShowDiagnosis(a, "studio", rep.ServerURL, func(context.Context) (*doctor.Report, error) { return rep, nil })
+	t.Cleanup(func() { d.Window().Close(); wait(t, &d.bg) })
+	wait(t, &d.bg)
+	content := d.Window().Content()
+	for _, want := range []string{"Through the proxy http://proxy.example.com:3128 (HTTPS_PROXY)", advice(hints.TrustCA, runtime.GOOS)} {
+		if !hasText(content, want) {
+			t.Errorf("no %q among %q", want, texts(content))
+		}
 	}
 }

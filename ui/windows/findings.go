@@ -2,6 +2,7 @@ package windows
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
+	hints "github.com/mcp-broker/mcp-broker/broker/hint"
 )
 
 // A diagnosis report (package doctor) shown as a list: per finding an icon
@@ -23,6 +25,13 @@ func reportView(rep *doctor.Report) fyne.CanvasObject {
 	v := newOutcome()
 	v.set(verdict, imp, true)
 	list := container.NewVBox()
+	for _, line := range rep.Network {
+		// How the server is reached: direct or through which proxy, and a CA file.
+		n := widget.NewLabel(sentenceCase(line))
+		n.Wrapping = fyne.TextWrapWord
+		n.Importance = widget.LowImportance
+		list.Add(n)
+	}
 	for _, f := range rep.Findings {
 		list.Add(findingRow(f))
 	}
@@ -96,6 +105,9 @@ func severityIcon(s doctor.Severity) fyne.Resource {
 func nextStep(f doctor.Finding) string {
 	if f.Severity != doctor.Warn && f.Severity != doctor.Fail {
 		return ""
+	}
+	if f.Hint != hints.None {
+		return advice(f.Hint, runtime.GOOS)
 	}
 	switch f.Item {
 	case "server":

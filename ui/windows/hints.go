@@ -57,6 +57,15 @@ func advice(h hints.Hint, goos string) string {
 		return "Check the workload's JWT file or command and its client ID in the server's settings (" + tray.LabelEdit + ")."
 	case hints.PrivateKey:
 		return "Choose the client's private key in the server's settings (" + tray.LabelEdit + ")."
+	case hints.TrustCA:
+		store := "the system's trust store"
+		switch goos {
+		case "darwin":
+			store = "the System keychain in Keychain Access, marked Always Trust"
+		case "windows":
+			store = "the Trusted Root Certification Authorities of the Windows certificate store"
+		}
+		return `If a proxy on this network inspects TLS, add its certificate authority to ` + store + `, or set "ca_file" in the configuration file (config.json) to its PEM file.`
 	}
 	return ""
 }

@@ -6,6 +6,10 @@
 //
 // Other host names (b.example, a subdomain of a.example) reach the loopback listener through
 // the dialer of Origins.Client, so no test needs DNS.
+//
+// For the tests of the network settings (package httpclient's Network): Proxy is a CONNECT
+// proxy on 127.0.0.1 that asks for credentials when told to, and CA a private certificate
+// authority that signs the certificates of test servers, as a proxy that inspects TLS does.
 package httpclienttest
 
 import (

@@ -118,6 +118,11 @@ type Options struct {
 	// current one is answered 401 DPoP error="use_dpop_nonce" with a DPoP-Nonce header.
 	// RotateDPoPNonce changes it. It implies DPoP.
 	DPoPNonce bool
+	// BehindProxy lets requests name the server by any host, not only a loopback one, as they
+	// do when a proxy forwards them to this server on 127.0.0.1 (the corporate-proxy tests).
+	// It turns off mcp-go's DNS rebinding protection, which refuses a Host header that is not
+	// a loopback name on a loopback connection: never set it for a server a browser can reach.
+	BehindProxy bool
 	// Fallback, if set, serves every path this server does not, typically
 	// an authorization server's Handler, so that both share one origin (the
 	// 2025-03-26 discovery rule, and a one-port demo).
@@ -178,10 +183,12 @@ func (s *Server) routes() http.Handler {
 	streamable := server.NewStreamableHTTPServer(s.mcp,
 		server.WithEndpointPath(PathMCP),
 		server.WithSessionIdManager(s.sessions),
+		server.WithDisableLocalhostProtection(s.opts.BehindProxy),
 	)
 	sse := server.NewSSEServer(s.mcp,
 		server.WithSSEEndpoint(PathSSE),
 		server.WithMessageEndpoint(PathMessage),
+		server.WithSSEDisableLocalhostProtection(s.opts.BehindProxy),
 		// No base URL: the endpoint event carries a relative URL
 		// ("/message?sessionId=…"), which clients must resolve against the
 		// SSE URL, as many servers send it.
