@@ -46,6 +46,9 @@ type storedToken struct {
 	// DPoPJKT is the thumbprint of the DPoP key (dpopKey) the grant is bound to, "" for a
 	// Bearer grant: its access token goes with a proof of that key, and so do its renewals.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// Account is whose the grant is, when the server said (see identify); a refresh keeps it,
+	// unless it brings a new ID token.
+	Account *Account `json:"account,omitempty"`
 }
 
 // grantFormat marks a storedToken that holds its refresh token.
@@ -233,7 +236,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 		if err != nil {
 			return nil, fmt.Errorf("renewing the client-credentials token: %w", err)
 		}
-		return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat)
+		return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, nil)
 	}
 	rt, err := b.refreshToken(ctx, srv.Name, old)
 	if err != nil {
@@ -260,24 +263,30 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	if err != nil {
 		return nil, fmt.Errorf("refreshing the token: %w", err)
 	}
-	return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat)
+	// The grant's account stays, unless the refresh brought a new ID token to say it anew.
+	acct := old.Account
+	if a := b.idTokenAccount(srv.Name, tok.IDToken, old.Issuer, client.ID); a != nil {
+		acct = a
+	}
+	return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, acct)
 }
 
-// saveToken stores a new grant from a sign-in: see saveGrant. An old-layout refresh token
-// item may be left from before, so it is deleted.
+// saveToken stores a new grant from a sign-in, of no known account: see saveGrant. An
+// old-layout refresh token item may be left from before, so it is deleted.
 func (b *Broker) saveToken(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string) (*storedToken, error) {
-	return b.saveGrant(ctx, name, tok, issuer, tokenEndpoint, resource, clientID, true)
+	return b.saveGrant(ctx, name, tok, issuer, tokenEndpoint, resource, clientID, true, nil)
 }
 
-// saveGrant stores a new grant: its access and refresh token in one item, written with one
-// Set (see storedToken). With oldLayout, the refresh token item of the old layout is deleted
-// afterwards, on a best-effort basis: a grant in one item never reads it.
-func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string, oldLayout bool) (*storedToken, error) {
+// saveGrant stores a new grant, of acct (nil when unknown): its access and refresh token in
+// one item, written with one Set (see storedToken). With oldLayout, the refresh token item of
+// the old layout is deleted afterwards, on a best-effort basis: a grant in one item never
+// reads it.
+func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string, oldLayout bool, acct *Account) (*storedToken, error) {
 	tok = b.onClock(tok)
 	st := &storedToken{
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt,
 		Scope: tok.Scope, Issuer: issuer, TokenEndpoint: tokenEndpoint, Resource: resource, ClientID: clientID,
-		RefreshToken: tok.RefreshToken, Format: grantFormat, Grant: rand.Text(), DPoPJKT: tok.DPoPJKT,
+		RefreshToken: tok.RefreshToken, Format: grantFormat, Grant: rand.Text(), DPoPJKT: tok.DPoPJKT, Account: acct,
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
@@ -292,7 +301,8 @@ func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, i
 		}
 	}
 	err = b.updateState(ctx, func(s *state) {
-		s.server(name).Token = &tokenInfo{Issuer: issuer, ClientID: clientID, Scope: tok.Scope, Expiry: tok.Expiry, ObtainedAt: tok.IssuedAt, Refreshable: tok.RefreshToken != "", DPoP: tok.DPoPJKT != ""}
+		s.server(name).Token = &tokenInfo{Issuer: issuer, ClientID: clientID, Scope: tok.Scope, Expiry: tok.Expiry, ObtainedAt: tok.IssuedAt,
+			Refreshable: tok.RefreshToken != "", DPoP: tok.DPoPJKT != "", Account: acct}
 	})
 	if err != nil {
 		b.log.Warn("updating the state file", "err", err)

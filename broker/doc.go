@@ -5,8 +5,9 @@
 //
 // Every secret lives in the secret store, one item per secret (secret store keys are listed in
 // keys.go). What describes a credential without being one (expiry, scopes, which client is
-// registered with which authorization server) is mirrored into a small state file next to the
-// configuration, so that `status` and the tray never need to unlock the keychain.
+// registered with which authorization server, whose account it is) is mirrored into a small
+// state file next to the configuration, so that `status` and the tray never need to unlock the
+// keychain.
 //
 // Any number of processes (the CLI, the tray, every bridge) use a Broker at once. They
 // coordinate through a per-server lock file: sign-in and refresh run under it, so a rotating

@@ -8,6 +8,13 @@ import (
 // Secret store keys. The account name always includes the server, and a client registration's
 // also the issuer of the authorization server it belongs to. A value too big for one macOS or
 // Windows keychain item is split by the store (see package secrets).
+//
+// Keyed by the server's name, never by its URL alone: two servers at one URL (work and
+// personal accounts) share no token and no registration either. A dynamic registration could
+// be shared, but each server registers its own: some authorization servers revoke every token
+// of a client for a user when one is revoked (or its consent withdrawn), and a registration can
+// expire or be deleted, so a shared one would let the sign-out, or the trouble, of one server
+// reach the other.
 func tokenKey(server string) string        { return "oauth-token/" + server }
 func refreshKey(server string) string      { return "refresh-token/" + server }
 func clientSecretKey(server string) string { return "client-secret/" + server }

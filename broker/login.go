@@ -52,6 +52,11 @@ type LoginResult struct {
 	Expiry   string // RFC 3339, empty when the token does not expire
 	// DPoP is true when the token is bound to this broker's DPoP key (RFC 9449).
 	DPoP bool
+	// Account is whose the sign-in is, when the server said (see Account); nil otherwise.
+	Account *Account
+	// SameAccountAs names the other servers at this URL signed in as the same Account: a
+	// sign-in meant for another account that got the one the browser was still signed in to.
+	SameAccountAs []string
 }
 
 // Login signs in to the named server and stores the tokens. For OAuth servers it runs the
@@ -108,7 +113,8 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 	if err != nil {
 		return nil, err
 	}
-	res := &LoginResult{Server: name, Issuer: tok.Issuer, ClientID: tok.ClientID, Scopes: strings.Fields(tok.Scope), DPoP: tok.DPoPJKT != ""}
+	res := &LoginResult{Server: name, Issuer: tok.Issuer, ClientID: tok.ClientID, Scopes: strings.Fields(tok.Scope), DPoP: tok.DPoPJKT != "", Account: tok.Account}
+	res.SameAccountAs = b.sameAccountAs(srv, tok.Issuer, tok.Account)
 	if !tok.Expiry.IsZero() {
 		res.Expiry = tok.Expiry.Format("2006-01-02T15:04:05Z07:00")
 	}
@@ -225,7 +231,8 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	if err := b.saveClient(ctx, srv.Name, client); err != nil {
 		return nil, err
 	}
-	return b.saveToken(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID)
+	acct := b.identify(ctx, srv.Name, as, client, tok)
+	return b.saveGrant(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID, true, acct)
 }
 
 // askForBrowser tells the person what is happening and, unless told not to, opens the browser

@@ -51,6 +51,8 @@ type tokenInfo struct {
 	Refreshable bool      `json:"refreshable"`
 	// DPoP is true when the token is bound to the server's DPoP key (RFC 9449).
 	DPoP bool `json:"dpop,omitempty"`
+	// Account is whose the token is, when known: the grant's (storedToken.Account).
+	Account *Account `json:"account,omitempty"`
 }
 
 func statePath(configPath string) string {

@@ -33,6 +33,12 @@ type ServerStatus struct {
 	// DPoP is true when the token is bound to this broker's DPoP key (RFC 9449): it is sent
 	// with a proof of the key, and is useless without it.
 	DPoP bool `json:"dpop,omitempty"`
+	// Account is whose the sign-in is, while signed in and when the server said (see Account);
+	// for an enterprise server, the sign-in at its identity provider.
+	Account *Account `json:"account,omitempty"`
+	// SameURLAs names the other servers configured with the same URL (SameURLServers): each
+	// has its own sign-in, and Account tells them apart.
+	SameURLAs []string `json:"same_url_as,omitempty"`
 }
 
 // ClientStatus describes a client registration without its secret.
@@ -63,7 +69,7 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 	out := make([]ServerStatus, 0, len(servers))
 	for _, srv := range servers {
 		ss := ServerStatus{Name: srv.Name, URL: srv.URL, Auth: srv.Auth, Transport: srv.Transport, State: StateSignInRequired,
-			ClientAuth: srv.ClientAuth, SigningAlg: srv.SigningAlg}
+			ClientAuth: srv.ClientAuth, SigningAlg: srv.SigningAlg, SameURLAs: SameURLServers(servers, srv)}
 		if ss.Transport == "" {
 			ss.Transport = config.TransportAuto
 		}
@@ -93,6 +99,10 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 				case t.Refreshable || srv.Auth == config.AuthClientCredentials || srv.Auth == config.AuthWorkload:
 					ss.SignedIn, ss.State = true, StateExpired
 				}
+				if ss.SignedIn && t.Account != nil {
+					a := *t.Account
+					ss.Account = &a
+				}
 				for _, r := range s.Registrations {
 					if r.Issuer == t.Issuer {
 						cs := &ClientStatus{ID: r.ClientID, Kind: r.Kind, AuthMethod: r.AuthMethod, RedirectURI: r.RedirectURI}
@@ -108,10 +118,11 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 		if srv.Auth == config.AuthEnterprise {
 			// Its tokens come and go with the sign-in at the identity provider.
 			ss.IdP = srv.IdP
-			ss.SignedIn, ss.State = false, StateSignInRequired
+			ss.SignedIn, ss.State, ss.Account = false, StateSignInRequired, nil
 			if p, ok := f.IdP(srv.IdP); ok {
 				if info := st.IdPs[p.Issuer]; info != nil && info.ClientID == p.ClientID && info.usableAt(now) {
 					ss.SignedIn, ss.State = true, StateSignedInIdP
+					ss.Account = &Account{Subject: info.Subject, Email: info.Email, Source: AccountFromIdP}
 				}
 			}
 		}

@@ -44,6 +44,20 @@ func checkTokenURL(srv config.Server, t *storedToken) error {
 	return &TokenForOtherURLError{Server: srv.Name, TokenURL: t.Resource, ServerURL: srv.URL}
 }
 
+// SameURLServers returns the names of the servers other than srv whose URL names the same
+// server as srv's (SameServerURL), in the order of servers. Several entries for one server are
+// how a person keeps two accounts there (work and personal): each entry has its own client
+// registration and tokens, and status, servers add and doctor point the sharing out.
+func SameURLServers(servers []config.Server, srv config.Server) []string {
+	var out []string
+	for _, s := range servers {
+		if s.Name != srv.Name && SameServerURL(s.URL, srv.URL) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
 // SameServerURL reports whether two server URLs name the same server: their canonical forms
 // (discovery.CanonicalResource: case of scheme and host, default port, trailing slash) are
 // equal. URLs that have no canonical form are compared as written.

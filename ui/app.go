@@ -350,13 +350,21 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 	var moved *broker.IssuerChangedError
 	switch {
 	case err == nil:
-		msg := "Claude Code and your other MCP clients can use " + name + " now."
+		title, msg := "Signed in to "+name, "Claude Code and your other MCP clients can use "+name+" now."
 		if res != nil && res.Expiry != "" {
 			if exp, perr := time.Parse(time.RFC3339, res.Expiry); perr == nil {
 				msg += " The access token renews by itself after " + exp.Local().Format("15:04") + "."
 			}
 		}
-		t.notify("Signed in to "+name, msg)
+		if res != nil && res.Account != nil {
+			title += " as " + res.Account.String()
+		}
+		if res != nil && len(res.SameAccountAs) > 0 {
+			// The browser was still signed in at the provider, which signed this one in as well.
+			msg += " It is the same account as " + strings.Join(res.SameAccountAs, " and ") +
+				": to use another, sign out at the provider in your browser, then sign in to " + name + " again."
+		}
+		t.notify(title, msg)
 	case cancelled && t.ctx.Err() == nil:
 		t.log.Info("sign-in cancelled", "server", name)
 	case t.ctx.Err() != nil:

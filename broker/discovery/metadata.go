@@ -42,6 +42,12 @@ type AuthServerMetadata struct {
 	RegistrationEndpoint string `json:"registration_endpoint,omitempty"`
 	// RevocationEndpoint is the RFC 7009 token revocation endpoint, if any.
 	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
+	// UserinfoEndpoint is the OpenID Connect UserInfo endpoint (OpenID Connect Discovery
+	// §3), and IntrospectionEndpoint the RFC 7662 one (RFC 8414 §2), if any: where a client
+	// may learn whose a token is. Neither is needed to sign in, so EndpointProblems leaves
+	// them out; whoever calls one checks it first (CheckEndpoint).
+	UserinfoEndpoint      string `json:"userinfo_endpoint,omitempty"`
+	IntrospectionEndpoint string `json:"introspection_endpoint,omitempty"`
 
 	// ScopesSupported lists the scopes the server issues (offline_access is
 	// requested only when it appears here).

@@ -33,6 +33,9 @@ type Setup struct {
 	// why.
 	KeyAlgorithm string
 	KeyProblem   string
+	// SameURLAs names the other configured servers with this server's URL
+	// (broker.SameURLServers): several accounts on one server.
+	SameURLAs []string
 }
 
 // assertionMode reports whether the server is configured for the JWT bearer grant.

@@ -4,8 +4,8 @@
 // every problem rather than only the first one discovery stopped at. For a
 // configured server (`mcp-broker doctor NAME`, RunFor) it also says whether
 // its setup fits: the assertion grants of workload identity and
-// enterprise-managed authorization, and an enterprise server's identity
-// provider.
+// enterprise-managed authorization, an enterprise server's identity
+// provider, and the other servers configured with the same URL.
 //
 // Doctor never needs or shows a secret: it sends no token, and every URL it
 // prints passes through discovery.Redact.
@@ -208,6 +208,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 		d.dpop()
 	}
 	d.identityProvider(ctx, f)
+	d.sameURL()
 	d.transports(ctx, f, serverURL, post)
 	d.untrusted(d.err)
 	return d.report

@@ -5,8 +5,9 @@
 // exchange of RFC 8693; the client authenticated by its secret or a signed assertion), always
 // sending the RFC 8707 resource indicator and, for servers that bind tokens to a key, a DPoP
 // proof (RFC 9449; see WithDPoP), and token revocation (RFC 7009) for sign-out. It reads the
-// claims of OpenID Connect ID tokens it is handed, to file and renew them, without trusting
-// them for anything.
+// claims of OpenID Connect ID tokens it is handed, to file and renew them and to tell the
+// person whose sign-in it is, without trusting them for anything; for the same purpose it asks
+// the UserInfo endpoint (OpenID Connect) and token introspection (RFC 7662).
 //
 // It does no discovery (see package discovery) and stores nothing (see package broker): every
 // function takes what it needs and returns values, which keeps each step testable on its own.

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -19,13 +20,17 @@ type IDTokenClaims struct {
 	Expiry   time.Time // zero when the token has no exp
 	// Email is the email claim, to tell a person whose sign-in it is; often "".
 	Email string
+	// Username is the preferred_username claim, else the name claim (OpenID Connect Core
+	// §5.1), for the same purpose; often "".
+	Username string
 }
 
 // ParseIDToken reads the claims of an ID token without checking its signature. The broker
 // never trusts an ID token for anything of its own: it receives one from the identity
 // provider's token endpoint over TLS, or from the person, and only hands it back to that
 // identity provider (RFC 8693 token exchange), which checks it. The claims serve to file the
-// token under the right provider and to renew it before it expires.
+// token under the right provider, to renew it before it expires, and to show the person
+// whose sign-in it is.
 func ParseIDToken(raw string) (*IDTokenClaims, error) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
@@ -41,11 +46,13 @@ func ParseIDToken(raw string) (*IDTokenClaims, error) {
 		Aud   json.RawMessage `json:"aud"`
 		Exp   json.Number     `json:"exp"`
 		Email string          `json:"email"`
+		User  string          `json:"preferred_username"`
+		Name  string          `json:"name"`
 	}
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, errors.New("the ID token's claims are not a JSON object")
 	}
-	claims := &IDTokenClaims{Issuer: c.Iss, Subject: c.Sub, Email: sanitize(c.Email, 100)}
+	claims := &IDTokenClaims{Issuer: c.Iss, Subject: c.Sub, Email: sanitize(c.Email, 100), Username: sanitize(cmp.Or(c.User, c.Name), 100)}
 	switch {
 	case len(c.Aud) == 0:
 	case c.Aud[0] == '"':

@@ -35,8 +35,9 @@ its authorization server offers: the grant a client-credentials server needs; fo
 that signs with a private key (private_key_jwt), whether the key is stored and its algorithm is
 accepted (only then does it read the secret store, for the key's algorithm); and the assertion
 grants that --auth workload and --auth enterprise need (the JWT bearer grant, and the token
-exchange at the identity provider). It also says what the server's --dpop setting makes of
-the DPoP support of its two sides (RFC 9449). It sends no credentials.
+exchange at the identity provider); and whether other servers are configured with its URL
+(several accounts on one server). It also says what the server's --dpop setting makes of the
+DPoP support of its two sides (RFC 9449). It sends no credentials.
 
 It reaches the server as every other command does: through the proxy and with the certificate
 authorities that the configuration and the environment name (see ` + "`mcp-broker config`" + `),
@@ -98,7 +99,7 @@ func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, erro
 	if !ok {
 		return nil, &broker.UnknownServerError{Name: name}
 	}
-	setup := &doctor.Setup{Server: *srv}
+	setup := &doctor.Setup{Server: *srv, SameURLAs: broker.SameURLServers(f.Servers, *srv)}
 	if p, ok := f.IdP(srv.IdP); ok && srv.IdP != "" {
 		setup.IdP = p
 	}

@@ -41,6 +41,9 @@ which from then on is the client's.`,
 				return err
 			}
 			msg := "Signed in to " + res.Server
+			if who := res.Account.String(); who != "" {
+				msg += " as " + who
+			}
 			var details []string
 			if len(res.Scopes) > 0 {
 				details = append(details, "scopes: "+strings.Join(res.Scopes, " "))
@@ -55,6 +58,11 @@ which from then on is the client's.`,
 				msg += " (" + strings.Join(details, "; ") + ")"
 			}
 			fmt.Fprintln(a.stdout, "✔ "+msg+".")
+			if len(res.SameAccountAs) > 0 {
+				// The browser was still signed in at the provider, which signed this one in as well.
+				fmt.Fprintf(a.stderr, "warning: %s is signed in as the same account as %s, at the same URL. To use another account here, sign out at the provider in your browser (or open the sign-in URL in a private window) and run `mcp-broker login %s` again.\n",
+					res.Server, andList(res.SameAccountAs), res.Server)
+			}
 			return nil
 		},
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
@@ -144,6 +145,12 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 				next = "sign in once with `mcp-broker idp login " + srv.IdP + "`, for it and every server of that identity provider"
 			}
 			fmt.Fprintf(a.stdout, "Added %s (%s): %s.\n", srv.Name, redact.URL(srv.URL), next)
+			if all, err := b.Servers(); err == nil {
+				if same := broker.SameURLServers(all, srv); len(same) > 0 {
+					fmt.Fprintf(a.stderr, "warning: %s has the same URL as %s. Each keeps its own client registration and tokens: sign each in with the account meant for it (`mcp-broker status` shows whose each sign-in is).\n",
+						srv.Name, andList(same))
+				}
+			}
 			if keyStdin {
 				fmt.Fprintf(a.stdout, "Its client signs with its private key; register the public key with the authorization server: `mcp-broker servers show-key %s`.\n", srv.Name)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,10 +38,12 @@ func (a *app) statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every server, whether you are signed in, token expiry and scopes",
-		Long: `Show every configured server: its auth mode, whether you are signed in, when the
-token expires, its scopes and the registered OAuth client, then the proxy and CA file in
-force (see ` + "`mcp-broker config`" + `). It never shows a secret and never needs to unlock the
-keychain.`,
+		Long: `Show every configured server: its auth mode, whether you are signed in and as whom
+(ACCOUNT: when the server says, from its ID token, UserInfo endpoint or token
+introspection), when the token expires, its scopes and the registered OAuth client, then the
+proxy and CA file in force (see ` + "`mcp-broker config`" + `). Servers that share a URL (two
+accounts on one server) are pointed out on standard error. It never shows a secret and never
+needs to unlock the keychain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, err := config.PathFrom(a.env.Getenv)
@@ -70,7 +73,7 @@ keychain.`,
 				fmt.Fprintln(a.stdout, "No servers yet: add one with `mcp-broker servers add NAME URL`.")
 			} else {
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tAUTH\tSTATE\tEXPIRES\tSCOPES\tCLIENT")
+				fmt.Fprintln(tw, "NAME\tAUTH\tSTATE\tACCOUNT\tEXPIRES\tSCOPES\tCLIENT")
 				for _, s := range st {
 					state := s.State.String()
 					if s.IdP != "" {
@@ -79,11 +82,13 @@ keychain.`,
 					if s.DPoP {
 						state += " (DPoP-bound)"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, authLabel(s.Auth, s.ClientAuth, s.SigningAlg), state, expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, authLabel(s.Auth, s.ClientAuth, s.SigningAlg), state, dash(s.Account.String()),
+						expiry(s.Expiry, now), dash(strings.Join(s.Scopes, " ")), client(s))
 				}
 				if err := tw.Flush(); err != nil {
 					return err
 				}
+				warnSameURL(a.stderr, st)
 			}
 			printNetwork(a.stdout, network)
 			if len(bridges) > 0 {
@@ -94,6 +99,28 @@ keychain.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// warnSameURL says, once for each URL that several servers share, that they do: several
+// accounts on one server work, and the ACCOUNT column tells whose each sign-in is.
+func warnSameURL(w io.Writer, st []broker.ServerStatus) {
+	for _, s := range st {
+		if len(s.SameURLAs) == 0 || slices.ContainsFunc(s.SameURLAs, func(o string) bool { return o < s.Name }) {
+			continue // none, or told with the first of them
+		}
+		names := append([]string{s.Name}, s.SameURLAs...)
+		slices.Sort(names)
+		fmt.Fprintf(w, "warning: %s have the same URL (%s): each keeps its own sign-in; ACCOUNT shows whose each is.\n",
+			andList(names), s.URL)
+	}
+}
+
+// andList joins names for a sentence: "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // liveBridges lists the running bridges (an unreadable runtime folder means none: status

@@ -270,15 +270,20 @@ func sessionsLine(srv model.Server) string {
 	return state + Sep + plural(srv.Sessions(), "session")
 }
 
-// SignInLine describes the server's credential: "signed in · expires 14:32", "sign-in
-// required", "token stored", "no sign-in needed". The words are the state's own
-// (broker.SignInState.MenuLine); the menu adds only the expiry, in the user's time zone.
+// SignInLine describes the server's credential: "signed in · alice@example.com · expires
+// 14:32", "sign-in required", "token stored", "no sign-in needed". The words are the state's
+// own (broker.SignInState.MenuLine); the menu adds whose the sign-in is when the server said
+// (two servers at one URL are told apart by it) and the expiry, in the user's time zone.
 func SignInLine(srv model.Server, opts Options) string {
 	st := srv.ServerStatus.State
-	if st == broker.StateSignedIn && srv.Expiry != nil {
-		return st.MenuLine() + Sep + "expires " + clock(*srv.Expiry, opts.Now, opts.Location)
+	line := st.MenuLine()
+	if who := srv.Account.String(); who != "" && st != broker.StateSignedInIdP {
+		line += Sep + shorten(who, 40) // an enterprise server's is its company account's, shown once
 	}
-	return st.MenuLine()
+	if st == broker.StateSignedIn && srv.Expiry != nil {
+		line += Sep + "expires " + clock(*srv.Expiry, opts.Now, opts.Location)
+	}
+	return line
 }
 
 // clock shows a time as 15:04, with the date in front when it is not today.

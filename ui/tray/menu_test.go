@@ -48,6 +48,13 @@ func oauth(name string, state broker.SignInState, expiry *time.Time) broker.Serv
 		SignedIn: state == broker.StateSignedIn || state == broker.StateExpired, State: state, Expiry: expiry}
 }
 
+// account is an OAuth server at url signed in as email, from its ID token.
+func account(name, url, email string, state broker.SignInState, expiry *time.Time) broker.ServerStatus {
+	s := oauth(name, state, expiry)
+	s.URL, s.Account = url, &broker.Account{Subject: strings.TrimSuffix(email, "@example.com"), Email: email, Source: broker.AccountFromIDToken}
+	return s
+}
+
 func enterprise(name string, signedIn bool) broker.ServerStatus {
 	st := broker.StateSignInRequired
 	if signedIn {
@@ -114,6 +121,11 @@ func TestMenuGolden(t *testing.T) {
 		{name: "error", servers: []broker.ServerStatus{oauth("studio", broker.StateSignedIn, at(14, 32))},
 			bridges: []status.Bridge{br("studio", 10, status.StateReconnecting, "claude-code 2.0.0", "server unreachable")}},
 		{name: "expired-refreshable", servers: []broker.ServerStatus{oauth("studio", broker.StateExpired, at(11, 0))}},
+		// Two accounts on one server: each line says whose it is.
+		{name: "two-accounts", servers: []broker.ServerStatus{
+			account("work", "https://mcp.example/mcp", "alice@example.com", broker.StateSignedIn, at(14, 32)),
+			account("personal", "https://mcp.example/mcp", "bob.with.a.very.long.address@personal-mail.example.com", broker.StateExpired, at(11, 0)),
+		}},
 		{name: "other-auth-modes", servers: []broker.ServerStatus{
 			{Name: "open", Auth: config.AuthNone, SignedIn: true, State: broker.StateNoAuth},
 			{Name: "keyed", Auth: config.AuthBearer, SignedIn: true, State: broker.StateStaticToken},
@@ -260,6 +272,8 @@ func TestHeadline(t *testing.T) {
 	}{
 		{oauth("s", broker.StateSignedIn, at(14, 32)), nil, Options{}, "signed in · expires 14:32"},
 		{oauth("s", broker.StateSignedIn, nil), nil, Options{}, "signed in"},
+		{account("s", "https://s.example/mcp", "alice@example.com", broker.StateSignedIn, at(14, 32)), nil, Options{}, "signed in · alice@example.com · expires 14:32"},
+		{account("s", "https://s.example/mcp", "alice@example.com", broker.StateExpired, at(11, 0)), nil, Options{}, "signed in · renews on next use · alice@example.com"},
 		{oauth("s", broker.StateSignInRequired, nil), nil, Options{}, "sign-in required"},
 		{oauth("s", broker.StateSignedIn, nil), []status.Bridge{br("s", 1, status.StateConnected, "", "")}, Options{}, "connected · 1 session"},
 		{oauth("s", broker.StateSignedIn, nil), []status.Bridge{br("s", 1, status.StateConnected, "", ""), br("s", 2, status.StateStarting, "", "")}, Options{}, "connected · 2 sessions"},

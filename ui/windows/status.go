@@ -17,7 +17,7 @@ import (
 )
 
 // Status is the status window: every configured server with its sign-in
-// state, token expiry and scopes, and every live bridge (a Claude Code
+// state, whose account it is, token expiry and scopes, and every live bridge (a Claude Code
 // session) with its client, start time, transport, counts and last error.
 //
 // The tray keeps one Status for its whole life and calls Update whenever the
@@ -161,6 +161,8 @@ func serverBlock(srv broker.ServerStatus, sessions int, now time.Time) fyne.Canv
 		url,
 		indented(rows(
 			"Sign-in", authName(srv.Auth),
+			"Account", srv.Account.String(),
+			"Same URL as", strings.Join(srv.SameURLAs, ", "),
 			"Token", token,
 			"Scopes", scopes,
 			"Issuer", issuer,

@@ -161,3 +161,26 @@ func TestStatusUpdateFromGoroutine(t *testing.T) {
 		t.Errorf("the update from a goroutine is not shown: %q", texts(s.Window().Content()))
 	}
 }
+
+// TestStatusAccounts: two servers at one URL each say whose sign-in they are, and which other
+// server shares their URL.
+func TestStatusAccounts(t *testing.T) {
+	a := test.NewTempApp(t)
+	s := NewStatus(a)
+	work, personal := someServers[0], someServers[0]
+	work.Name, work.Account, work.SameURLAs = "work", &broker.Account{Subject: "a1", Email: "alice@example.com", Source: broker.AccountFromIDToken}, []string{"personal"}
+	personal.Name, personal.Account, personal.SameURLAs = "personal", &broker.Account{Subject: "b2", Username: "bob", Source: broker.AccountFromIntrospection}, []string{"work"}
+	s.Update([]broker.ServerStatus{personal, work, someServers[2]}, nil, now)
+	w := s.Window()
+	w.Resize(fyne.NewSize(600, 1200))
+	for _, want := range []string{"Account", "alice@example.com", "bob", "Same URL as", "personal", "work"} {
+		if !hasText(w.Content(), want) {
+			t.Errorf("status window lacks %q; it shows %q", want, texts(w.Content()))
+		}
+	}
+	// A server signed in as nobody known, at a URL of its own, has neither row.
+	s.Update([]broker.ServerStatus{someServers[0]}, nil, now)
+	if hasText(w.Content(), "Account") || hasText(w.Content(), "Same URL as") {
+		t.Errorf("rows without values: %q", texts(w.Content()))
+	}
+}

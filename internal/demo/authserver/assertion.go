@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -53,13 +54,22 @@ func (s *Server) SignJWT(typ string, claims map[string]any) (string, error) {
 func (s *Server) IssueIDToken(clientID, subject string, ttl time.Duration) string {
 	now := s.now()
 	tok, err := s.key.sign(TypeJWT, map[string]any{
-		"iss": s.Issuer(), "sub": subject, "aud": clientID, "email": subject + "@example.com",
+		"iss": s.Issuer(), "sub": subject, "aud": clientID, "email": emailOf(subject),
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(),
 	})
 	if err != nil {
 		panic("signing an ID token: " + err.Error()) // only a broken key fails
 	}
 	return tok
+}
+
+// emailOf is the email address of a demo user: the user name when it is one, else the name at
+// example.com.
+func emailOf(user string) string {
+	if strings.Contains(user, "@") {
+		return user
+	}
+	return user + "@example.com"
 }
 
 // idToken issues an ID token for a sign-in (Options.OpenID).

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,10 +21,17 @@ type pendingAuth struct {
 	scopes      []string
 	resource    string
 	expiry      time.Time
+	// user is who approves: the user signed in at the server (SignInAs), or the one the
+	// consent form names.
+	user string
 }
 
 // pkceChallenge matches an S256 code_challenge: base64url of 32 bytes.
 var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// userName matches a user name the consent form may give: a subject that needs no escaping
+// anywhere it goes (JWT claims, JSON, HTML), such as "alice" or "alice@example.com".
+var userName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 
 // handleAuthorize implements the authorization endpoint (RFC 6749 §4.1.1,
 // OAuth 2.1 §4.1.1). Until the client and redirect_uri are known to be good,
@@ -101,6 +109,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		challenge:   challenge,
 		scopes:      scopes,
 		expiry:      s.now().Add(consentTTL),
+		user:        s.signedIn(),
 	}
 	if len(resources) == 1 {
 		p.resource = resources[0]
@@ -134,6 +143,15 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 			"This sign-in request has expired or was already answered. Start the sign-in again from the application.")
 		return
 	}
+	if r.PostForm.Has("user") {
+		user := strings.TrimSpace(r.PostForm.Get("user"))
+		if !userName.MatchString(user) {
+			s.errorPage(w, http.StatusBadRequest, "Invalid user name",
+				"A user name is 1 to 64 letters, digits and . _ @ + -, starting with a letter or digit. Start the sign-in again from the application.")
+			return
+		}
+		p.user = user
+	}
 	switch r.PostForm.Get("decision") {
 	case "allow":
 		s.approve(w, r, p)
@@ -157,6 +175,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p *pendingAuth)
 		scopes:      p.scopes,
 		resource:    p.resource,
 		expiry:      s.now().Add(CodeTTL),
+		subject:     p.user,
 	}
 	s.stats.Authorizations++
 	s.mu.Unlock()
@@ -207,6 +226,7 @@ func (s *Server) consentPage(w http.ResponseWriter, r *http.Request, id string, 
 		Action:     s.issuerPath + "/authorize/decision",
 		RequestID:  id,
 		Issuer:     s.issuerFor(r),
+		User:       p.user,
 	}
 	writeHTML(w, http.StatusOK, consentTemplate, data)
 }

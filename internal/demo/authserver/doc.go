@@ -22,6 +22,9 @@
 //   - token revocation (RFC 7009): revoking a refresh token revokes its grant;
 //   - DPoP (RFC 9449), when Options.DPoP is set: tokens bound to the key of the token
 //     request's proof, a nonce on demand (Options.DPoPNonce);
+//   - who a token is for, where a switch offers it: an OpenID Connect UserInfo
+//     endpoint (Options.UserInfo) and token introspection (RFC 7662,
+//     Options.Introspection);
 //   - token endpoint client authentication exactly as registered
 //     (none, client_secret_basic, client_secret_post, and with
 //     Options.PrivateKeyJWT private_key_jwt: RFC 7523 client assertions
@@ -33,7 +36,11 @@
 // server misbehave in one precise way each, so that a client's security checks
 // can be tested against a real HTTP server.
 //
+// A person's grant is for the user signed in at the server: DemoSubject,
+// another name typed on the consent page, or the one SignInAs set, so a test
+// can sign two accounts in to one server.
+//
 // The server only listens on loopback addresses: Start refuses anything else.
 // It is a test and demo tool, not a production authorization server: there
-// are no users, no persistence and no rate limits.
+// are no passwords, no persistence and no rate limits.
 package authserver

@@ -65,6 +65,13 @@ func (s *Server) metadata(r *http.Request) map[string]any {
 		m["revocation_endpoint"] = issuer + "/revoke"
 		m["revocation_endpoint_auth_methods_supported"] = s.authMethods
 	}
+	if s.opts.UserInfo {
+		m["userinfo_endpoint"] = issuer + "/userinfo"
+	}
+	if s.opts.Introspection {
+		m["introspection_endpoint"] = issuer + "/introspect"
+		m["introspection_endpoint_auth_methods_supported"] = s.authMethods
+	}
 	if s.opts.PrivateKeyJWT {
 		m["token_endpoint_auth_signing_alg_values_supported"] = s.signingAlgs
 		m["revocation_endpoint_auth_signing_alg_values_supported"] = s.signingAlgs

@@ -49,8 +49,11 @@ const (
 	consentTTL = 10 * time.Minute
 )
 
-// DemoSubject is the subject (resource owner) of every token obtained through
-// the authorization code grant: the demo server has exactly one user.
+// DemoSubject is the subject (resource owner) of the tokens obtained through
+// the authorization code grant, unless another user signs in: the consent page
+// takes another user name, and SignInAs changes who is signed in for every
+// authorization after it. There are no passwords: the demo trusts whoever
+// holds the browser.
 const DemoSubject = "demo-user"
 
 // Options configures a Server. The zero value is a sensible server: DCR
@@ -101,6 +104,17 @@ type Options struct {
 	// desktop client that leaves application_type out is refused (invalid_redirect_uri), which
 	// is why MCP 2026-07-28 makes clients send it.
 	OIDCRegistration bool
+	// UserInfo serves an OpenID Connect UserInfo endpoint (OpenID Connect Core
+	// §5.3) at /userinfo and advertises it (userinfo_endpoint): an access
+	// token of a person's grant whose scopes hold "openid" gets its user's
+	// sub, email and preferred_username; any other token is refused.
+	UserInfo bool
+	// Introspection serves an RFC 7662 introspection endpoint at /introspect
+	// and advertises it (introspection_endpoint). A client authenticates as
+	// at the token endpoint and may introspect the tokens issued to it, which
+	// answer their sub, username, client_id, scope and expiry; any other
+	// token reads as inactive (§2.2), as do expired and revoked ones.
+	Introspection bool
 	// NoRevocation removes the RFC 7009 revocation endpoint (and its metadata field), like
 	// the many servers that have none.
 	NoRevocation bool
@@ -119,8 +133,8 @@ type Options struct {
 	JWTBearer bool
 	// OpenID makes the server an OpenID Connect provider of sorts: an
 	// authorization code or refresh grant whose scope holds "openid" also
-	// returns an ID token (ES256, signed with the server's key) for
-	// DemoSubject, valid for IDTokenTTL.
+	// returns an ID token (ES256, signed with the server's key) for the
+	// grant's user, valid for IDTokenTTL.
 	OpenID bool
 	// IDTokenTTL is the lifetime of ID tokens; zero means the access token's.
 	IDTokenTTL time.Duration
@@ -250,8 +264,9 @@ type Client struct {
 type TokenInfo struct {
 	// ClientID is the client the token was issued to.
 	ClientID string
-	// Subject is the resource owner: DemoSubject for user grants, the
-	// client id for client_credentials.
+	// Subject is the resource owner: the user who signed in (DemoSubject
+	// unless another did) for user grants, the client id for
+	// client_credentials.
 	Subject string
 	// Scopes granted to this token.
 	Scopes []string
@@ -281,6 +296,8 @@ type Stats struct {
 	IDTokens                int // ID tokens issued (OpenID)
 	DPoPBound               int // tokens issued bound to a DPoP key (RFC 9449)
 	DPoPNonceChallenges     int // token requests answered use_dpop_nonce
+	UserInfoAnswers         int // users told at the UserInfo endpoint (Options.UserInfo)
+	Introspections          int // active tokens described at the introspection endpoint
 }
 
 // Endpoint names used in Request.Endpoint.
@@ -290,13 +307,18 @@ const (
 	EndpointToken     = "token"
 	EndpointRegister  = "register"
 	EndpointRevoke    = "revoke"
+	// EndpointIntrospect is the RFC 7662 introspection endpoint (Options.Introspection).
+	EndpointIntrospect = "introspect"
+	// EndpointUserInfo is the OpenID Connect UserInfo endpoint (Options.UserInfo); its
+	// Request has no Form.
+	EndpointUserInfo = "userinfo"
 )
 
 // Redacted replaces secret values in Request.Form.
 const Redacted = "<redacted>"
 
-// Request records one request to the authorize, decision, token or register
-// endpoint, with secrets redacted.
+// Request records one request to the authorize, decision, token, register,
+// revocation, introspection or UserInfo endpoint, with secrets redacted.
 type Request struct {
 	// Endpoint is one of the Endpoint* constants.
 	Endpoint string

@@ -15,6 +15,7 @@ type consentData struct {
 	Action     string
 	RequestID  string
 	Issuer     string
+	User       string
 }
 
 // errorData fills errorTemplate.
@@ -48,6 +49,7 @@ var consentTemplate = template.Must(template.New("consent").Parse(`<!doctype htm
 {{if .Resource}}<p>Access will be limited to <code id="resource">{{.Resource}}</code>.</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="request_id" value="{{.RequestID}}">
+<p><label for="user">Signed in as</label> <input id="user" name="user" value="{{.User}}" size="24" autocomplete="off"></p>
 <div class="buttons">
 <button id="deny" name="decision" value="deny">Deny</button>
 <button id="allow" name="decision" value="allow">Allow</button>

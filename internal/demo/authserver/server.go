@@ -37,6 +37,10 @@ type Server struct {
 	stats    Stats
 	requests []Request
 	dpop     dpopState
+	// user is who is signed in at the server, as a browser session would say: the user
+	// every authorization is approved for, unless the consent page names another
+	// (SignInAs).
+	user string
 
 	// key signs the JWTs this server issues (ID tokens, ID-JAGs, SignJWT).
 	key signingKey
@@ -73,6 +77,7 @@ func New(opts Options) *Server {
 		trusted:     map[string]*ecdsa.PublicKey{},
 		jagClients:  map[string]string{},
 		jtis:        map[string]time.Time{},
+		user:        DemoSubject,
 	}
 	if len(s.scopes) == 0 {
 		s.scopes = slices.Clone(DefaultScopes)
@@ -127,6 +132,12 @@ func (s *Server) routes() http.Handler {
 	}
 	if !s.opts.DisableDCR {
 		mux.HandleFunc("POST "+p+"/register", s.handleRegister)
+	}
+	if s.opts.UserInfo {
+		mux.HandleFunc(p+"/userinfo", s.handleUserInfo)
+	}
+	if s.opts.Introspection {
+		mux.HandleFunc("POST "+p+"/introspect", s.handleIntrospect)
 	}
 	return mux
 }
@@ -211,8 +222,8 @@ func (s *Server) Stats() Stats {
 	return s.stats
 }
 
-// Requests returns a copy of every authorize, decision, token and register
-// request received so far, oldest first, secrets redacted.
+// Requests returns a copy of every request received so far to the endpoints
+// Request lists, oldest first, secrets redacted.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -256,6 +267,26 @@ func (s *Server) RegisterClient(c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clients[c.ID] = &c
+}
+
+// SignInAs makes user the person signed in at the server, as if they had signed in there in
+// the browser: every authorization from now on is approved for them (the consent page offers
+// their name, which the person may change). "" means DemoSubject again. It is how a test
+// signs two accounts in to one server, one after the other.
+func (s *Server) SignInAs(user string) {
+	if user == "" {
+		user = DemoSubject
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user = user
+}
+
+// signedIn is the user SignInAs set.
+func (s *Server) signedIn() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.user
 }
 
 // RevokeAll revokes every access and refresh token issued so far, as if the

@@ -16,6 +16,7 @@ type authCode struct {
 	scopes      []string
 	resource    string
 	expiry      time.Time
+	subject     string // the user who approved
 	used        bool
 	issued      *family // tokens issued from it, revoked if the code is replayed
 }
@@ -55,6 +56,9 @@ type tokenResponse struct {
 	IDToken string `json:"id_token,omitempty"`
 	// IssuedTokenType is the type of an exchanged token (RFC 8693 §2.2.1).
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
+
+	// subject is the grant's resource owner, for its ID token; never sent.
+	subject string
 }
 
 // Verify reports what the access token was issued for, or false when it is
@@ -91,6 +95,7 @@ func (s *Server) issueLocked(f *family, scopes, grantScopes []string, resource s
 		TokenType:   "Bearer",
 		ExpiresIn:   int64(s.ttl.Round(time.Second) / time.Second),
 		Scope:       joinScopes(scopes),
+		subject:     f.subject,
 	}
 	if withRefresh {
 		rt := randomToken()

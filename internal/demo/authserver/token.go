@@ -54,7 +54,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if g := form.Get("grant_type"); s.opts.OpenID && (g == GrantAuthorizationCode || g == GrantRefreshToken) && slices.Contains(splitScopes(resp.Scope), "openid") {
-		resp.IDToken = s.idToken(client.ID, DemoSubject)
+		resp.IDToken = s.idToken(client.ID, resp.subject)
 	}
 	s.bindDPoP(&resp, jkt)
 	writeJSON(w, http.StatusOK, resp)
@@ -192,7 +192,7 @@ func (s *Server) grantAuthorizationCode(client *Client, form url.Values) (tokenR
 	if ac.resource != "" {
 		resource = ac.resource
 	}
-	f := s.newFamilyLocked(client.ID, DemoSubject)
+	f := s.newFamilyLocked(client.ID, ac.subject)
 	ac.issued = f
 	s.stats.CodeExchanges++
 	return s.issueLocked(f, ac.scopes, ac.scopes, resource, s.refreshAllowed(client)), nil
