@@ -160,6 +160,7 @@ func (b *Broker) saveClient(ctx context.Context, name string, c *oauth.Client) e
 		s.server(name).putRegistration(registrationInfo{
 			Issuer: c.Issuer, ClientID: c.ID, Kind: c.Kind, AuthMethod: c.AuthMethod,
 			RedirectURI: c.RedirectURI, RegisteredAt: c.RegisteredAt,
+			Deviations: registrationDeviations(c, s.server(name).Registrations),
 		})
 	})
 }

@@ -131,6 +131,7 @@ func (b *Broker) Credential(ctx context.Context, name string) (*Credential, erro
 
 // credential is Credential, with errors that do not name the server: see OpError.
 func (b *Broker) credential(ctx context.Context, name string) (*Credential, error) {
+	ctx = b.learning(ctx, name)
 	srv, err := b.server(name)
 	if err != nil {
 		return nil, err
@@ -283,6 +284,7 @@ func (b *Broker) saveToken(ctx context.Context, name string, tok *oauth.Token, i
 // reads it.
 func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string, oldLayout bool, acct *Account) (*storedToken, error) {
 	tok = b.onClock(tok)
+	tok, assumed := b.assumeExpiry(name, tok)
 	st := &storedToken{
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt,
 		Scope: tok.Scope, Issuer: issuer, TokenEndpoint: tokenEndpoint, Resource: resource, ClientID: clientID,
@@ -302,7 +304,7 @@ func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, i
 	}
 	err = b.updateState(ctx, func(s *state) {
 		s.server(name).Token = &tokenInfo{Issuer: issuer, ClientID: clientID, Scope: tok.Scope, Expiry: tok.Expiry, ObtainedAt: tok.IssuedAt,
-			Refreshable: tok.RefreshToken != "", DPoP: tok.DPoPJKT != "", Account: acct}
+			Refreshable: tok.RefreshToken != "", DPoP: tok.DPoPJKT != "", Account: acct, ExpiryAssumed: assumed, Deviations: tok.Deviations}
 	})
 	if err != nil {
 		b.log.Warn("updating the state file", "err", err)
@@ -433,6 +435,7 @@ func (b *Broker) Refresh(ctx context.Context, name, rejected string) (*Credentia
 
 // refresh is Refresh, with errors that do not name the server: see OpError.
 func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credential, error) {
+	ctx = b.learning(ctx, name)
 	srv, err := b.server(name)
 	if err != nil {
 		return nil, err

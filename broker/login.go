@@ -71,6 +71,7 @@ func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*Lo
 
 // login is Login, with errors that do not name the server: see OpError.
 func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*LoginResult, error) {
+	ctx = b.learning(ctx, name)
 	srv, err := b.server(name)
 	if err != nil {
 		return nil, err
@@ -160,20 +161,27 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 		return nil, err
 	}
 	wait := loopback.WithTimeout(b.signInTimeout)
-	ln, err := loopback.Listen(ctx, plan.port, callbackPath, wait)
-	if errors.Is(err, loopback.ErrPortInUse) && plan.port != 0 {
-		if plan.client.Kind == oauth.KindDynamic {
-			// Our registered port is taken: register again with a new one rather than fail.
-			plan = &clientPlan{register: true}
+	var ln *loopback.Server
+	if plan.client != nil && plan.client.RedirectURI != "" && !ownRedirect(plan.client.RedirectURI) {
+		// The authorization server registered a redirect URI of its own for this client, and
+		// sends the browser nowhere else.
+		ln, err = listenAt(ctx, plan.client.RedirectURI, wait)
+	} else {
+		ln, err = loopback.Listen(ctx, plan.port, callbackPath, wait)
+		if errors.Is(err, loopback.ErrPortInUse) && plan.port != 0 {
+			if plan.client.Kind == oauth.KindDynamic {
+				// Our registered port is taken: register again with a new one rather than fail.
+				plan = &clientPlan{register: true}
+			}
+			// Pre-registered and metadata-document clients use loopback redirect URIs, where the
+			// authorization server must accept any port (RFC 8252 §7.3).
+			ln, err = loopback.Listen(ctx, 0, callbackPath, wait)
 		}
-		// Pre-registered and metadata-document clients use loopback redirect URIs, where the
-		// authorization server must accept any port (RFC 8252 §7.3).
-		ln, err = loopback.Listen(ctx, 0, callbackPath, wait)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("starting the sign-in callback server: %w", err)
 	}
-	defer ln.Close()
+	defer func() { ln.Close() }()
 
 	client := plan.client
 	if plan.register {
@@ -182,15 +190,30 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 			GrantTypes: as.GrantTypesSupported, RedirectURI: ln.RedirectURI(), Scope: scope, SoftwareVersion: b.version,
 		})
 		if err != nil {
+			var other *oauth.RedirectURIsError
+			if errors.As(err, &other) {
+				// Only a client registered by hand, with our loopback redirect URI, can help.
+				err = hint.With(err, hint.ClientID)
+			}
 			return nil, err
 		}
+		if client.RedirectURI != ln.RedirectURI() {
+			// It ignored ours and registered a loopback redirect URI of its own
+			// (oauth.DeviationOtherRedirectURI): the sign-in comes back there, or not at all.
+			ln.Close()
+			if ln, err = listenAt(ctx, client.RedirectURI, wait); err != nil {
+				return nil, fmt.Errorf("starting the sign-in callback server: %w", err)
+			}
+		}
 	}
-	client.RedirectURI = ln.RedirectURI()
+	if client.RedirectURI == "" || ownRedirect(client.RedirectURI) {
+		client.RedirectURI = ln.RedirectURI()
+	}
 
 	req, err := oauth.NewAuthRequest(oauth.AuthRequestParams{
 		AuthorizationEndpoint: as.AuthorizationEndpoint, Issuer: as.Issuer,
 		RequireISS: as.AuthorizationResponseISSParameterSupported, Client: client,
-		RedirectURI: ln.RedirectURI(), Scope: scope, Resource: res.Resource,
+		RedirectURI: client.RedirectURI, Scope: scope, Resource: res.Resource,
 	})
 	if err != nil {
 		return nil, err
@@ -220,7 +243,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	})
 	if err != nil {
 		if waitCtx.Err() != nil && ctx.Err() == nil {
-			return nil, fmt.Errorf("the browser sign-in did not finish within %s", b.signInTimeout)
+			return nil, b.noRedirect(ctx, as)
 		}
 		return nil, err
 	}

@@ -40,6 +40,7 @@ func (b *Broker) Logout(ctx context.Context, name string) (*LogoutResult, error)
 
 // logout is Logout, with errors that do not name the server: see OpError.
 func (b *Broker) logout(ctx context.Context, name string) (*LogoutResult, error) {
+	ctx = b.learning(ctx, name)
 	srv, err := b.server(name)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/lock"
+	"github.com/mcp-broker/mcp-broker/broker/oauth"
 )
 
 // state is the non-secret mirror of what the secret store holds, per server. It lets status
@@ -29,6 +30,10 @@ type serverState struct {
 	Token         *tokenInfo         `json:"token,omitempty"`
 	// StaticToken is set while a bearer server's token is in the secret store.
 	StaticToken bool `json:"static_token,omitempty"`
+	// JSONEndpoints are the endpoints of its authorization server (token, revocation) known
+	// to read only JSON bodies (oauth.DeviationJSONBody): what the server taught, not a
+	// mirror of the secret store (see learnedFormats).
+	JSONEndpoints []string `json:"json_endpoints,omitempty"`
 }
 
 // registrationInfo describes a registration without its secret.
@@ -39,6 +44,8 @@ type registrationInfo struct {
 	AuthMethod   string    `json:"token_endpoint_auth_method"`
 	RedirectURI  string    `json:"redirect_uri,omitempty"`
 	RegisteredAt time.Time `json:"registered_at,omitzero"`
+	// Deviations are the ways the registration endpoint bent RFC 7591 registering the client.
+	Deviations []oauth.Deviation `json:"deviations,omitempty"`
 }
 
 // tokenInfo describes the stored token without the token.
@@ -53,6 +60,11 @@ type tokenInfo struct {
 	DPoP bool `json:"dpop,omitempty"`
 	// Account is whose the token is, when known: the grant's (storedToken.Account).
 	Account *Account `json:"account,omitempty"`
+	// ExpiryAssumed is set when the server did not say when the token expires and Expiry is
+	// the lifetime the broker assumed (see assumedLifetime).
+	ExpiryAssumed bool `json:"expiry_assumed,omitempty"`
+	// Deviations are the ways the token endpoint bent RFC 6749 granting the token.
+	Deviations []oauth.Deviation `json:"deviations,omitempty"`
 }
 
 func statePath(configPath string) string {
@@ -97,7 +109,7 @@ func (b *Broker) updateState(ctx context.Context, fn func(*state)) error {
 	}
 	fn(st)
 	for name, s := range st.Servers {
-		if len(s.Registrations) == 0 && s.Token == nil && !s.StaticToken {
+		if len(s.Registrations) == 0 && s.Token == nil && !s.StaticToken && len(s.JSONEndpoints) == 0 {
 			delete(st.Servers, name)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/oauth"
 )
 
 // ServerStatus is what status shows for one server. It never holds a secret.
@@ -39,6 +40,12 @@ type ServerStatus struct {
 	// SameURLAs names the other servers configured with the same URL (SameURLServers): each
 	// has its own sign-in, and Account tells them apart.
 	SameURLAs []string `json:"same_url_as,omitempty"`
+	// ExpiryAssumed is set when the server did not say when the token expires, and Expiry is
+	// the lifetime the broker assumed, renewing the token then or when the server refuses it.
+	ExpiryAssumed bool `json:"expiry_assumed,omitempty"`
+	// Deviations are the ways the server's authorization server bent the rules at the last
+	// sign-in or renewal, each worked around (see oauth.Deviation; Describe words them).
+	Deviations []oauth.Deviation `json:"deviations,omitempty"`
 }
 
 // ClientStatus describes a client registration without its secret.
@@ -93,6 +100,8 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 					e := t.Expiry
 					ss.Expiry = &e
 				}
+				ss.ExpiryAssumed = t.ExpiryAssumed
+				ss.Deviations = serverDeviations(s)
 				switch {
 				case t.Expiry.IsZero() || now.Before(t.Expiry):
 					ss.SignedIn, ss.State = true, StateSignedIn

@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -232,6 +233,7 @@ func (f *Fetcher) legacy(ctx context.Context, su *url.URL, got401 bool, status i
 			tr.fail(err)
 			return err
 		}
+		tr.noteIssuer(&m, base)
 		return nil
 	}
 	if !got401 {
@@ -302,6 +304,7 @@ func (f *Fetcher) authServerMetadata(ctx context.Context, issuer, field string, 
 			tr.fail(err)
 			return &m, c, err
 		}
+		tr.noteIssuer(&m, issuer)
 		return &m, c, nil
 	}
 	err = &NotFoundError{Purpose: PurposeAuthServerMetadata, Subject: issuer, Tried: cands}
@@ -309,12 +312,21 @@ func (f *Fetcher) authServerMetadata(ctx context.Context, issuer, field string, 
 	return nil, "", err
 }
 
-// checkAuthServer checks fetched metadata: the exact issuer, a token endpoint, and that every
+// checkAuthServer checks fetched metadata: the issuer, a token endpoint, and that every
 // endpoint it names is safe to use. What only the browser flow needs (an authorization endpoint,
 // PKCE S256) is left to ValidateForBrowser, so that a client-credentials server whose
 // authorization server has no browser flow can still be used.
+//
+// The issuer must be the one the metadata URL was built from (RFC 8414 §3.3, OpenID Connect
+// Discovery §4.3, MCP 2026-07-28), with one exception: a trailing slash more or less, which
+// many servers get wrong (a URL library's href of "https://as.example" is
+// "https://as.example/"). Both strings then name the same origin and path, and the metadata was
+// fetched from the URL built from ours, so no other server speaks through it. The metadata's
+// own issuer is then the one recorded and compared with a redirect's iss, exactly: that is the
+// issuer the server writes there. The trace notes the difference (see
+// Result.IssuerDiffersBySlash).
 func checkAuthServer(m *AuthServerMetadata, issuer, metaURL string) error {
-	if m.Issuer != issuer {
+	if m.Issuer != issuer && !slashOnly(m.Issuer, issuer) {
 		return &IssuerMismatchError{Expected: issuer, Got: m.Issuer, MetadataURL: metaURL}
 	}
 	for _, err := range m.EndpointProblems() {
@@ -324,6 +336,27 @@ func checkAuthServer(m *AuthServerMetadata, issuer, metaURL string) error {
 		return err
 	}
 	return nil
+}
+
+// slashOnly reports whether two issuers differ by one trailing slash and nothing else.
+func slashOnly(a, b string) bool {
+	return a+"/" == b || b+"/" == a
+}
+
+// noteIssuer notes on the last entry, the metadata's, an issuer that differs from the one asked
+// for by a trailing slash (see checkAuthServer).
+func (t *trace) noteIssuer(m *AuthServerMetadata, asked string) {
+	if n := len(*t); n > 0 && m.Issuer != asked {
+		(*t)[n-1].Note = fmt.Sprintf("issuer %q differs from %q by a trailing slash: accepted", Redact(m.Issuer), Redact(asked))
+	}
+}
+
+// IssuerDiffersBySlash reports whether the authorization server's metadata names its issuer
+// with a trailing slash more or less than the issuer it was fetched for (Result.Issuer): the
+// one difference checkAuthServer accepts, against RFC 8414 §3.3, and doctor warns about.
+// AuthServer.Issuer is then the issuer in use.
+func (r *Result) IssuerDiffersBySlash() bool {
+	return r.AuthServer != nil && r.Issuer != "" && r.AuthServer.Issuer != r.Issuer && slashOnly(r.AuthServer.Issuer, r.Issuer)
 }
 
 // authServerMetadataURLs lists the metadata URLs for an issuer in the order

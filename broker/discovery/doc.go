@@ -11,7 +11,9 @@
 //     recorded in the Trace, and the well-known URLs are used);
 //  3. check that the metadata names this server as its resource (RFC 9728 §3.3);
 //  4. fetch the authorization server's metadata (RFC 8414, OpenID Connect
-//     Discovery) and check that its issuer is exactly the one asked for;
+//     Discovery) and check that its issuer is exactly the one asked for (a
+//     trailing slash more or less, which many servers get wrong, is the one
+//     difference accepted, and noted for doctor to warn about);
 //  5. for servers of the 2025-03-26 generation, which publish no resource
 //     metadata, fall back to the server's origin as the authorization server;
 //  6. refuse an authorization server that does not advertise PKCE S256, or

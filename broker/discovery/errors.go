@@ -79,7 +79,8 @@ func (e *ResourceMismatchError) Error() string {
 // IssuerMismatchError is returned when authorization server metadata names an
 // issuer other than the one its URL was built from. RFC 8414 §3.3 and the
 // MCP specification require them to be identical strings; anything else may
-// be one server impersonating another.
+// be one server impersonating another. (A trailing slash more or less is the
+// one difference accepted: see checkAuthServer.)
 type IssuerMismatchError struct {
 	Expected    string // the issuer the metadata URL was built from
 	Got         string // the issuer the metadata names
@@ -88,12 +89,8 @@ type IssuerMismatchError struct {
 
 // Error implements error.
 func (e *IssuerMismatchError) Error() string {
-	hint := ""
-	if strings.TrimSuffix(e.Expected, "/") == strings.TrimSuffix(e.Got, "/") {
-		hint = " (they differ only in a trailing slash, which still counts)"
-	}
-	return fmt.Sprintf("the authorization server metadata at %s names issuer %q, not %q%s: refusing to use it",
-		Redact(e.MetadataURL), Redact(e.Got), Redact(e.Expected), hint)
+	return fmt.Sprintf("the authorization server metadata at %s names issuer %q, not %q: refusing to use it",
+		Redact(e.MetadataURL), Redact(e.Got), Redact(e.Expected))
 }
 
 // MetadataError is returned when a metadata document was found but cannot

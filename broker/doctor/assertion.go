@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
+	"github.com/mcp-broker/mcp-broker/broker/oauth"
 )
 
 // The assertion grants are those of the two authorization extensions that need no browser at
@@ -36,6 +37,9 @@ type Setup struct {
 	// SameURLAs names the other configured servers with this server's URL
 	// (broker.SameURLServers): several accounts on one server.
 	SameURLAs []string
+	// Deviations are the ways the server bent the rules at its last sign-in or renewal, as
+	// status shows them (broker.ServerStatus.Deviations).
+	Deviations []oauth.Deviation
 }
 
 // assertionMode reports whether the server is configured for the JWT bearer grant.

@@ -1,14 +1,17 @@
 // Package doctor diagnoses how an MCP server expects to be signed in to and
 // spoken to, for `mcp-broker doctor URL`. It runs discovery, then judges each
 // item of the MCP authorization checklist separately, so one report shows
-// every problem rather than only the first one discovery stopped at. For a
+// every problem rather than only the first one discovery stopped at, and the
+// ways the server bends the rules that it can see (see deviations.go). For a
 // configured server (`mcp-broker doctor NAME`, RunFor) it also says whether
 // its setup fits: the assertion grants of workload identity and
 // enterprise-managed authorization, an enterprise server's identity
-// provider, and the other servers configured with the same URL.
+// provider, and the other servers configured with the same URL; and what the
+// broker saw of the server at its last sign-in.
 //
-// Doctor never needs or shows a secret: it sends no token, and every URL it
-// prints passes through discovery.Redact.
+// Doctor never needs or shows a secret: it sends no token (its probe of the
+// token endpoint comes from a client no server knows, with nothing secret),
+// and every URL it prints passes through discovery.Redact.
 package doctor
 
 import (
@@ -206,7 +209,10 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 			d.iss(m)
 		}
 		d.dpop()
+		d.authorizationPage(ctx, f, m)
+		d.tokenRequests(ctx, f, m)
 	}
+	d.learned()
 	d.identityProvider(ctx, f)
 	d.sameURL()
 	d.transports(ctx, f, serverURL, post)
@@ -366,6 +372,10 @@ func (d *diagnosis) authServer() {
 	case res.AuthServer != nil && res.AuthServerMetadataURL == "":
 		d.add(itemAuthServer, Warn, fmt.Sprintf("no metadata at %s/.well-known/oauth-authorization-server: assuming the 2025-03-26 defaults /authorize, /token, /register",
 			discovery.Redact(res.Issuer)))
+	case res.AuthServer != nil && res.IssuerDiffersBySlash():
+		d.add(itemAuthServer, Warn, fmt.Sprintf("the metadata at %s names its issuer %q, a trailing slash apart from the %q it was fetched for\n"+
+			"RFC 8414 §3.3 asks for the same string; mcp-broker accepts this one difference, and uses %q (a redirect's iss must match it exactly)",
+			discovery.Redact(res.AuthServerMetadataURL), discovery.Redact(res.AuthServer.Issuer), discovery.Redact(res.Issuer), discovery.Redact(res.AuthServer.Issuer)))
 	case res.AuthServer != nil:
 		detail := fmt.Sprintf("issuer %s (matches), metadata at %s", discovery.Redact(res.Issuer), discovery.Redact(res.AuthServerMetadataURL))
 		if res.Legacy {

@@ -71,6 +71,15 @@ func oauthServer(t *testing.T, prmResource func(rsURL string) string, editAS fun
 		"scopes_supported":      []string{"mcp"},
 	}))
 	asMux.HandleFunc("GET /.well-known/oauth-authorization-server", jsonDoc(authServerDoc(as.URL, editAS)))
+	// Its endpoints answer doctor's probes as real ones do.
+	asMux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "missing client_id", http.StatusBadRequest)
+	})
+	asMux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"invalid_client"}`))
+	})
 	return rs.URL + "/mcp"
 }
 

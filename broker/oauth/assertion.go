@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 )
 
 // Grant and token type identifiers of the assertion grants.
@@ -107,19 +106,4 @@ func TokenExchange(ctx context.Context, hc *http.Client, tokenURL string, c *Cli
 		tok.Scope = p.Scope
 	}
 	return tok, nil
-}
-
-// post sends a token request and reads its answer; grant names it in errors.
-func post(ctx context.Context, hc *http.Client, tokenURL string, c *Client, form url.Values, grant string) (*Token, error) {
-	r, err := clientPost(ctx, tokenURL, c, form)
-	if err != nil {
-		return nil, fmt.Errorf("building the %s request: %w", grant, err)
-	}
-	now := time.Now()
-	resp, err := guard(hc).Do(r)
-	if err != nil {
-		return nil, fmt.Errorf("requesting a token: %w", redactURLError(err))
-	}
-	defer resp.Body.Close()
-	return parseTokenResponse(resp, grant, now)
 }

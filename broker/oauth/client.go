@@ -46,6 +46,9 @@ type Client struct {
 	// Key signs the client assertions of private_key_jwt. It is loaded from the secret store
 	// for each use and never encoded with the client.
 	Key *jws.Key `json:"-"`
+	// Deviations are the ways the registration endpoint departed from RFC 7591 in registering
+	// the client, each worked around (see Deviation); only Register sets them.
+	Deviations []Deviation `json:"-"`
 }
 
 // Proof is what a client can prove who it is with at the token endpoint; it decides the

@@ -12,7 +12,13 @@
 // It does no discovery (see package discovery) and stores nothing (see package broker): every
 // function takes what it needs and returns values, which keeps each step testable on its own.
 //
-// The code exchange uses golang.org/x/oauth2. Refresh and the client-credentials grant are our
-// own: x/oauth2 cannot send `resource` on a refresh request, which MCP requires there too, nor
-// authenticate with a client assertion (private_key_jwt, RFC 7523 §2.2, signed by package jws).
+// golang.org/x/oauth2 builds the authorization URL with PKCE; every token request is our own:
+// x/oauth2 cannot send `resource` on a refresh request, which MCP requires there too, nor
+// authenticate with a client assertion (private_key_jwt, RFC 7523 §2.2, signed by package jws),
+// nor send a request as JSON to a server that reads nothing else.
+//
+// Hand-written authorization servers bend the rules in a few common ways; those this package
+// can work around safely it does, and reports (see Deviation): a token endpoint that reads only
+// JSON, expires_in as a string or missing, token_type missing or in lower case, a registration
+// answered 200 or with other redirect URIs than asked.
 package oauth

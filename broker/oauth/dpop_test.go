@@ -60,7 +60,7 @@ func (e *dpopEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"access_token":"AT","token_type":"`+tt+`","refresh_token":"RT2","expires_in":60}`)
 }
 
-// TestTokenRequestsCarryDPoP: with WithDPoP, the code exchange (through x/oauth2), the refresh
+// TestTokenRequestsCarryDPoP: with WithDPoP, the code exchange, the refresh
 // and the client-credentials grant (with a secret or a private key) each send a proof for the
 // token endpoint, are asked for a nonce and make the request again with a new proof that has
 // it, and get a DPoP token; without it they send no proof.

@@ -59,7 +59,7 @@ func UserInfo(ctx context.Context, hc *http.Client, endpoint, accessToken string
 // which clients may ask; many take only resource servers, and answer 401 or 403 to a client
 // like this one). An inactive token (§2.2) is an error: it says nothing about anyone.
 func Introspect(ctx context.Context, hc *http.Client, endpoint string, c *Client, accessToken string) (*Identity, error) {
-	r, err := clientPost(ctx, endpoint, c, url.Values{"token": {accessToken}, "token_type_hint": {HintAccessToken}})
+	r, err := clientPost(ctx, endpoint, c, url.Values{"token": {accessToken}, "token_type_hint": {HintAccessToken}}, false)
 	if err != nil {
 		return nil, fmt.Errorf("building the introspection request: %w", err)
 	}

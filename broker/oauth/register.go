@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
@@ -63,7 +66,10 @@ type registrationResponse struct {
 
 // Register performs RFC 7591 dynamic client registration, as a native application (OpenID
 // Connect's application_type) either way. A browser-flow client registers as a public client
-// ("none") when the AS allows it; a client-credentials client registers as confidential. The returned Client carries the method the AS actually granted.
+// ("none") when the AS allows it; a client-credentials client registers as confidential. The
+// returned Client carries the method the AS actually granted, and the redirect URI to use:
+// the one asked for, or when the server registered only others, the first of them a loopback
+// receiver can serve (DeviationOtherRedirectURI; a *RedirectURIsError when there is none).
 func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Client, error) {
 	if p.Endpoint == "" {
 		return nil, errors.New("the authorization server offers no dynamic client registration")
@@ -163,10 +169,64 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 	if c.AuthMethod != AuthNone && c.Secret == "" {
 		return nil, fmt.Errorf("the authorization server registered a %s client without a client_secret", c.AuthMethod)
 	}
-	if p.RedirectURI != "" && len(rr.RedirectURIs) > 0 && !slices.Contains(rr.RedirectURIs, p.RedirectURI) {
-		return nil, errors.New("the authorization server registered different redirect URIs than requested")
+	if resp.StatusCode == http.StatusOK {
+		c.Deviations = append(c.Deviations, DeviationRegistration200)
+	}
+	if p.RedirectURI != "" {
+		switch {
+		case len(rr.RedirectURIs) == 0:
+			c.Deviations = append(c.Deviations, DeviationNoRedirectURIs)
+		case !slices.Contains(rr.RedirectURIs, p.RedirectURI):
+			// The server will send the browser only to what it registered: never to ours, then.
+			uri := receivableRedirect(rr.RedirectURIs)
+			if uri == "" {
+				return nil, &RedirectURIsError{Asked: p.RedirectURI, Registered: rr.RedirectURIs}
+			}
+			c.RedirectURI = uri
+			c.Deviations = append(c.Deviations, DeviationOtherRedirectURI)
+		}
 	}
 	return c, nil
+}
+
+// RedirectURIsError refuses a registration whose server ignored the redirect URI asked for and
+// registered others, none of them a loopback URI this program can receive the sign-in on: the
+// authorization code would go to whoever listens there.
+type RedirectURIsError struct {
+	Asked      string   // the loopback redirect URI asked for
+	Registered []string // what the server registered instead, as it wrote them
+}
+
+func (e *RedirectURIsError) Error() string {
+	shown := make([]string, 0, 3)
+	for _, u := range e.Registered[:min(len(e.Registered), 3)] {
+		shown = append(shown, sanitize(u, 120))
+	}
+	if len(e.Registered) > len(shown) {
+		shown = append(shown, "…")
+	}
+	return fmt.Sprintf("the authorization server ignored the redirect URI asked for (%s) and registered %s instead, where mcp-broker cannot receive the sign-in: signing in would send the authorization code elsewhere",
+		e.Asked, strings.Join(shown, ", "))
+}
+
+// receivableRedirect returns the first of uris a loopback receiver can serve: http on
+// 127.0.0.1 or localhost (RFC 8252 §7.3), with a port and without a query or fragment; "" when
+// there is none.
+func receivableRedirect(uris []string) string {
+	for _, raw := range uris {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+			continue
+		}
+		if h := u.Hostname(); h != "127.0.0.1" && h != "localhost" {
+			continue
+		}
+		if port, err := strconv.Atoi(u.Port()); err != nil || port < 1 || port > 65535 {
+			continue
+		}
+		return raw
+	}
+	return ""
 }
 
 // Expired reports whether the registration's client secret has expired (RFC 7591 §3.2.1), in

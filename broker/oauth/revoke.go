@@ -49,15 +49,12 @@ func Revoke(ctx context.Context, hc *http.Client, endpoint string, c *Client, to
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	r, err := clientPost(ctx, endpoint, c, form)
-	if err != nil {
-		return fmt.Errorf("building the revocation request: %w", err)
-	}
 	// The request carries the token and maybe the client's secret: a redirect out of the
-	// endpoint's origin is refused (see guard).
-	resp, err := guard(hc).Do(r)
+	// endpoint's origin is refused (see guard). A server that reads only JSON gets JSON (see
+	// send), as its token endpoint does.
+	resp, _, err := send(ctx, hc, endpoint, c, form)
 	if err != nil {
-		return fmt.Errorf("revoking the token: %w", redactURLError(err))
+		return fmt.Errorf("revoking the token: %w", err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxRevocationResponse))

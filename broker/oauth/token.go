@@ -1,14 +1,17 @@
 package oauth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +43,9 @@ type Token struct {
 	// "" for a Bearer token: set when the request carried a proof (WithDPoP) and the server
 	// answered token_type DPoP.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// Deviations are the ways the token endpoint departed from RFC 6749 in granting it, each
+	// worked around (see Deviation).
+	Deviations []Deviation `json:"-"`
 }
 
 // Scopes returns Scope split on spaces.
@@ -52,6 +58,9 @@ type TokenError struct {
 	Status      int
 	Code        string // e.g. "invalid_grant"; empty when the server sent no error code
 	Description string // sanitized error_description
+	// AlsoAsJSON is set when the server's refusal of the form showed it had not read it, and
+	// the request sent again as JSON was refused too (see send): the error is the form's.
+	AlsoAsJSON bool
 }
 
 func (e *TokenError) Error() string {
@@ -64,6 +73,9 @@ func (e *TokenError) Error() string {
 	}
 	if e.Description != "" {
 		fmt.Fprintf(&b, " (%s)", e.Description)
+	}
+	if e.AlsoAsJSON {
+		b.WriteString("; sent again as JSON, it was refused too")
 	}
 	return b.String()
 }
@@ -85,26 +97,24 @@ func Exchange(ctx context.Context, hc *http.Client, tokenURL string, c *Client, 
 }
 
 func exchange(ctx context.Context, hc *http.Client, tokenURL string, c *Client, req *AuthRequest, code string) (*Token, error) {
-	style, err := c.authStyle()
+	if _, err := c.authStyle(); err != nil {
+		// The browser flow does not offer private_key_jwt: refuse before the code leaves.
+		return nil, err
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}}
+	for k, v := range map[string]string{"redirect_uri": req.RedirectURI, "code_verifier": req.Verifier, "resource": req.Resource} {
+		if v != "" {
+			form.Set(k, v)
+		}
+	}
+	tok, err := post(ctx, tokenClient(ctx, hc), tokenURL, c, form, "authorization_code")
 	if err != nil {
 		return nil, err
 	}
-	cfg := &oauth2.Config{
-		ClientID:     c.ID,
-		ClientSecret: c.Secret,
-		Endpoint:     oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: style},
-		RedirectURL:  req.RedirectURI,
+	if tok.Scope == "" {
+		tok.Scope = req.Scope
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(req.Verifier)}
-	if req.Resource != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("resource", req.Resource))
-	}
-	now := time.Now()
-	tok, err := cfg.Exchange(withClient(ctx, hc), code, opts...)
-	if err != nil {
-		return nil, translateX(err, "authorization_code")
-	}
-	return bound(ctx, fromX(tok, req.Scope, now)), nil
+	return bound(ctx, tok), nil
 }
 
 // ClientCredentials requests a token with the client-credentials grant (RFC 6749 §4.4). The
@@ -125,17 +135,7 @@ func clientCredentials(ctx context.Context, hc *http.Client, tokenURL string, c 
 	if resource != "" {
 		form.Set("resource", resource)
 	}
-	r, err := clientPost(ctx, tokenURL, c, form)
-	if err != nil {
-		return nil, fmt.Errorf("building the client-credentials request: %w", err)
-	}
-	now := time.Now()
-	resp, err := tokenClient(ctx, hc).Do(r)
-	if err != nil {
-		return nil, fmt.Errorf("requesting a token: %w", redactURLError(err))
-	}
-	defer resp.Body.Close()
-	tok, err := parseTokenResponse(resp, "client_credentials", now)
+	tok, err := post(ctx, tokenClient(ctx, hc), tokenURL, c, form, "client_credentials")
 	if err != nil {
 		return nil, err
 	}
@@ -158,17 +158,7 @@ func refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, r
 	if resource != "" {
 		form.Set("resource", resource)
 	}
-	r, err := clientPost(ctx, tokenURL, c, form)
-	if err != nil {
-		return nil, fmt.Errorf("building the refresh request: %w", err)
-	}
-	now := time.Now()
-	resp, err := tokenClient(ctx, hc).Do(r)
-	if err != nil {
-		return nil, fmt.Errorf("refreshing the token: %w", redactURLError(err))
-	}
-	defer resp.Body.Close()
-	tok, err := parseTokenResponse(resp, "refresh_token", now)
+	tok, err := post(ctx, tokenClient(ctx, hc), tokenURL, c, form, "refresh_token")
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +171,47 @@ func refresh(ctx context.Context, hc *http.Client, tokenURL string, c *Client, r
 	return bound(ctx, tok), nil
 }
 
-// parseTokenResponse reads an RFC 6749 §5.1/§5.2 JSON response.
+// post sends a token request (see send) with hc (tokenClient's, for the grants that carry DPoP
+// proofs) and reads its answer; grant names it in errors.
+func post(ctx context.Context, hc *http.Client, tokenURL string, c *Client, form url.Values, grant string) (*Token, error) {
+	now := time.Now()
+	resp, how, err := send(ctx, hc, tokenURL, c, form)
+	if err != nil {
+		return nil, fmt.Errorf("requesting a token: %w", err)
+	}
+	defer resp.Body.Close()
+	tok, err := parseTokenResponse(resp, grant, now)
+	var te *TokenError
+	if errors.As(err, &te) && how == refusedBoth {
+		te.AlsoAsJSON = true
+	}
+	if err != nil {
+		return nil, err
+	}
+	if how == sentJSON {
+		tok.Deviations = addDeviation(tok.Deviations, DeviationJSONBody)
+	}
+	return tok, nil
+}
+
+// tokenResponse is an RFC 6749 §5.1 or §5.2 response body. expires_in is kept raw: servers
+// write it in ways the RFC does not (see Deviation).
+type tokenResponse struct {
+	AccessToken  string          `json:"access_token"`
+	TokenType    string          `json:"token_type"`
+	RefreshToken string          `json:"refresh_token"`
+	ExpiresIn    json.RawMessage `json:"expires_in"`
+	Scope        string          `json:"scope"`
+	IDToken      string          `json:"id_token"`
+	IssuedType   string          `json:"issued_token_type"`
+	Error        string          `json:"error"`
+	Description  string          `json:"error_description"`
+}
+
+// parseTokenResponse reads an RFC 6749 §5.1/§5.2 response: JSON, or the form-encoded body
+// some servers (GitHub's OAuth apps among them) send when they ignore Accept, as x/oauth2
+// reads it too. It tolerates the deviations of expires_in and token_type (see Deviation) and
+// records them in the Token.
 func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Token, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
 	if err != nil {
@@ -190,19 +220,14 @@ func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Toke
 	if len(body) > maxTokenResponse {
 		return nil, fmt.Errorf("the token response is larger than %d bytes", maxTokenResponse)
 	}
-	var tj struct {
-		AccessToken  string      `json:"access_token"`
-		TokenType    string      `json:"token_type"`
-		RefreshToken string      `json:"refresh_token"`
-		ExpiresIn    json.Number `json:"expires_in"`
-		Scope        string      `json:"scope"`
-		IDToken      string      `json:"id_token"`
-		IssuedType   string      `json:"issued_token_type"`
-		Error        string      `json:"error"`
-		Description  string      `json:"error_description"`
-	}
+	var tj tokenResponse
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	jsonErr := json.Unmarshal(body, &tj)
+	if jsonErr != nil && (ct == "application/x-www-form-urlencoded" || ct == "text/plain") {
+		if vals, err := url.ParseQuery(string(body)); err == nil {
+			tj, jsonErr = formTokenResponse(vals), nil
+		}
+	}
 	failed := resp.StatusCode < 200 || resp.StatusCode > 299
 	if failed || tj.Error != "" {
 		return nil, &TokenError{Grant: grant, Status: resp.StatusCode, Code: sanitize(tj.Error, 64), Description: sanitize(tj.Description, 200)}
@@ -215,47 +240,59 @@ func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Toke
 	}
 	tok := &Token{AccessToken: tj.AccessToken, TokenType: tj.TokenType, RefreshToken: tj.RefreshToken, Scope: tj.Scope, IssuedAt: now,
 		IDToken: tj.IDToken, IssuedTokenType: tj.IssuedType}
-	if secs, err := tj.ExpiresIn.Int64(); err == nil && secs > 0 {
+	switch {
+	case tj.TokenType == "":
+		tok.TokenType = "Bearer"
+		tok.Deviations = append(tok.Deviations, DeviationNoTokenType)
+	case strings.EqualFold(tj.TokenType, "Bearer") && tj.TokenType != "Bearer":
+		tok.TokenType = "Bearer"
+		tok.Deviations = append(tok.Deviations, DeviationTokenTypeCase)
+	}
+	secs, dev := expiresIn(tj.ExpiresIn)
+	if secs > 0 {
 		tok.Expiry = now.Add(time.Duration(secs) * time.Second)
+	}
+	if dev != "" {
+		tok.Deviations = append(tok.Deviations, dev)
 	}
 	return tok, nil
 }
 
-// fromX converts an x/oauth2 token.
-func fromX(t *oauth2.Token, requestedScope string, issued time.Time) *Token {
-	tok := &Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Scope: requestedScope, IssuedAt: issued}
-	if s, ok := t.Extra("scope").(string); ok && s != "" {
-		tok.Scope = s
+// formTokenResponse reads a form-encoded token response, where every value is a string: an
+// expires_in of digits is a number there, and no deviation.
+func formTokenResponse(v url.Values) tokenResponse {
+	tj := tokenResponse{
+		AccessToken: v.Get("access_token"), TokenType: v.Get("token_type"), RefreshToken: v.Get("refresh_token"),
+		Scope: v.Get("scope"), IDToken: v.Get("id_token"), IssuedType: v.Get("issued_token_type"),
+		Error: v.Get("error"), Description: v.Get("error_description"),
 	}
-	if s, ok := t.Extra("id_token").(string); ok {
-		tok.IDToken = s
-	}
-	return tok
-}
-
-// translateX turns x/oauth2's errors into ours. Its RetrieveError can embed the raw response
-// body in its message, so the body is dropped here and only the RFC 6749 fields survive.
-func translateX(err error, grant string) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		te := &TokenError{Grant: grant, Code: sanitize(re.ErrorCode, 64), Description: sanitize(re.ErrorDescription, 200)}
-		if re.Response != nil {
-			te.Status = re.Response.StatusCode
+	if e := v.Get("expires_in"); e != "" {
+		tj.ExpiresIn, _ = json.Marshal(e)
+		if _, err := strconv.ParseUint(e, 10, 63); err == nil {
+			tj.ExpiresIn = json.RawMessage(e)
 		}
-		return te
 	}
-	if strings.Contains(err.Error(), "missing access_token") {
-		return ErrNoAccessToken
-	}
-	return fmt.Errorf("requesting a token: %w", redactURLError(err))
+	return tj
 }
 
-// withClient hands hc to x/oauth2 through the context, guarded (and with DPoP proofs when ctx
-// asks for them: see WithDPoP), and marks its requests as carrying a credential: a token
-// request must not be replayed (with its code and secret) to another origin, wherever a 307
-// points.
-func withClient(ctx context.Context, hc *http.Client) context.Context {
-	return context.WithValue(httpclient.WithCredential(ctx), oauth2.HTTPClient, tokenClient(ctx, hc))
+// expiresIn reads expires_in, the token's lifetime in seconds (RFC 6749 §5.1): a JSON number,
+// or the string of one (DeviationExpiresInString). Anything else, none at all, or a lifetime
+// under a second, is no lifetime known (DeviationNoExpiresIn: 0 seconds). A lifetime beyond
+// 2^31 seconds is capped there, as x/oauth2 does.
+func expiresIn(raw json.RawMessage) (int64, Deviation) {
+	text, dev := string(raw), Deviation("")
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, DeviationNoExpiresIn
+		}
+		text, dev = strings.TrimSpace(s), DeviationExpiresInString
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || !(f >= 1) {
+		return 0, DeviationNoExpiresIn
+	}
+	return int64(min(f, math.MaxInt32)), dev
 }
 
 // dpopContextKey marks a context made by WithDPoP.
@@ -272,9 +309,9 @@ type dpopProofs struct {
 // An authorization server that binds tokens then answers with token_type "DPoP".
 //
 // The proofs are added by a transport (dpop.Transport) on the token requests' client rather
-// than by each grant: x/oauth2, which sends the code exchange, takes no per-request header, and
-// a transport signs each request as it is sent, so a redirect within the origin gets a proof
-// for the URL it goes to. Registration and revocation requests never carry one.
+// than by each grant: a transport signs each request as it is sent, so a redirect within the
+// origin, or a request sent again as JSON (see send), gets a proof of its own. Registration and
+// revocation requests never carry one.
 func WithDPoP(ctx context.Context, prover *dpop.Prover, nonces *dpop.Nonces) context.Context {
 	return context.WithValue(ctx, dpopContextKey{}, dpopProofs{prover, nonces})
 }
@@ -365,10 +402,12 @@ func sanitize(s string, max int) string {
 
 // clientPost builds a form POST to an endpoint of the authorization server that authenticates
 // the client (token, revocation), as the client was registered: HTTP Basic, client_id and
-// client_secret in the body, or a client assertion signed by its key. The request carries a
-// secret (or an assertion, as good as one while it lives), so it is marked for the redirect
-// policy (httpclient.WithCredential).
-func clientPost(ctx context.Context, endpoint string, c *Client, form url.Values) (*http.Request, error) {
+// client_secret in the body, or a client assertion signed by its key. With asJSON the body is
+// the same parameters as a JSON object, for servers that read nothing else (see BodyFormats).
+// The request carries a secret (or an assertion, as good as one while it lives), so it is
+// marked for the redirect policy (httpclient.WithCredential). The client's parameters are set
+// in form, replacing those of an earlier call: a retry gets a fresh assertion.
+func clientPost(ctx context.Context, endpoint string, c *Client, form url.Values, asJSON bool) (*http.Request, error) {
 	basic := false
 	if c.AuthMethod == AuthPrivateKeyJWT {
 		assertion, err := clientAssertion(c, time.Now())
@@ -393,11 +432,19 @@ func clientPost(ctx context.Context, endpoint string, c *Client, form url.Values
 			}
 		}
 	}
-	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	body, contentType := []byte(form.Encode()), "application/x-www-form-urlencoded"
+	if asJSON {
+		var err error
+		if body, err = jsonBody(form); err != nil {
+			return nil, fmt.Errorf("encoding the request as JSON: %w", err)
+		}
+		contentType = "application/json"
+	}
+	r, err := http.NewRequestWithContext(httpclient.WithCredential(ctx), http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, redactURLError(err)
 	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Content-Type", contentType)
 	r.Header.Set("Accept", "application/json")
 	if basic {
 		r.SetBasicAuth(url.QueryEscape(c.ID), url.QueryEscape(c.Secret))

@@ -39,6 +39,12 @@ exchange at the identity provider); and whether other servers are configured wit
 (several accounts on one server). It also says what the server's --dpop setting makes of the
 DPoP support of its two sides (RFC 9449). It sends no credentials.
 
+It reports the ways a server bends the rules that mcp-broker works around or cannot: an
+authorization endpoint that is only a stub, a token endpoint that reads only JSON, an issuer
+with a trailing slash; for a configured server, also what its last sign-in saw (expires_in as a
+string or missing, token_type missing or in lower case, a registration answered 200 or with
+redirect URIs of the server's own).
+
 It reaches the server as every other command does: through the proxy and with the certificate
 authorities that the configuration and the environment name (see ` + "`mcp-broker config`" + `),
 which the report's first lines show.`,
@@ -99,7 +105,7 @@ func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, erro
 	if !ok {
 		return nil, &broker.UnknownServerError{Name: name}
 	}
-	setup := &doctor.Setup{Server: *srv, SameURLAs: broker.SameURLServers(f.Servers, *srv)}
+	setup := &doctor.Setup{Server: *srv, SameURLAs: broker.SameURLServers(f.Servers, *srv), Deviations: learnedDeviations(path, name)}
 	if p, ok := f.IdP(srv.IdP); ok && srv.IdP != "" {
 		setup.IdP = p
 	}

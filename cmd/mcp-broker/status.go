@@ -41,8 +41,10 @@ func (a *app) statusCmd() *cobra.Command {
 		Long: `Show every configured server: its auth mode, whether you are signed in and as whom
 (ACCOUNT: when the server says, from its ID token, UserInfo endpoint or token
 introspection), when the token expires, its scopes and the registered OAuth client, then the
-proxy and CA file in force (see ` + "`mcp-broker config`" + `). Servers that share a URL (two
-accounts on one server) are pointed out on standard error. It never shows a secret and never
+proxy and CA file in force (see ` + "`mcp-broker config`" + `), and what mcp-broker works around
+for servers that bend the rules (an expiry it had to assume, a token endpoint that reads only
+JSON, ...). Servers that share a URL (two accounts on one server) are pointed out on standard
+error. It never shows a secret and never
 needs to unlock the keychain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -89,6 +91,9 @@ needs to unlock the keychain.`,
 					return err
 				}
 				warnSameURL(a.stderr, st)
+				if err := printDeviations(a.stdout, st); err != nil {
+					return err
+				}
 			}
 			printNetwork(a.stdout, network)
 			if len(bridges) > 0 {

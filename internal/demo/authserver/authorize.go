@@ -38,6 +38,10 @@ var userName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 // errors are shown as a page: redirecting to an unverified URI would make
 // this server an open redirector (RFC 6749 §4.1.2.1).
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Deviations.StubAuthorize != 0 {
+		s.stubAuthorize(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -205,7 +209,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, redirectURI, s
 	case h.WrongISS:
 		q.Set("iss", WrongIssuer)
 	case s.opts.ISSParameter:
-		q.Set("iss", s.issuerFor(r))
+		q.Set("iss", s.declaredIssuer(r))
 	}
 	u.RawQuery = q.Encode()
 	w.Header().Set("Cache-Control", "no-store")

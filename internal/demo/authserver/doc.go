@@ -34,7 +34,12 @@
 // Tokens are opaque random strings kept in memory; a resource server checks
 // them with Verify (the demo MCP server does). Switches in Hostile make the
 // server misbehave in one precise way each, so that a client's security checks
-// can be tested against a real HTTP server.
+// can be tested against a real HTTP server; switches in Deviations make it bend
+// the rules the way hand-written servers do (a token endpoint that reads only
+// JSON, expires_in as a string or missing, token_type missing or in lower case,
+// a registration answered 200 or with redirect URIs of its own, an issuer with a
+// trailing slash, an authorization endpoint that is only a stub), so that a
+// client's tolerance of them can be.
 //
 // A person's grant is for the user signed in at the server: DemoSubject,
 // another name typed on the consent page, or the one SignInAs set, so a test

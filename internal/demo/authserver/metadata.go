@@ -85,6 +85,9 @@ func (s *Server) metadata(r *http.Request) map[string]any {
 	if s.dpopEnabled() {
 		m["dpop_signing_alg_values_supported"] = dpopAlgs
 	}
+	if s.opts.Deviations.IssuerTrailingSlash {
+		m["issuer"] = s.declaredIssuer(r)
+	}
 	if h.IssuerMismatch {
 		m["issuer"] = issuer + "/other"
 	}

@@ -175,6 +175,9 @@ type Options struct {
 	DPoPNonce bool
 	// Hostile makes the server misbehave on purpose; see Hostile.
 	Hostile Hostile
+	// Deviations make the server bend the rules the way hand-written servers do; see
+	// Deviations.
+	Deviations Deviations
 	// Now is the clock; nil means time.Now. Expiry of codes and tokens is
 	// computed from it.
 	Now func() time.Time

@@ -87,7 +87,14 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		never := int64(0) // RFC 7591: REQUIRED with a secret; 0 = never expires
 		resp.ClientSecretExpiresAt = &never
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	status := http.StatusCreated
+	if s.opts.Deviations.Registration200 {
+		status = http.StatusOK
+	}
+	if s.opts.Deviations.OmitRedirectURIs {
+		resp.RedirectURIs = nil
+	}
+	writeJSON(w, status, resp)
 }
 
 // validateRegistration applies the RFC 7591 defaults and this server's
@@ -138,7 +145,7 @@ func (s *Server) validateRegistration(req registrationRequest) (*Client, string,
 	c := &Client{
 		ID:           randomToken(),
 		Name:         req.ClientName,
-		RedirectURIs: slices.Clone(req.RedirectURIs),
+		RedirectURIs: s.registeredRedirectURIs(req.RedirectURIs),
 		AuthMethod:   method,
 		GrantTypes:   slices.Clone(grants),
 	}

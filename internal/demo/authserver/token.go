@@ -57,7 +57,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		resp.IDToken = s.idToken(client.ID, resp.subject)
 	}
 	s.bindDPoP(&resp, jkt)
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, s.tokenBody(resp))
 }
 
 // clientAuthFrom tells how the client authenticates (RFC 6749 §2.3.1, RFC 7521 §4.2): HTTP
@@ -292,6 +292,13 @@ func (s *Server) clientRequest(w http.ResponseWriter, r *http.Request, endpoint 
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	perr := r.ParseForm()
+	if s.opts.Deviations.JSONBodies != FormsRead {
+		if !s.jsonForm(w, r, mt) {
+			s.record(r, endpoint, r.PostForm, "", "")
+			return nil, nil, false
+		}
+		mt, perr = "application/x-www-form-urlencoded", nil // read, as this server reads
+	}
 	form = r.PostForm
 	method, clientID, secret, authErr := clientAuthFrom(r)
 	s.record(r, endpoint, form, method, clientID)
