@@ -37,6 +37,17 @@ var clientAuthChoices = []struct{ value, label string }{
 	{config.ClientAuthPrivateKeyJWT, "Private key (signed JWT)"},
 }
 
+// dpopChoices are the server form's DPoP settings (RFC 9449), in the order shown:
+// config.Server.DPoP and its label.
+var dpopChoices = []struct {
+	mode  config.DPoPMode
+	label string
+}{
+	{config.DPoPAuto, "Automatic: when the server asks for it (recommended)"},
+	{config.DPoPOn, "Always: bind every token to a key"},
+	{config.DPoPOff, "Never: plain bearer tokens"},
+}
+
 // transportChoice pairs a transport with its label in the server form.
 type transportChoice struct {
 	transport config.Transport

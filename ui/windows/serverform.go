@@ -65,13 +65,14 @@ type ServerForm struct {
 
 	url, name, clientID, secret, scopes, header *widget.Entry
 	assertionFile, assertionCommand             *widget.Entry
-	auth, transport, idp                        *widget.Select
+	auth, transport, idp, dpop                  *widget.Select
 
 	urlErr, nameErr, scopesErr, headerErr *widget.Label
 	clientIDHint, secretHint              *widget.RichText
 	secretLabel                           *widget.Label
 	clientIDRow, secretRow, scopesRow     []fyne.CanvasObject // label and field, hidden together
 	headerRow, assertionRows, idpRow      []fyne.CanvasObject
+	dpopRow                               []fyne.CanvasObject
 
 	// A client-credentials client proves itself with a secret or a private key (private_key_jwt).
 	// The key is chosen from a file or pasted, never shown, and held here until saved.
@@ -153,6 +154,11 @@ func (f *ServerForm) build() {
 		transportLabels[i] = c.label
 	}
 	f.transport = widget.NewSelect(transportLabels, nil)
+	dpopLabels := make([]string, len(dpopChoices))
+	for i, c := range dpopChoices {
+		dpopLabels[i] = c.label
+	}
+	f.dpop = widget.NewSelect(dpopLabels, nil)
 	clientAuthLabels := make([]string, len(clientAuthChoices))
 	for i, c := range clientAuthChoices {
 		clientAuthLabels[i] = c.label
@@ -196,6 +202,8 @@ func (f *ServerForm) build() {
 		hint("Leave empty to send “Authorization: Bearer <token>”; name another header, like X-API-Key, for an API key."))
 	f.scopesRow = formRow(form, formLabel("Scopes"), f.scopes, f.scopesErr,
 		hint("Leave empty to ask for the scopes the server advertises."))
+	f.dpopRow = formRow(form, formLabel("DPoP"), f.dpop,
+		hint("Binds each token to a key kept in your keychain (RFC 9449), so that a copied token is of no use elsewhere."))
 	formRow(form, formLabel("Transport"), f.transport,
 		hint("Automatic tries Streamable HTTP, then the older SSE transport."))
 
@@ -232,6 +240,7 @@ func (f *ServerForm) build() {
 	f.clientAuth.SetSelectedIndex(0)
 	f.auth.SetSelectedIndex(0)
 	f.transport.SetSelectedIndex(0)
+	f.dpop.SetSelectedIndex(0)
 	f.showIntro()
 }
 
@@ -248,6 +257,11 @@ func (f *ServerForm) fill(s config.Server) {
 	for i, c := range transportChoices {
 		if c.transport == s.Transport {
 			f.transport.SetSelectedIndex(i)
+		}
+	}
+	for i, c := range dpopChoices {
+		if c.mode == s.DPoP {
+			f.dpop.SetSelectedIndex(i)
 		}
 	}
 	f.clientID.SetText(s.ClientID)
@@ -325,6 +339,7 @@ func (f *ServerForm) authChanged() {
 	showRow(f.secretRow, mode != config.AuthNone && mode != config.AuthWorkload && !f.usesKey())
 	showRow(f.assertionRows, mode == config.AuthWorkload)
 	showRow(f.idpRow, mode == config.AuthEnterprise)
+	showRow(f.dpopRow, mode == config.AuthOAuth || mode == config.AuthClientCredentials)
 
 	keep := ""
 	if f.existing != nil && f.existing.Auth == mode {
@@ -517,6 +532,11 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 	}
 	srv.ClientID, srv.Scopes, srv.Header = "", nil, ""
 	srv.AssertionFile, srv.AssertionCommand, srv.IdP = "", "", ""
+	srv.DPoP = "" // auto, stored as empty
+	if i := f.dpop.SelectedIndex(); i >= 0 && (srv.Auth == config.AuthOAuth || srv.Auth == config.AuthClientCredentials) &&
+		dpopChoices[i].mode != config.DPoPAuto {
+		srv.DPoP = dpopChoices[i].mode
+	}
 	switch srv.Auth {
 	case config.AuthOAuth, config.AuthClientCredentials, config.AuthWorkload, config.AuthEnterprise:
 		srv.ClientID = strings.TrimSpace(f.clientID.Text)

@@ -128,3 +128,47 @@ func TestServerFormPrivateKeyEdit(t *testing.T) {
 		}
 	})
 }
+
+// TestServerFormDPoP: the DPoP setting shows for the modes that can bind tokens (browser sign-in
+// and client credentials), is saved as chosen ("" for automatic, as the CLI stores it), is read
+// back when editing, and is dropped for a mode that cannot use it.
+func TestServerFormDPoP(t *testing.T) {
+	ed := &fakeEditor{report: goodReport}
+	f := newForm(t, ed, nil)
+	test.Type(f.url, "https://mcp.example.com/mcp")
+	if !f.dpopRow[0].Visible() || f.dpop.Selected != dpopChoices[0].label {
+		t.Fatalf("browser sign-in: DPoP row visible %v, selected %q; want it shown, automatic", f.dpopRow[0].Visible(), f.dpop.Selected)
+	}
+	f.dpop.SetSelectedIndex(1) // always
+	test.Tap(f.save)
+	wait(t, &f.bg)
+	_, saved := ed.calls()
+	if len(saved) != 1 || saved[0].srv.DPoP != config.DPoPOn {
+		t.Fatalf("saved %+v, want dpop on", saved)
+	}
+
+	existing := saved[0].srv
+	existing.DPoP = config.DPoPOff
+	ed = &fakeEditor{report: goodReport}
+	f = newForm(t, ed, &existing)
+	if f.dpop.Selected != dpopChoices[2].label {
+		t.Errorf("editing a server with dpop off: selected %q", f.dpop.Selected)
+	}
+	f.dpop.SetSelectedIndex(0) // automatic
+	test.Tap(f.save)
+	wait(t, &f.bg)
+	if _, saved := ed.calls(); len(saved) != 1 || saved[0].srv.DPoP != "" {
+		t.Errorf("saved %+v, want dpop \"\" (automatic)", saved)
+	}
+
+	ed = &fakeEditor{report: goodReport}
+	f = newForm(t, ed, &existing)
+	for i, c := range authChoices { // the API key mode has no DPoP
+		if c.mode == config.AuthBearer {
+			f.auth.SetSelectedIndex(i)
+		}
+	}
+	if f.dpopRow[0].Visible() {
+		t.Error("API key: the DPoP row is shown")
+	}
+}
