@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
@@ -91,8 +92,9 @@ type clientPlan struct {
 
 // planClient chooses the client for a browser sign-in, in the MCP order: a pre-registered
 // client, a Client ID Metadata Document, a dynamic registration we already hold for this very
-// issuer, a new dynamic registration.
-func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discovery.AuthServerMetadata) (*clientPlan, error) {
+// issuer, a new dynamic registration, unless the provider's profile says registration does not
+// work there (prof.NoRegistration).
+func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discovery.AuthServerMetadata, prof provider.Profile) (*clientPlan, error) {
 	issuer := as.Issuer
 	if srv.ClientID != "" {
 		c, err := b.loadClient(ctx, srv, issuer)
@@ -116,6 +118,11 @@ func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discover
 		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
 	} else if err != nil && !errors.Is(err, ErrSignInRequired) {
 		return nil, err
+	}
+	if prof.NoRegistration {
+		// Said before a registration is tried: it fails there in the provider's own words, or
+		// (Okta) with a bare 401.
+		return nil, hint.With(fmt.Errorf("%s does not register clients dynamically for this program: it needs a client registered there beforehand, %s", prof.Title, prof.Register), hint.PreRegisteredClient)
 	}
 	if as.RegistrationEndpoint == "" {
 		next := hint.ClientID

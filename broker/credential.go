@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/dpop"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
@@ -49,6 +50,28 @@ type storedToken struct {
 	// Account is whose the grant is, when the server said (see identify); a refresh keeps it,
 	// unless it brings a new ID token.
 	Account *Account `json:"account,omitempty"`
+	// IDToken is the OpenID Connect ID token the token endpoint returned with the grant ("" for
+	// none), and IDExpiry its exp claim: what a server configured to be sent the ID token
+	// (config.Server.SendToken) gets. A secret, kept with the grant it came with.
+	IDToken  string    `json:"id_token,omitempty"`
+	IDExpiry time.Time `json:"id_expiry,omitzero"`
+}
+
+// sentTo is the grant as srv is sent it. A server configured to be sent the ID token gets the
+// ID token in the access token's place, due when the first of the two expires (and, when no ID
+// token is stored, nothing: an empty token is never fresh, so it is renewed). Any other server
+// gets t itself.
+func (t *storedToken) sentTo(srv config.Server) *storedToken {
+	if t == nil || srv.SendToken != provider.TokenID {
+		return t
+	}
+	v := *t
+	// An ID token is a bearer token: no DPoP key is bound to it (RFC 9449 binds access tokens).
+	v.AccessToken, v.TokenType, v.DPoPJKT = t.IDToken, "Bearer", ""
+	if !t.IDExpiry.IsZero() && (v.Expiry.IsZero() || t.IDExpiry.Before(v.Expiry)) {
+		v.Expiry = t.IDExpiry
+	}
+	return &v
 }
 
 // grantFormat marks a storedToken that holds its refresh token.
@@ -155,7 +178,7 @@ func (b *Broker) credential(ctx context.Context, name string) (*Credential, erro
 		if err := checkTokenURL(srv, tok); err != nil {
 			return nil, err
 		}
-		if tok.fresh(b.now()) {
+		if tok.sentTo(srv).fresh(b.now()) {
 			return b.credentialFor(ctx, srv, tok)
 		}
 	}
@@ -165,7 +188,7 @@ func (b *Broker) credential(ctx context.Context, name string) (*Credential, erro
 			return err
 		}
 		if tok != nil {
-			if err := checkTokenURL(srv, tok); err != nil || tok.fresh(b.now()) {
+			if err := checkTokenURL(srv, tok); err != nil || tok.sentTo(srv).fresh(b.now()) {
 				return err
 			}
 		}
@@ -178,9 +201,10 @@ func (b *Broker) credential(ctx context.Context, name string) (*Credential, erro
 	return b.credentialFor(ctx, srv, tok)
 }
 
-// bearerFor is bearer, for the server srv as configured now.
+// bearerFor is bearer, for the server srv as configured now: with the token it is sent (see
+// sentTo).
 func bearerFor(srv config.Server, t *storedToken) *Credential {
-	c := bearer(t)
+	c := bearer(t.sentTo(srv))
 	c.URL = srv.URL
 	return c
 }
@@ -246,17 +270,16 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	if rt == "" {
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the token expired and the server gave no refresh token"}
 	}
-	resource := old.Resource
-	if srv.NoResourceOnRefresh {
-		resource = ""
-	}
+	// The profile and the settings the sign-in applied decide whether resource goes too.
+	prof, _ := provider.Resolve(srv.Provider, old.Issuer, old.TokenEndpoint)
+	resource := prof.RefreshResource(old.Resource, signInSettings(srv))
 	b.log.Info("refreshing token", "server", srv.Name)
 	tok, err := oauth.Refresh(ctx, b.http, old.TokenEndpoint, client, rt, old.Scope, resource)
 	if oauth.IsInvalidGrant(err) {
 		// The grant is dead (expired, revoked, or a rotated token replayed). Keeping it would
 		// only fail again; the user has to sign in. Unless the store holds a newer grant by
 		// now: that one is kept, and used when fresh.
-		if newer := b.forgetGrant(ctx, srv.Name, old, rt); newer != nil && newer.fresh(b.now()) {
+		if newer := b.forgetGrant(ctx, srv.Name, old, rt); newer != nil && newer.sentTo(srv).fresh(b.now()) {
 			return newer, nil
 		}
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the sign-in has expired or was revoked"}
@@ -269,7 +292,12 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	if a := b.idTokenAccount(srv.Name, tok.IDToken, old.Issuer, client.ID); a != nil {
 		acct = a
 	}
-	return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, acct)
+	st, err := b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, acct)
+	if err == nil && srv.SendToken == provider.TokenID && st.IDToken == "" {
+		// Saved all the same: the refresh token may have rotated.
+		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the refresh brought no ID token, and the server is sent the ID token"}
+	}
+	return st, err
 }
 
 // saveToken stores a new grant from a sign-in, of no known account: see saveGrant. An
@@ -289,6 +317,14 @@ func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, i
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt,
 		Scope: tok.Scope, Issuer: issuer, TokenEndpoint: tokenEndpoint, Resource: resource, ClientID: clientID,
 		RefreshToken: tok.RefreshToken, Format: grantFormat, Grant: rand.Text(), DPoPJKT: tok.DPoPJKT, Account: acct,
+		IDToken: tok.IDToken,
+	}
+	if tok.IDToken != "" {
+		// Unverified, as the server it is sent to will verify it: its exp says only when to
+		// renew it.
+		if c, err := oauth.ParseIDToken(tok.IDToken); err == nil && !c.Expiry.IsZero() {
+			st.IDExpiry = c.Expiry
+		}
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
@@ -457,10 +493,10 @@ func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credentia
 				return err
 			}
 		}
-		if tok != nil && bearer(tok).Value != rejected && tok.fresh(b.now()) {
+		if tok != nil && bearer(tok.sentTo(srv)).Value != rejected && tok.sentTo(srv).fresh(b.now()) {
 			return nil
 		}
-		if tok != nil && bearer(tok).Value == rejected {
+		if tok != nil && bearer(tok.sentTo(srv)).Value == rejected {
 			if now := b.movedTo(ctx, srv, tok); now != "" {
 				// The grant belongs to the old authorization server: renewed there, it would
 				// only be refused again. A new one comes from the new server, with a client of

@@ -119,7 +119,7 @@ func (b *Broker) forgetDPoPKey(name string) {
 // DPoP-bound token comes with the prover of its key.
 func (b *Broker) credentialFor(ctx context.Context, srv config.Server, t *storedToken) (*Credential, error) {
 	c := bearerFor(srv, t)
-	if t.DPoPJKT == "" {
+	if t.sentTo(srv).DPoPJKT == "" { // the token sent may be the ID token, never bound
 		return c, nil
 	}
 	p, err := b.dpopProver(ctx, srv.Name, t.DPoPJKT, false)

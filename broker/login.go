@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/loopback"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 )
 
 // LoginOptions tune a sign-in.
@@ -57,6 +58,11 @@ type LoginResult struct {
 	// SameAccountAs names the other servers at this URL signed in as the same Account: a
 	// sign-in meant for another account that got the one the browser was still signed in to.
 	SameAccountAs []string
+	// NoRefreshToken is set when a browser sign-in brought an access token that expires and no
+	// refresh token: a person must sign in again when it expires (State says it in words).
+	NoRefreshToken bool
+	// State is where the server's sign-in stands now, in the words of every audience.
+	State SignInState
 }
 
 // Login signs in to the named server and stores the tokens. For OAuth servers it runs the
@@ -102,7 +108,7 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 		// server waits instead of opening a second tab.
 		err = b.withServerLock(ctx, name, b.signInTimeout+lockWait, func() error {
 			if opts.IfNeeded {
-				if cur, lerr := b.loadToken(ctx, name); lerr == nil && cur != nil && cur.fresh(b.now()) && bearer(cur).Value != opts.Rejected && checkTokenURL(srv, cur) == nil {
+				if cur, lerr := b.loadToken(ctx, name); lerr == nil && cur != nil && cur.sentTo(srv).fresh(b.now()) && bearer(cur.sentTo(srv)).Value != opts.Rejected && checkTokenURL(srv, cur) == nil {
 					tok = cur
 					return nil
 				}
@@ -114,10 +120,21 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 	if err != nil {
 		return nil, err
 	}
-	res := &LoginResult{Server: name, Issuer: tok.Issuer, ClientID: tok.ClientID, Scopes: strings.Fields(tok.Scope), DPoP: tok.DPoPJKT != "", Account: tok.Account}
+	res := &LoginResult{Server: name, Issuer: tok.Issuer, ClientID: tok.ClientID, Scopes: strings.Fields(tok.Scope), DPoP: tok.DPoPJKT != "", Account: tok.Account,
+		State: StateSignedIn}
 	res.SameAccountAs = b.sameAccountAs(srv, tok.Issuer, tok.Account)
 	if !tok.Expiry.IsZero() {
 		res.Expiry = tok.Expiry.Format("2006-01-02T15:04:05Z07:00")
+	}
+	switch {
+	case srv.Auth == config.AuthEnterprise:
+		res.State = StateSignedInIdP
+	case srv.Auth == config.AuthOAuth && !tok.Expiry.IsZero():
+		// Said now, not at the expiry: the person can still look for a setting that brings one.
+		// (A grant another process stored may keep its refresh token in an item of its own.)
+		if rt, err := b.refreshToken(ctx, name, tok); err == nil && rt == "" {
+			res.NoRefreshToken, res.State = true, StateSignedInNoRefresh
+		}
 	}
 	return res, nil
 }
@@ -143,20 +160,22 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 		return nil, err
 	}
 	as := res.AuthServer
-	if err := as.ValidateForBrowser(); err != nil {
+	prof, _ := provider.Resolve(srv.Provider, as.Issuer, as.AuthorizationEndpoint, as.TokenEndpoint)
+	if err := as.ValidateForBrowser(); err != nil && !undeclaredS256(prof, as, err) {
 		return nil, err
 	}
 	if err := b.checkIssuer(srv, as.Issuer, opts.AcceptNewIssuer); err != nil {
 		return nil, err
 	}
-	scope := chooseScope(srv, res, b.heldScopes(ctx, srv.Name, as.Issuer), opts)
+	sreq := signInRequest(prof, srv, res, b.heldScopes(ctx, srv.Name, as.Issuer), opts)
+	scope := sreq.Scope
 	// Before the browser opens: a key that cannot be stored fails the sign-in now.
 	tokenCtx, err := b.dpopForSignIn(ctx, srv, res)
 	if err != nil {
 		return nil, err
 	}
 
-	plan, err := b.planClient(ctx, srv, as)
+	plan, err := b.planClient(ctx, srv, as, prof)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +232,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	req, err := oauth.NewAuthRequest(oauth.AuthRequestParams{
 		AuthorizationEndpoint: as.AuthorizationEndpoint, Issuer: as.Issuer,
 		RequireISS: as.AuthorizationResponseISSParameterSupported, Client: client,
-		RedirectURI: client.RedirectURI, Scope: scope, Resource: res.Resource,
+		RedirectURI: client.RedirectURI, Scope: scope, Resource: sreq.Resource, Params: sreq.AuthParams,
 	})
 	if err != nil {
 		return nil, err
@@ -251,11 +270,42 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	if err != nil {
 		return nil, err
 	}
+	if srv.SendToken == provider.TokenID && tok.IDToken == "" {
+		return nil, hint.With(errors.New("the authorization server returned no ID token, and the server is configured to be sent the ID token"), hint.Diagnose)
+	}
 	if err := b.saveClient(ctx, srv.Name, client); err != nil {
 		return nil, err
 	}
 	acct := b.identify(ctx, srv.Name, as, client, tok)
+	// The grant is filed under the server's resource whether or not the requests named it: it
+	// is the URL the token belongs to (see checkTokenURL), and what a refresh may name.
 	return b.saveGrant(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID, true, acct)
+}
+
+// signInSettings are the server's escape hatches, as package provider reads them.
+func signInSettings(srv config.Server) provider.Settings {
+	return provider.Settings{
+		AuthParams: srv.AuthParams, NoResource: srv.NoResource, NoResourceOnRefresh: srv.NoResourceOnRefresh,
+		FixedScopes: len(srv.Scopes) > 0, SendIDToken: srv.SendToken == provider.TokenID,
+	}
+}
+
+// signInRequest is what a browser sign-in asks for: the scopes of the MCP selection order (see
+// mcpScopes) and the server's resource, with the provider profile's departures and the server's
+// settings applied (package provider), in this one place.
+func signInRequest(prof provider.Profile, srv config.Server, res *discovery.Result, held []string, opts LoginOptions) provider.Request {
+	var as provider.AuthServer
+	if m := res.AuthServer; m != nil {
+		as = provider.AuthServer{OpenID: m.OpenIDProvider(), ScopesSupported: m.ScopesSupported, GrantTypesSupported: m.GrantTypesSupported}
+	}
+	return prof.Request(mcpScopes(srv, res, held, opts), res.Resource, as, signInSettings(srv))
+}
+
+// undeclaredS256 reports whether err, as's refusal for the browser sign-in, is only that its
+// metadata is silent on PKCE, at a provider whose profile documents S256 (Entra ID, Cognito): a
+// document that lists other methods without S256 is refused all the same.
+func undeclaredS256(prof provider.Profile, as *discovery.AuthServerMetadata, err error) bool {
+	return prof.UndeclaredS256 && errors.Is(err, discovery.ErrNoS256) && len(as.CodeChallengeMethodsSupported) == 0
 }
 
 // askForBrowser tells the person what is happening and, unless told not to, opens the browser
@@ -372,7 +422,19 @@ func (b *Broker) heldScopes(ctx context.Context, name, issuer string) []string {
 	return nil
 }
 
-// chooseScope picks the scopes to request.
+// chooseScope picks the scopes a grant without a browser requests (client credentials,
+// workload): mcpScopes, with offline_access when the authorization server lists it. A browser
+// sign-in asks for mcpScopes through its provider profile instead (see signInRequest), which
+// decides how a refresh token is asked for.
+func chooseScope(srv config.Server, res *discovery.Result, held []string, opts LoginOptions) string {
+	scopes := mcpScopes(srv, res, held, opts)
+	if len(scopes) > 0 && res.AuthServer != nil && slices.Contains(res.AuthServer.ScopesSupported, "offline_access") {
+		scopes = union(scopes, []string{"offline_access"})
+	}
+	return strings.Join(scopes, " ")
+}
+
+// mcpScopes picks the scopes to request.
 //
 // A step-up asks for the scopes held plus the scopes challenged, and nothing else (SEP-2350, MCP
 // 2026-07-28): the server names only what the operation lacks (RFC 6750 §3.1), so a client that
@@ -385,9 +447,9 @@ func (b *Broker) heldScopes(ctx context.Context, name, issuer string) []string {
 // every scope the resource metadata lists; else none. The scopes held, when the token is from
 // the same authorization server, are added, so that signing in again never loses access.
 //
-// offline_access is added only when the authorization server lists it, so that it issues a
-// refresh token.
-func chooseScope(srv config.Server, res *discovery.Result, held []string, opts LoginOptions) string {
+// What asks for a refresh token (offline_access, a provider's own parameters) is the caller's
+// to add.
+func mcpScopes(srv config.Server, res *discovery.Result, held []string, opts LoginOptions) []string {
 	challenged := strings.Fields(opts.ChallengeScope)
 	var scopes []string
 	switch {
@@ -402,11 +464,7 @@ func chooseScope(srv config.Server, res *discovery.Result, held []string, opts L
 	case res.ResourceMetadata != nil && len(res.ResourceMetadata.ScopesSupported) > 0:
 		scopes = res.ResourceMetadata.ScopesSupported
 	}
-	scopes = union(scopes, held)
-	if len(scopes) > 0 && res.AuthServer != nil && slices.Contains(res.AuthServer.ScopesSupported, "offline_access") {
-		scopes = union(scopes, []string{"offline_access"})
-	}
-	return strings.Join(scopes, " ")
+	return union(scopes, held)
 }
 
 // union returns the distinct scopes of all lists, in first-seen order.

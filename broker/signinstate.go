@@ -32,6 +32,9 @@ const (
 	// StateSignedInIdP: the person is signed in to the company's identity provider, through
 	// which an enterprise server gets (and renews) its tokens without a person.
 	StateSignedInIdP
+	// StateSignedInNoRefresh: an access token that has not expired, from a sign-in whose
+	// authorization server gave no refresh token: at its expiry a person must sign in again.
+	StateSignedInNoRefresh
 
 	numSignInStates // keep last: the tests walk every state below it
 )
@@ -80,6 +83,9 @@ var signInWords = [numSignInStates]stateWords{
 	StateNoToken:        {"no token stored", "no token stored", "No token stored", ToneAttention},
 	StateNoAuth:         {"no authorization", "no sign-in needed", "No sign-in needed", ToneOK},
 	StateSignedInIdP:    {"signed in through the identity provider", "signed in with your company account", "Signed in with your company account", ToneOK},
+
+	// Said at sign-in and until the expiry, while a setting can still bring a refresh token.
+	StateSignedInNoRefresh: {"signed in, no refresh token", "signed in · no refresh token", "Signed in until the token expires (no refresh token)", ToneNeutral},
 }
 
 // unknownWords are the words of a value that is no state, so that a bug shows as "unknown"

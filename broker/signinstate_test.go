@@ -23,6 +23,9 @@ func TestSignInStateWords(t *testing.T) {
 		StateNoToken:        {"no token stored", "no token stored", "No token stored", ToneAttention},
 		StateNoAuth:         {"no authorization", "no sign-in needed", "No sign-in needed", ToneOK},
 		StateSignedInIdP:    {"signed in through the identity provider", "signed in with your company account", "Signed in with your company account", ToneOK},
+
+		// Said at sign-in and until the expiry, while a setting can still bring a refresh token.
+		StateSignedInNoRefresh: {"signed in, no refresh token", "signed in · no refresh token", "Signed in until the token expires (no refresh token)", ToneNeutral},
 	}
 	if len(want) != int(numSignInStates) {
 		t.Errorf("the test has %d rows for %d states", len(want), numSignInStates)

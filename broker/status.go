@@ -103,6 +103,9 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 				ss.ExpiryAssumed = t.ExpiryAssumed
 				ss.Deviations = serverDeviations(s)
 				switch {
+				case !t.Expiry.IsZero() && now.Before(t.Expiry) && !t.Refreshable && srv.Auth == config.AuthOAuth:
+					// A person signs in again at the expiry: said now, while it can be helped.
+					ss.SignedIn, ss.State = true, StateSignedInNoRefresh
 				case t.Expiry.IsZero() || now.Before(t.Expiry):
 					ss.SignedIn, ss.State = true, StateSignedIn
 				case t.Refreshable || srv.Auth == config.AuthClientCredentials || srv.Auth == config.AuthWorkload:

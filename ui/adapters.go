@@ -44,9 +44,12 @@ type serverEditor struct {
 }
 
 // Diagnose implements windows.ServerEditor: a workload or enterprise server is diagnosed with
-// its setup (doctor.RunFor), so that the check judges the grants it needs, not a browser's.
+// its setup (doctor.RunFor), so that the check judges the grants it needs, not a browser's; so
+// is an OAuth server with sign-in settings of its own (a provider, authorization parameters, no
+// resource, the ID token sent), so that the check names the requests they make.
 func (e serverEditor) Diagnose(ctx context.Context, srv config.Server) (*doctor.Report, error) {
-	if srv.Auth != config.AuthWorkload && srv.Auth != config.AuthEnterprise {
+	own := srv.Provider != "" || len(srv.AuthParams) > 0 || srv.NoResource || srv.SendToken != ""
+	if srv.Auth != config.AuthWorkload && srv.Auth != config.AuthEnterprise && !(srv.Auth == config.AuthOAuth && own) {
 		return diagnose(ctx, e.configPath, srv.URL)
 	}
 	setup := doctor.Setup{Server: srv}

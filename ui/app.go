@@ -353,7 +353,11 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 		title, msg := "Signed in to "+name, "Claude Code and your other MCP clients can use "+name+" now."
 		if res != nil && res.Expiry != "" {
 			if exp, perr := time.Parse(time.RFC3339, res.Expiry); perr == nil {
-				msg += " The access token renews by itself after " + exp.Local().Format("15:04") + "."
+				if res.NoRefreshToken {
+					msg += " The server gave no refresh token: sign in again when the token expires at " + exp.Local().Format("15:04") + "."
+				} else {
+					msg += " The access token renews by itself after " + exp.Local().Format("15:04") + "."
+				}
 			}
 		}
 		if res != nil && res.Account != nil {

@@ -100,6 +100,22 @@ type Server struct {
 	// NoResourceOnRefresh leaves the resource parameter out of refresh
 	// requests, for authorization servers that reject it there.
 	NoResourceOnRefresh bool `json:"no_resource_on_refresh,omitempty"`
+	// NoResource leaves the resource parameter out of every request of a
+	// browser sign-in (authorization, token and refresh), for authorization
+	// servers that refuse it; it implies NoResourceOnRefresh.
+	NoResource bool `json:"no_resource,omitempty"`
+	// Provider names the provider profile (package provider) whose departures
+	// from the specifications a browser sign-in applies: "" detects it from
+	// the authorization server's issuer, "none" turns detection off.
+	Provider string `json:"provider,omitempty"`
+	// AuthParams are extra parameters of the authorization request, for what
+	// a provider wants that no profile knows; they win over the profile's.
+	// They are not secret: they go in the URL the browser opens.
+	AuthParams map[string]string `json:"auth_params,omitempty"`
+	// SendToken is the token a browser sign-in's server is sent: "" or
+	// "access" for the access token, "id" for the OpenID Connect ID token
+	// (some servers behind Amazon Cognito check that one).
+	SendToken string `json:"send_token,omitempty"`
 	// ClientAuth is ClientAuthPrivateKeyJWT for a client-credentials server
 	// whose client signs a JWT with its private key instead of sending a
 	// secret; the key is in the secret store. Empty means a client secret.

@@ -6,9 +6,12 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -96,6 +99,9 @@ func (s Server) validateSettings() error {
 		return err
 	}
 	if err := s.validateClientAuth(); err != nil {
+		return err
+	}
+	if err := s.validateSignInSettings(); err != nil {
 		return err
 	}
 	switch s.Transport {
@@ -191,6 +197,35 @@ func validateIssuer(raw string) error {
 	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
 	default:
 		return fmt.Errorf("issuer %q must use https (http is allowed only for localhost and 127.0.0.1)", redact.URL(raw))
+	}
+	return nil
+}
+
+// validateSignInSettings checks the escape hatches of a browser sign-in (the provider profile,
+// extra authorization parameters, no resource, the token to send): known values, and only on an
+// OAuth server, the one mode whose requests they change.
+func (s Server) validateSignInSettings() error {
+	set := s.Provider != "" || len(s.AuthParams) > 0 || s.NoResource || s.SendToken != ""
+	switch {
+	case set && s.Auth != AuthOAuth:
+		return errors.New("a provider, authorization parameters, no resource and the token to send go only with auth oauth")
+	case !provider.Valid(s.Provider):
+		return fmt.Errorf("unknown provider %q: want one of %s", s.Provider, strings.Join(provider.Names(), ", "))
+	}
+	switch s.SendToken {
+	case "", provider.TokenAccess, provider.TokenID:
+	default:
+		return fmt.Errorf("unknown token to send %q: want access or id", s.SendToken)
+	}
+	for k, v := range s.AuthParams {
+		switch {
+		case !isScopeToken(k) || strings.Contains(k, "="):
+			return fmt.Errorf("invalid authorization parameter name %q", k)
+		case slices.Contains(provider.Reserved, k):
+			return fmt.Errorf("the authorization parameter %q is set by the sign-in itself (the scopes and the resource have settings of their own)", k)
+		case strings.ContainsFunc(v, unicode.IsControl):
+			return fmt.Errorf("the authorization parameter %q has a control character in its value", k)
+		}
 	}
 	return nil
 }

@@ -116,6 +116,21 @@ func TestServerValidate(t *testing.T) {
 		{"cimd http", func(s *Server) { s.ClientMetadataURL = "http://app.example.com/client.json" }, "client metadata url"},
 		{"cimd no path", func(s *Server) { s.ClientMetadataURL = "https://app.example.com/" }, "client metadata url"},
 		{"cimd fragment", func(s *Server) { s.ClientMetadataURL = "https://app.example.com/c.json#x" }, "client metadata url"},
+		{"provider settings", func(s *Server) {
+			s.Provider, s.NoResource, s.SendToken = "entra", true, "id"
+			s.AuthParams = map[string]string{"prompt": "login", "domain_hint": "example.com", "empty": ""}
+		}, ""},
+		{"provider none", func(s *Server) { s.Provider = "none" }, ""},
+		{"send the access token", func(s *Server) { s.SendToken = "access" }, ""},
+		{"unknown provider", func(s *Server) { s.Provider = "azure" }, `unknown provider "azure": want one of auth0, cognito, entra, google, keycloak, okta, none`},
+		{"unknown token", func(s *Server) { s.SendToken = "refresh" }, "want access or id"},
+		{"a parameter the sign-in sets", func(s *Server) { s.AuthParams = map[string]string{"client_id": "x"} }, "set by the sign-in itself"},
+		{"scope as a parameter", func(s *Server) { s.AuthParams = map[string]string{"scope": "x"} }, "set by the sign-in itself"},
+		{"a parameter name with a space", func(s *Server) { s.AuthParams = map[string]string{"a b": "x"} }, "invalid authorization parameter name"},
+		{"an empty parameter name", func(s *Server) { s.AuthParams = map[string]string{"": "x"} }, "invalid authorization parameter name"},
+		{"a control character", func(s *Server) { s.AuthParams = map[string]string{"a": "x\ny"} }, "control character"},
+		{"provider on client credentials", func(s *Server) { s.Auth, s.ClientID, s.Provider = AuthClientCredentials, "c", "okta" }, "only with auth oauth"},
+		{"no resource on bearer", func(s *Server) { s.Auth, s.NoResource = AuthBearer, true }, "only with auth oauth"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,6 +77,19 @@ type AuthServerMetadata struct {
 	// accepts in DPoP proofs (RFC 9449 §5.1): that it lists any says it
 	// issues DPoP-bound tokens to clients that send one.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+
+	// IDTokenSigningAlgValuesSupported lists the algorithms of ID tokens; OpenID
+	// Connect Discovery 1.0 §3 requires it of every OpenID provider, so its
+	// presence marks one (see OpenIDProvider).
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+}
+
+// OpenIDProvider reports whether the metadata is an OpenID provider's: it lists
+// ID token signing algorithms (required by OpenID Connect Discovery) or the
+// openid scope. Such a server follows OpenID Connect Core §11, and may issue a
+// refresh token for offline_access only with prompt=consent.
+func (m *AuthServerMetadata) OpenIDProvider() bool {
+	return m != nil && (len(m.IDTokenSigningAlgValuesSupported) > 0 || slices.Contains(m.ScopesSupported, "openid"))
 }
 
 // SupportsS256 reports whether the server advertises the PKCE S256 method.

@@ -3,11 +3,13 @@
 // item of the MCP authorization checklist separately, so one report shows
 // every problem rather than only the first one discovery stopped at, and the
 // ways the server bends the rules that it can see (see deviations.go). For a
-// configured server (`mcp-broker doctor NAME`, RunFor) it also says whether
-// its setup fits: the assertion grants of workload identity and
-// enterprise-managed authorization, an enterprise server's identity
-// provider, and the other servers configured with the same URL; and what the
-// broker saw of the server at its last sign-in.
+// browser sign-in it names the identity provider's profile (package provider)
+// and the requests it makes, and says whether a sign-in will bring a refresh
+// token. For a configured server (`mcp-broker doctor NAME`, RunFor) it also
+// says whether its setup fits: the server's own sign-in settings, the
+// assertion grants of workload identity and enterprise-managed authorization,
+// an enterprise server's identity provider, and the other servers configured
+// with the same URL; and what the broker saw of the server at its last sign-in.
 //
 // Doctor never needs or shows a secret: it sends no token (its probe of the
 // token endpoint comes from a client no server knows, with nothing secret),
@@ -30,6 +32,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 )
 
 // Severity grades a Finding.
@@ -144,7 +147,8 @@ const (
 	itemPKCE        = "PKCE S256"
 	itemReg         = "registration"
 	itemGrants      = "grant types"
-	itemOffline     = "offline_access"
+	itemProvider    = "provider"
+	itemOffline     = "refresh token"
 	itemISS         = "RFC 9207 iss"
 	itemAssertion   = "assertion grants"
 	itemIdP         = "identity provider"
@@ -198,6 +202,8 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 	d.resourceCheck()
 	d.authServer()
 	if m := res.AuthServer; m != nil {
+		d.resolveProfile(m)
+		d.providerProfile(m)
 		d.endpoints(m)
 		d.pkce(m)
 		d.registration(m)
@@ -205,7 +211,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 		if res.AuthServerMetadataURL != "" { // else there is nothing to judge them by
 			d.grants(m)
 			d.assertionGrants(m)
-			d.offlineAccess(m)
+			d.refreshToken(m)
 			d.iss(m)
 		}
 		d.dpop()
@@ -270,6 +276,9 @@ type diagnosis struct {
 	res    *discovery.Result
 	err    error
 	setup  *Setup // nil when run for a URL
+	// prof is the provider profile a sign-in applies, and profSource where it comes from.
+	prof       provider.Profile
+	profSource provider.Source
 }
 
 func (d *diagnosis) add(item string, s Severity, detail string) {
@@ -413,6 +422,8 @@ func (d *diagnosis) pkce(m *discovery.AuthServerMetadata) {
 		d.add(itemPKCE, Info, "assumed: the 2025-03-26 specification required it")
 	case m.SupportsS256():
 		d.add(itemPKCE, OK, "S256 advertised")
+	case d.prof.UndeclaredS256 && len(m.CodeChallengeMethodsSupported) == 0 && d.browserSignIn():
+		d.add(itemPKCE, Info, "not advertised (no code_challenge_methods_supported); "+d.prof.Title+" documents S256 support: used")
 	default:
 		d.add(itemPKCE, Fail, (&discovery.NoS256Error{Issuer: m.Issuer, Advertised: m.CodeChallengeMethodsSupported}).Error())
 	}
@@ -445,7 +456,13 @@ func (d *diagnosis) registration(m *discovery.AuthServerMetadata) {
 		parts = append(parts, "private_key_jwt signing algorithms: "+signingAlgs(m))
 	}
 	sev := OK
-	if !m.ClientIDMetadataDocumentSupported && m.RegistrationEndpoint == "" {
+	switch {
+	case d.prof.NoRegistration && d.browserSignIn() && d.setup != nil && d.setup.Server.ClientID != "":
+		parts = append(parts, fmt.Sprintf("%s needs a client registered beforehand: configured, client id %q", d.prof.Title, d.setup.Server.ClientID))
+	case d.prof.NoRegistration && d.browserSignIn():
+		sev = Warn
+		parts = append(parts, fmt.Sprintf("%s does not register this program dynamically: it needs a client registered there beforehand, %s", d.prof.Title, d.prof.Register))
+	case !m.ClientIDMetadataDocumentSupported && m.RegistrationEndpoint == "":
 		sev = Warn
 		parts = append(parts, "only a client id registered with the authorization server beforehand will work")
 	}
@@ -515,6 +532,9 @@ func (d *diagnosis) grants(m *discovery.AuthServerMetadata) {
 		d.add(itemGrants, Info, listed)
 	case !m.SupportsGrant("authorization_code"):
 		d.add(itemGrants, Fail, listed+"\nno authorization_code: a person cannot sign in through the browser")
+	case !m.SupportsGrant("refresh_token") && d.prof.Offline != provider.OfflineStandard:
+		// The provider's documentation, not its metadata, says how it issues refresh tokens.
+		d.add(itemGrants, Info, listed+"\n(refresh_token not listed; "+d.prof.OfflineWhy+")")
 	case !m.SupportsGrant("refresh_token"):
 		d.add(itemGrants, Warn, listed+"\nno refresh_token: you will sign in again whenever the access token expires")
 	default:
@@ -523,14 +543,6 @@ func (d *diagnosis) grants(m *discovery.AuthServerMetadata) {
 		}
 		d.add(itemGrants, OK, listed)
 	}
-}
-
-func (d *diagnosis) offlineAccess(m *discovery.AuthServerMetadata) {
-	if slices.Contains(m.ScopesSupported, "offline_access") {
-		d.add(itemOffline, OK, "listed in scopes_supported: mcp-broker asks for it")
-		return
-	}
-	d.add(itemOffline, Info, "not listed in scopes_supported: not asked for")
 }
 
 func (d *diagnosis) iss(m *discovery.AuthServerMetadata) {

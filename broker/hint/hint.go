@@ -67,6 +67,9 @@ const (
 	// most often because a corporate proxy inspects TLS: trust that authority (the system's
 	// trust store, or a CA file in the configuration).
 	TrustCA
+	// PreRegisteredClient: register this program with the provider (the error says how) and
+	// configure that client's id, with its secret when the provider gave one.
+	PreRegisteredClient
 
 	end // one past the last Hint
 )
@@ -77,7 +80,7 @@ var names = [...]string{
 	NoAuth: "NoAuth", AddServer: "AddServer", Diagnose: "Diagnose", UnlockKeychain: "UnlockKeychain",
 	StartKeychain: "StartKeychain", CreateKeyring: "CreateKeyring", FileStore: "FileStore", TryAgain: "TryAgain",
 	SignInIdP: "SignInIdP", WorkloadAssertion: "WorkloadAssertion", PrivateKey: "PrivateKey",
-	TrustCA: "TrustCA",
+	TrustCA: "TrustCA", PreRegisteredClient: "PreRegisteredClient",
 }
 
 // String returns the Hint's Go name, for tests and logs (never shown to people as advice).

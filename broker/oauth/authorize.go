@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -40,7 +41,15 @@ type AuthRequestParams struct {
 	// Prompt is the OpenID Connect prompt parameter (OpenID Connect Core §3.1.2.1), or "":
 	// "consent" makes an identity provider issue a refresh token for offline_access.
 	Prompt string
+	// Params are further parameters a provider wants (access_type, audience, a user's own: see
+	// package provider); a prompt among them replaces Prompt. They may not name a parameter
+	// the request sets itself (response_type, client_id, redirect_uri, state, the PKCE
+	// challenge, scope, resource).
+	Params url.Values
 }
+
+// ownParams are the parameters NewAuthRequest sets itself, which Params may not replace.
+var ownParams = []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "resource"}
 
 // NewAuthRequest builds an authorization URL with S256 PKCE, a random state and the resource.
 func NewAuthRequest(p AuthRequestParams) (*AuthRequest, error) {
@@ -65,8 +74,19 @@ func NewAuthRequest(p AuthRequestParams) (*AuthRequest, error) {
 	if p.Resource != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("resource", p.Resource))
 	}
-	if p.Prompt != "" {
+	if p.Prompt != "" && !p.Params.Has("prompt") {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", p.Prompt))
+	}
+	keys := make([]string, 0, len(p.Params))
+	for k := range p.Params {
+		if slices.Contains(ownParams, k) {
+			return nil, fmt.Errorf("the authorization parameter %q is the sign-in's own", k)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		opts = append(opts, oauth2.SetAuthURLParam(k, p.Params.Get(k)))
 	}
 	return &AuthRequest{
 		URL:         cfg.AuthCodeURL(state, opts...),

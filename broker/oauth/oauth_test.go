@@ -336,3 +336,25 @@ func TestRegister(t *testing.T) {
 		t.Error("no endpoint must fail")
 	}
 }
+
+// TestAuthRequestParams: a provider's parameters (package provider) join the request, a prompt
+// among them replacing the Prompt field, and none may replace one the request sets itself.
+func TestAuthRequestParams(t *testing.T) {
+	c := &Client{ID: "cid", AuthMethod: AuthNone}
+	a, err := NewAuthRequest(AuthRequestParams{AuthorizationEndpoint: "https://as.example/authorize", Client: c, RedirectURI: "http://127.0.0.1:1/cb",
+		Prompt: "consent", Params: url.Values{"access_type": {"offline"}, "prompt": {"login"}, "audience": {"https://mcp.example/mcp"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(a.URL)
+	q := u.Query()
+	if q.Get("access_type") != "offline" || q["prompt"][0] != "login" || len(q["prompt"]) != 1 || q.Get("audience") != "https://mcp.example/mcp" || q.Get("client_id") != "cid" {
+		t.Errorf("authorization URL query: %v", q)
+	}
+	for _, own := range []string{"client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "response_type", "scope", "resource"} {
+		if _, err := NewAuthRequest(AuthRequestParams{AuthorizationEndpoint: "https://as.example/authorize", Client: c, RedirectURI: "http://127.0.0.1:1/cb",
+			Params: url.Values{own: {"x"}}}); err == nil {
+			t.Errorf("a parameter %q replaced the request's own", own)
+		}
+	}
+}

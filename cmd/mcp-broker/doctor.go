@@ -47,7 +47,13 @@ redirect URIs of the server's own).
 
 It reaches the server as every other command does: through the proxy and with the certificate
 authorities that the configuration and the environment name (see ` + "`mcp-broker config`" + `),
-which the report's first lines show.`,
+which the report's first lines show.
+
+For a browser sign-in it names the identity provider's profile (Entra ID, Google, Auth0, Okta,
+Cognito, Keycloak), detected from the issuer or set with --provider, every departure from the
+standard requests it makes, the server's own settings (--auth-param, --no-resource, --scopes,
+--send-token), and the authorization request they add up to; and whether a sign-in will bring
+a refresh token (a warning when it will not: you would sign in again at every expiry).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			network, err := broker.NetworkFrom("", a.env.Getenv)

@@ -86,6 +86,8 @@ func nextStep(h hint.Hint, server, serverURL, goos string) string {
 		return fmt.Sprintf("Give it the client's private key: `mcp-broker servers add %s URL --auth client-credentials --client-id ID --private-key-stdin < key.pem`.", name)
 	case hint.SignInIdP:
 		return fmt.Sprintf("Sign in to your company account, once for all its servers: run `mcp-broker idp login %s`.", name)
+	case hint.PreRegisteredClient:
+		return fmt.Sprintf("Register mcp-broker there as said, then pass its client: `mcp-broker servers add %s URL --client-id ID --client-secret-stdin` (without --client-secret-stdin when it has no secret).", name)
 	case hint.WorkloadAssertion:
 		return fmt.Sprintf("Check the workload's JWT source and client id: `mcp-broker servers add %s URL --auth workload --client-id ID --assertion-file PATH` (or --assertion-command CMD).", name)
 	case hint.TrustCA:

@@ -31,6 +31,7 @@ func TestNextStepWordsEveryHint(t *testing.T) {
 		hint.SignInIdP:             "`mcp-broker idp login studio`",
 		hint.WorkloadAssertion:     "`mcp-broker servers add studio URL --auth workload --client-id ID --assertion-file PATH`",
 		hint.PrivateKey:            "`mcp-broker servers add studio URL --auth client-credentials --client-id ID --private-key-stdin < key.pem`",
+		hint.PreRegisteredClient:   "`mcp-broker servers add studio URL --client-id ID --client-secret-stdin`",
 	}
 	for _, h := range hint.All() {
 		for _, goos := range []string{"linux", "darwin", "windows"} {

@@ -63,6 +63,11 @@ which from then on is the client's.`,
 				fmt.Fprintf(a.stderr, "warning: %s is signed in as the same account as %s, at the same URL. To use another account here, sign out at the provider in your browser (or open the sign-in URL in a private window) and run `mcp-broker login %s` again.\n",
 					res.Server, andList(res.SameAccountAs), res.Server)
 			}
+			if res.NoRefreshToken {
+				// Said now, while a setting can still help, rather than at the expiry.
+				fmt.Fprintf(a.stdout, "! %s gave no refresh token: you will sign in again when the token expires (%s). `mcp-broker doctor %s` says why, and what may bring one.\n",
+					res.Server, res.Expiry, res.Server)
+			}
 			return nil
 		},
 	}

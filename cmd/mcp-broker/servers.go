@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -30,6 +31,9 @@ func (a *app) serversAddCmd() *cobra.Command {
 		auth, clientID, header, scopes, transport, metadataURL, signingAlg string
 		assertionFile, assertionCommand, idp, dpopMode                     string
 		secretStdin, tokenStdin, keyStdin, noResourceOnRefresh             bool
+		providerName, sendToken                                            string
+		authParams                                                         []string
+		noResource                                                         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "add NAME URL",
@@ -58,13 +62,24 @@ so that a copied token is useless without it. --dpop auto (the default) uses it 
 server requires it, or when its authorization server and the resource both say they support
 it; on and off decide for the server. ` + "`mcp-broker doctor NAME`" + ` says which applies.
 
-Secrets are never taken from the command line: pipe them in, or type them when asked.`,
+Secrets are never taken from the command line: pipe them in, or type them when asked.
+
+A browser sign-in follows the rules of the identity provider behind the server (Microsoft
+Entra ID, Google, Auth0, Okta, Amazon Cognito, Keycloak), detected from its authorization
+server: --provider NAME names one its issuer does not reveal (a domain of its own), and
+--provider none turns detection off; ` + "`mcp-broker doctor NAME`" + ` shows what it changes. What no
+profile knows, any OAuth server can be told: --auth-param KEY=VALUE adds a parameter to the
+authorization request (repeatable), --no-resource leaves the resource indicator out of every
+request, --scopes fixes the scopes, and --send-token id sends the ID token instead of the
+access token.`,
 		Example: `  mcp-broker servers add studio https://mcp.example.com/mcp
   mcp-broker servers add ci https://mcp.example.com/mcp --auth client-credentials --client-id ci-bot --client-secret-stdin < secret.txt
   mcp-broker servers add ci https://mcp.example.com/mcp --auth client-credentials --client-id ci-bot --private-key-stdin < key.pem
   mcp-broker servers add search https://search.example.com/mcp --auth bearer --header X-API-Key --token-stdin
   mcp-broker servers add build https://mcp.example.com/mcp --auth workload --client-id ci --assertion-file /var/run/secrets/tokens/mcp
-  mcp-broker servers add wiki https://wiki.example.com/mcp --auth enterprise --idp corp --client-id wiki-app --client-secret-stdin < secret.txt`,
+  mcp-broker servers add wiki https://wiki.example.com/mcp --auth enterprise --idp corp --client-id wiki-app --client-secret-stdin < secret.txt
+  mcp-broker servers add drive https://mcp.example.com/mcp --client-id 1234.apps.googleusercontent.com --client-secret-stdin < secret.txt
+  mcp-broker servers add api https://api.example.com/mcp --provider auth0 --auth-param organization=org_123`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			srv := config.Server{
@@ -72,6 +87,17 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 				Scopes: strings.Fields(scopes), Transport: config.Transport(transport), Header: header,
 				ClientMetadataURL: metadataURL, NoResourceOnRefresh: noResourceOnRefresh, SigningAlg: signingAlg,
 				AssertionCommand: assertionCommand, IdP: idp,
+				Provider: providerName, NoResource: noResource, SendToken: sendToken,
+			}
+			for _, kv := range authParams {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usageError{fmt.Sprintf("--auth-param %q: want KEY=VALUE", kv)}
+				}
+				if srv.AuthParams == nil {
+					srv.AuthParams = map[string]string{}
+				}
+				srv.AuthParams[k] = v
 			}
 			if err := a.workloadFlags(&srv, assertionFile); err != nil {
 				return err
@@ -169,6 +195,10 @@ Secrets are never taken from the command line: pipe them in, or type them when a
 	f.StringVar(&transport, "transport", "auto", "MCP transport: auto, streamable-http or sse")
 	f.StringVar(&metadataURL, "client-metadata-url", "", "https URL of this client's Client ID Metadata Document")
 	f.BoolVar(&noResourceOnRefresh, "no-resource-on-refresh", false, "leave the resource indicator out of refresh requests (for authorization servers that reject it)")
+	f.BoolVar(&noResource, "no-resource", false, "leave the resource indicator out of every sign-in request: authorization, token and refresh (--auth oauth)")
+	f.StringVar(&providerName, "provider", "", "the identity provider whose rules sign-in follows: "+strings.Join(provider.Names(), ", ")+" (default: detected from the issuer; none turns detection off)")
+	f.StringArrayVar(&authParams, "auth-param", nil, "KEY=VALUE added to the authorization request, e.g. prompt=login (repeatable; --auth oauth)")
+	f.StringVar(&sendToken, "send-token", "", "the token the server is sent: access (default) or id, the OpenID Connect ID token (--auth oauth)")
 	f.StringVar(&assertionFile, "assertion-file", "", "the file the workload's JWT is read from, for every token (--auth workload)")
 	f.StringVar(&assertionCommand, "assertion-command", "", "a command (run by the shell) that prints the workload's JWT (--auth workload)")
 	f.StringVar(&idp, "idp", "", "the identity provider to sign in through (--auth enterprise; see `mcp-broker idp add`)")

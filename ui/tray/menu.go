@@ -280,7 +280,7 @@ func SignInLine(srv model.Server, opts Options) string {
 	if who := srv.Account.String(); who != "" && st != broker.StateSignedInIdP {
 		line += Sep + shorten(who, 40) // an enterprise server's is its company account's, shown once
 	}
-	if st == broker.StateSignedIn && srv.Expiry != nil {
+	if (st == broker.StateSignedIn || st == broker.StateSignedInNoRefresh) && srv.Expiry != nil {
 		line += Sep + "expires " + clock(*srv.Expiry, opts.Now, opts.Location)
 	}
 	return line

@@ -45,7 +45,7 @@ func (r *recorder) Quit()                         { r.rec("Quit()") }
 
 func oauth(name string, state broker.SignInState, expiry *time.Time) broker.ServerStatus {
 	return broker.ServerStatus{Name: name, URL: "https://" + name + ".example/mcp", Auth: config.AuthOAuth,
-		SignedIn: state == broker.StateSignedIn || state == broker.StateExpired, State: state, Expiry: expiry}
+		SignedIn: state == broker.StateSignedIn || state == broker.StateExpired || state == broker.StateSignedInNoRefresh, State: state, Expiry: expiry}
 }
 
 // account is an OAuth server at url signed in as email, from its ID token.
@@ -274,6 +274,7 @@ func TestHeadline(t *testing.T) {
 		{oauth("s", broker.StateSignedIn, nil), nil, Options{}, "signed in"},
 		{account("s", "https://s.example/mcp", "alice@example.com", broker.StateSignedIn, at(14, 32)), nil, Options{}, "signed in · alice@example.com · expires 14:32"},
 		{account("s", "https://s.example/mcp", "alice@example.com", broker.StateExpired, at(11, 0)), nil, Options{}, "signed in · renews on next use · alice@example.com"},
+		{oauth("s", broker.StateSignedInNoRefresh, at(14, 32)), nil, Options{}, "signed in · no refresh token · expires 14:32"},
 		{oauth("s", broker.StateSignInRequired, nil), nil, Options{}, "sign-in required"},
 		{oauth("s", broker.StateSignedIn, nil), []status.Bridge{br("s", 1, status.StateConnected, "", "")}, Options{}, "connected · 1 session"},
 		{oauth("s", broker.StateSignedIn, nil), []status.Bridge{br("s", 1, status.StateConnected, "", ""), br("s", 2, status.StateStarting, "", "")}, Options{}, "connected · 2 sessions"},

@@ -55,6 +55,8 @@ func advice(h hints.Hint, goos string) string {
 		return "Choose " + tray.LabelSignInIdP + " in the menu."
 	case hints.WorkloadAssertion:
 		return "Check the workload's JWT file or command and its client ID in the server's settings (" + tray.LabelEdit + ")."
+	case hints.PreRegisteredClient:
+		return "Register this app with the provider as the message says, then enter its client ID (and secret, if it has one) in the server's settings (" + tray.LabelEdit + ")."
 	case hints.PrivateKey:
 		return "Choose the client's private key in the server's settings (" + tray.LabelEdit + ")."
 	case hints.TrustCA:

@@ -25,6 +25,7 @@ func TestAdviceSpeaksTheTraysLanguage(t *testing.T) {
 		hints.SignInIdP:             tray.LabelSignInIdP,
 		hints.WorkloadAssertion:     tray.LabelEdit,
 		hints.PrivateKey:            tray.LabelEdit,
+		hints.PreRegisteredClient:   tray.LabelEdit,
 	}
 	for _, h := range hints.All() {
 		for _, goos := range []string{"linux", "darwin", "windows"} {

@@ -9,6 +9,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 )
 
 // The words people see for the broker's values, kept in one place so the
@@ -46,6 +47,26 @@ var dpopChoices = []struct {
 	{config.DPoPAuto, "Automatic: when the server asks for it (recommended)"},
 	{config.DPoPOn, "Always: bind every token to a key"},
 	{config.DPoPOff, "Never: plain bearer tokens"},
+}
+
+// providerChoices are the server form's provider profiles (config.Server.Provider), in the order
+// shown: detection first, then every profile, then detection off.
+var providerChoices = []struct{ value, label string }{
+	{"", "Detect from the sign-in server (recommended)"},
+	{provider.Entra, "Microsoft Entra ID"},
+	{provider.Google, "Google"},
+	{provider.Auth0, "Auth0"},
+	{provider.Okta, "Okta"},
+	{provider.Cognito, "Amazon Cognito"},
+	{provider.Keycloak, "Keycloak"},
+	{provider.None, "None: the standard requests"},
+}
+
+// sendTokenChoices are the tokens a server can be sent (config.Server.SendToken), in the order
+// the server form shows them.
+var sendTokenChoices = []struct{ value, label string }{
+	{"", "Access token (recommended)"},
+	{provider.TokenID, "ID token"},
 }
 
 // transportChoice pairs a transport with its label in the server form.

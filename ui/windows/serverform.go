@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
 	"github.com/mcp-broker/mcp-broker/broker/jws"
+	"github.com/mcp-broker/mcp-broker/broker/provider"
 )
 
 // maxKeyFile bounds the private key file the form reads: an RSA key of 8192 bits is under 7 KB.
@@ -66,6 +68,14 @@ type ServerForm struct {
 	url, name, clientID, secret, scopes, header *widget.Entry
 	assertionFile, assertionCommand             *widget.Entry
 	auth, transport, idp, dpop                  *widget.Select
+
+	// A browser sign-in's escape hatches: the provider's rules, extra authorization parameters
+	// (KEY=VALUE, space separated), the resource indicator left out, the token sent.
+	provider, sendToken *widget.Select
+	authParams          *widget.Entry
+	noResource          *widget.Check
+	authParamsErr       *widget.Label
+	signInRows          []fyne.CanvasObject
 
 	urlErr, nameErr, scopesErr, headerErr *widget.Label
 	clientIDHint, secretHint              *widget.RichText
@@ -159,6 +169,21 @@ func (f *ServerForm) build() {
 		dpopLabels[i] = c.label
 	}
 	f.dpop = widget.NewSelect(dpopLabels, nil)
+	providerLabels := make([]string, len(providerChoices))
+	for i, c := range providerChoices {
+		providerLabels[i] = c.label
+	}
+	f.provider = widget.NewSelect(providerLabels, nil)
+	sendTokenLabels := make([]string, len(sendTokenChoices))
+	for i, c := range sendTokenChoices {
+		sendTokenLabels[i] = c.label
+	}
+	f.sendToken = widget.NewSelect(sendTokenLabels, nil)
+	f.authParams = widget.NewEntry()
+	f.authParams.SetPlaceHolder("optional: KEY=VALUE, space separated")
+	f.authParams.OnChanged = func(string) { setMessage(f.authParamsErr, "") }
+	f.noResource = widget.NewCheck("Leave the resource indicator out of every request", nil)
+	f.authParamsErr = errorLabel()
 	clientAuthLabels := make([]string, len(clientAuthChoices))
 	for i, c := range clientAuthChoices {
 		clientAuthLabels[i] = c.label
@@ -204,6 +229,15 @@ func (f *ServerForm) build() {
 		hint("Leave empty to ask for the scopes the server advertises."))
 	f.dpopRow = formRow(form, formLabel("DPoP"), f.dpop,
 		hint("Binds each token to a key kept in your keychain (RFC 9449), so that a copied token is of no use elsewhere."))
+	providerRow := formRow(form, formLabel("Provider"), f.provider,
+		hint("The identity provider whose rules sign-in follows (Entra ID, Google, Auth0, …): Check shows the one detected and what it changes."))
+	paramsRow := formRow(form, formLabel("Sign-in parameters"), f.authParams, f.authParamsErr,
+		hint("Added to the authorization request, for what the provider wants that no profile knows, like prompt=login."))
+	resourceRow := formRow(form, formLabel("Resource"), f.noResource,
+		hint("For authorization servers that refuse the resource indicator."))
+	tokenRow := formRow(form, formLabel("Token sent"), f.sendToken,
+		hint("Some servers (behind Amazon Cognito, say) check the OpenID Connect ID token instead."))
+	f.signInRows = append(append(append(providerRow, paramsRow...), resourceRow...), tokenRow...)
 	formRow(form, formLabel("Transport"), f.transport,
 		hint("Automatic tries Streamable HTTP, then the older SSE transport."))
 
@@ -238,6 +272,8 @@ func (f *ServerForm) build() {
 	f.win.SetContent(page(body, container.NewVBox(f.message, buttons)))
 
 	f.clientAuth.SetSelectedIndex(0)
+	f.provider.SetSelectedIndex(0)
+	f.sendToken.SetSelectedIndex(0)
 	f.auth.SetSelectedIndex(0)
 	f.transport.SetSelectedIndex(0)
 	f.dpop.SetSelectedIndex(0)
@@ -278,7 +314,49 @@ func (f *ServerForm) fill(s config.Server) {
 	f.assertionFile.SetText(s.AssertionFile)
 	f.assertionCommand.SetText(s.AssertionCommand)
 	f.idp.SetSelected(s.IdP)
+	for i, c := range providerChoices {
+		if c.value == s.Provider {
+			f.provider.SetSelectedIndex(i)
+		}
+	}
+	for i, c := range sendTokenChoices {
+		if c.value == s.SendToken || (c.value == "" && s.SendToken == provider.TokenAccess) {
+			f.sendToken.SetSelectedIndex(i)
+		}
+	}
+	f.authParams.SetText(formatAuthParams(s.AuthParams))
+	f.noResource.SetChecked(s.NoResource)
 	f.authChanged()
+}
+
+// formatAuthParams writes authorization parameters as the field shows them: KEY=VALUE, space
+// separated, sorted by key.
+func formatAuthParams(params map[string]string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + params[k]
+	}
+	return strings.Join(keys, " ")
+}
+
+// parseAuthParams reads the field's KEY=VALUE pairs, space separated; nil for none.
+func parseAuthParams(text string) (map[string]string, error) {
+	var out map[string]string
+	for _, kv := range strings.Fields(text) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q is not KEY=VALUE", kv)
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 // newSecretEntry is a password entry without the button that reveals it:
@@ -333,6 +411,7 @@ func (f *ServerForm) authChanged() {
 	oauth := mode == config.AuthOAuth || mode == config.AuthClientCredentials || mode == config.AuthWorkload || mode == config.AuthEnterprise
 	showRow(f.clientIDRow, oauth)
 	showRow(f.scopesRow, oauth)
+	showRow(f.signInRows, mode == config.AuthOAuth)
 	showRow(f.headerRow, mode == config.AuthBearer)
 	showRow(f.clientAuthRow, mode == config.AuthClientCredentials)
 	showRow(f.keyRow, f.usesKey())
@@ -537,6 +616,24 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 		dpopChoices[i].mode != config.DPoPAuto {
 		srv.DPoP = dpopChoices[i].mode
 	}
+
+	srv.Provider, srv.AuthParams, srv.NoResource, srv.SendToken = "", nil, false, ""
+	paramsOK := true
+	if srv.Auth == config.AuthOAuth {
+		srv.Provider, srv.SendToken, srv.NoResource = f.providerChoice(), f.sendTokenChoice(), f.noResource.Checked
+		params, err := parseAuthParams(f.authParams.Text)
+		if err != nil {
+			setMessage(f.authParamsErr, sentence(err.Error()))
+			paramsOK = false
+		} else if len(params) > 0 {
+			srv.AuthParams = params
+			p := config.Server{Name: "probe", URL: "https://example.com", Auth: config.AuthOAuth, AuthParams: params}
+			if err := p.Validate(); err != nil {
+				setMessage(f.authParamsErr, fieldError(err))
+				paramsOK = false
+			}
+		}
+	}
 	switch srv.Auth {
 	case config.AuthOAuth, config.AuthClientCredentials, config.AuthWorkload, config.AuthEnterprise:
 		srv.ClientID = strings.TrimSpace(f.clientID.Text)
@@ -571,7 +668,7 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 		srv.ClientAuth, srv.SigningAlg = "", ""
 	}
 
-	ok = f.validateURL(srv.URL) && ok
+	ok = f.validateURL(srv.URL) && ok && paramsOK
 	if err := config.ValidateName(srv.Name); err != nil {
 		setMessage(f.nameErr, sentence(err.Error()))
 		ok = false
@@ -679,8 +776,30 @@ func (f *ServerForm) setup(rawURL string) config.Server {
 		srv.ClientID = strings.TrimSpace(f.clientID.Text)
 	case config.AuthEnterprise:
 		srv.IdP, srv.ClientID = f.idp.Selected, strings.TrimSpace(f.clientID.Text)
+	case config.AuthOAuth:
+		// The findings name the provider's profile and the request these settings make.
+		srv.Provider, srv.SendToken, srv.NoResource = f.providerChoice(), f.sendTokenChoice(), f.noResource.Checked
+		srv.AuthParams, _ = parseAuthParams(f.authParams.Text)
+		srv.Scopes = strings.Fields(f.scopes.Text)
+		srv.ClientID = strings.TrimSpace(f.clientID.Text)
 	}
 	return srv
+}
+
+// providerChoice is the provider setting chosen.
+func (f *ServerForm) providerChoice() string {
+	if i := f.provider.SelectedIndex(); i >= 0 {
+		return providerChoices[i].value
+	}
+	return ""
+}
+
+// sendTokenChoice is the token chosen to send.
+func (f *ServerForm) sendTokenChoice() string {
+	if i := f.sendToken.SelectedIndex(); i >= 0 {
+		return sendTokenChoices[i].value
+	}
+	return ""
 }
 
 // trySave validates the fields, checks the URL if it was not checked yet,

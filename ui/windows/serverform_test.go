@@ -222,7 +222,18 @@ func TestServerFormSaves(t *testing.T) {
 			f.transport.SetSelectedIndex(1)
 		}, config.Server{Name: "studio", URL: "https://studio.example.com/mcp", Auth: config.AuthOAuth, ClientID: "my-client",
 			Scopes: []string{"mcp:read", "mcp:write"}, Transport: config.TransportStreamableHTTP}, "s3cret"},
-		{"client credentials", func(f *ServerForm) {
+		{"oauth with a provider's settings", func(f *ServerForm) {
+			test.Type(f.url, "https://studio.example.com/mcp")
+			f.provider.SetSelectedIndex(1) // Microsoft Entra ID
+			test.Type(f.authParams, "prompt=login  domain_hint=example.com")
+			test.Tap(f.noResource)
+			f.sendToken.SetSelectedIndex(1) // ID token
+		}, config.Server{Name: "studio", URL: "https://studio.example.com/mcp", Auth: config.AuthOAuth, Transport: config.TransportAuto,
+			Provider: "entra", AuthParams: map[string]string{"prompt": "login", "domain_hint": "example.com"}, NoResource: true, SendToken: "id"}, ""},
+		{"client credentials; the provider's settings are not saved", func(f *ServerForm) {
+			f.provider.SetSelectedIndex(2)
+			test.Type(f.authParams, "prompt=login")
+			test.Tap(f.noResource)
 			test.Type(f.url, "https://ci.example.com/mcp")
 			f.name.SetText("ci-robot")
 			f.auth.SetSelectedIndex(1)
@@ -403,5 +414,45 @@ func TestServerFormCloseCancelsCheck(t *testing.T) {
 	}
 	if _, saved := ed.calls(); len(saved) != 0 {
 		t.Errorf("saved after the window closed: %v", saved)
+	}
+}
+
+// The provider's settings: an existing server's are shown and saved again as they were, the
+// check judges them, and parameters that are not KEY=VALUE, or that the sign-in sets itself, are
+// refused next to their field.
+func TestServerFormSignInSettings(t *testing.T) {
+	existing := config.Server{Name: "studio", URL: "https://studio.example.com/mcp", Auth: config.AuthOAuth, Transport: config.TransportAuto,
+		Provider: "none", AuthParams: map[string]string{"b": "2", "a": "1"}, NoResource: true, SendToken: "id"}
+	ed := &fakeEditor{report: goodReport}
+	f := newForm(t, ed, &existing)
+	if f.authParams.Text != "a=1 b=2" || !f.noResource.Checked || f.provider.Selected != "None: the standard requests" || f.sendToken.Selected != "ID token" {
+		t.Errorf("fields: %q %v %q %q", f.authParams.Text, f.noResource.Checked, f.provider.Selected, f.sendToken.Selected)
+	}
+	test.Tap(f.save)
+	wait(t, &f.bg)
+	diagnosed, saved := ed.calls()
+	if len(saved) != 1 || !reflect.DeepEqual(saved[0].srv, existing) {
+		t.Errorf("saved %+v, want %+v", saved, existing)
+	}
+	if len(diagnosed) != 1 || ed.setups[0].Provider != "none" || !ed.setups[0].NoResource || ed.setups[0].AuthParams["a"] != "1" {
+		t.Errorf("checked %+v, want the provider's settings", ed.setups)
+	}
+
+	for _, tc := range []struct{ params, want string }{
+		{"prompt", `"prompt" is not KEY=VALUE.`},
+		{"redirect_uri=https://evil.example", `The authorization parameter "redirect_uri" is set by the sign-in itself (the scopes and the resource have settings of their own).`},
+	} {
+		ed := &fakeEditor{report: goodReport}
+		f := newForm(t, ed, nil)
+		test.Type(f.url, "https://studio.example.com/mcp")
+		test.Type(f.authParams, tc.params)
+		test.Tap(f.save)
+		wait(t, &f.bg)
+		if !f.authParamsErr.Visible() || f.authParamsErr.Text != tc.want {
+			t.Errorf("%q: error %q (visible %v), want %q", tc.params, f.authParamsErr.Text, f.authParamsErr.Visible(), tc.want)
+		}
+		if diagnosed, saved := ed.calls(); len(diagnosed)+len(saved) != 0 {
+			t.Errorf("%q: checked %q or saved %v", tc.params, diagnosed, saved)
+		}
 	}
 }

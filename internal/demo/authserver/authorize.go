@@ -24,6 +24,8 @@ type pendingAuth struct {
 	// user is who approves: the user signed in at the server (SignInAs), or the one the
 	// consent form names.
 	user string
+	// noRefresh withholds the refresh token from the code grant (Mimic).
+	noRefresh bool
 }
 
 // pkceChallenge matches an S256 code_challenge: base64url of 32 bytes.
@@ -89,7 +91,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	case !pkceChallenge.MatchString(challenge):
 		fail("invalid_request", "code_challenge is not a valid S256 challenge")
 		return
-	case !subset(scopes, s.scopes):
+	case s.opts.Mimic.EntraScopes == "" && !subset(scopes, s.scopes):
 		fail("invalid_scope", "the requested scope is not supported")
 		return
 	case len(resources) > 1:
@@ -105,6 +107,18 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("access_denied", "the server refuses every request (Hostile.ErrorRedirect)")
 		return
 	}
+	var bound string // the resource the token is bound to, by a Mimic rule
+	switch {
+	case s.opts.Mimic.EntraScopes != "":
+		var code, desc string
+		if bound, code, desc = s.entraScopes(scopes, resources); code != "" {
+			fail(code, desc)
+			return
+		}
+	case s.opts.Mimic.Audience:
+		bound = s.audienceOf(r, q)
+	}
+	scopes, refresh := s.offlineGrant(q, scopes)
 
 	p := &pendingAuth{
 		client:      client,
@@ -114,9 +128,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		scopes:      scopes,
 		expiry:      s.now().Add(consentTTL),
 		user:        s.signedIn(),
+		noRefresh:   !refresh,
 	}
 	if len(resources) == 1 {
 		p.resource = resources[0]
+	}
+	if bound != "" {
+		p.resource = bound
 	}
 	if s.opts.AutoApprove {
 		s.approve(w, r, p)
@@ -180,6 +198,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p *pendingAuth)
 		resource:    p.resource,
 		expiry:      s.now().Add(CodeTTL),
 		subject:     p.user,
+		noRefresh:   p.noRefresh,
 	}
 	s.stats.Authorizations++
 	s.mu.Unlock()

@@ -39,7 +39,11 @@
 // JSON, expires_in as a string or missing, token_type missing or in lower case,
 // a registration answered 200 or with redirect URIs of its own, an issuer with a
 // trailing slash, an authorization endpoint that is only a stub), so that a
-// client's tolerance of them can be.
+// client's tolerance of them can be; switches in Mimic make it follow one real
+// identity provider's rule each (Entra ID's scopes without resource, Auth0's
+// audience, Google's access_type=offline, an OpenID provider's offline_access
+// with prompt=consent, Okta's closed registration), so that a client's provider
+// profiles can be.
 //
 // A person's grant is for the user signed in at the server: DemoSubject,
 // another name typed on the consent page, or the one SignInAs set, so a test

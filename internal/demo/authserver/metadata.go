@@ -85,6 +85,11 @@ func (s *Server) metadata(r *http.Request) map[string]any {
 	if s.dpopEnabled() {
 		m["dpop_signing_alg_values_supported"] = dpopAlgs
 	}
+	if s.opts.OpenID {
+		// Required of an OpenID provider (OpenID Connect Discovery 1.0 §3).
+		m["id_token_signing_alg_values_supported"] = []string{"ES256"}
+		m["subject_types_supported"] = []string{"public"}
+	}
 	if s.opts.Deviations.IssuerTrailingSlash {
 		m["issuer"] = s.declaredIssuer(r)
 	}

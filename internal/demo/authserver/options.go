@@ -178,6 +178,8 @@ type Options struct {
 	// Deviations make the server bend the rules the way hand-written servers do; see
 	// Deviations.
 	Deviations Deviations
+	// Mimic makes the server follow real identity providers' rules; see Mimic.
+	Mimic Mimic
 	// Now is the clock; nil means time.Now. Expiry of codes and tokens is
 	// computed from it.
 	Now func() time.Time

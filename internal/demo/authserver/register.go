@@ -47,6 +47,11 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(body, &fields)
 	}
 	s.record(r, EndpointRegister, jsonToValues(fields), "", "")
+	if s.opts.Mimic.RegistrationNeedsToken && r.Header.Get("Authorization") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_token", "registration needs an API token"})
+		return
+	}
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_client_metadata", "the body must be a JSON object"})
 		return

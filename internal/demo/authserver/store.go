@@ -19,6 +19,8 @@ type authCode struct {
 	subject     string // the user who approved
 	used        bool
 	issued      *family // tokens issued from it, revoked if the code is replayed
+	// noRefresh withholds the refresh token (Mimic).
+	noRefresh bool
 }
 
 // family groups every token descending from one grant (one code exchange or

@@ -158,6 +158,9 @@ func (s *Server) grantAuthorizationCode(client *Client, form url.Values) (tokenR
 	if verifier == "" {
 		return tokenResponse{}, errf("invalid_request", "code_verifier is required (PKCE)")
 	}
+	if s.opts.Mimic.EntraScopes != "" && form.Has("resource") {
+		return tokenResponse{}, errf("invalid_request", aadsts9010010)
+	}
 	resource, terr := s.requestedResource(form)
 	if terr != nil {
 		return tokenResponse{}, terr
@@ -195,7 +198,7 @@ func (s *Server) grantAuthorizationCode(client *Client, form url.Values) (tokenR
 	f := s.newFamilyLocked(client.ID, ac.subject)
 	ac.issued = f
 	s.stats.CodeExchanges++
-	return s.issueLocked(f, ac.scopes, ac.scopes, resource, s.refreshAllowed(client)), nil
+	return s.issueLocked(f, ac.scopes, ac.scopes, resource, s.refreshAllowed(client) && !ac.noRefresh), nil
 }
 
 // refreshAllowed reports whether client gets refresh tokens.
@@ -215,6 +218,9 @@ func (s *Server) grantRefreshToken(client *Client, form url.Values) (tokenRespon
 	}
 	if s.opts.Hostile.RejectResourceOnRefresh && form.Has("resource") {
 		return tokenResponse{}, errf("invalid_target", "resource is not accepted on refresh")
+	}
+	if s.opts.Mimic.EntraScopes != "" && form.Has("resource") {
+		return tokenResponse{}, errf("invalid_request", aadsts9010010)
 	}
 	resource, terr := s.requestedResource(form)
 	if terr != nil {
