@@ -76,6 +76,12 @@ type Options struct {
 	// NoBrowser: never sign in from the bridge; wait for another process (the tray or
 	// `mcp-broker login`) to do it.
 	NoBrowser bool
+	// Headless says why a browser opened here would not be in front of the person
+	// (opener.Unavailable: an SSH session, no display), or "" when it would be. The bridge's
+	// own sign-ins then use the device authorization grant when the authorization server
+	// offers it: the broker prints the address and the code on its Prompt (stderr, which
+	// Claude Code keeps in its MCP log), and the placeholder tool's answer repeats them.
+	Headless string
 	// InitializeWait and ToolsListWait override DefaultInitializeWait and DefaultToolsListWait.
 	InitializeWait, ToolsListWait time.Duration
 	// Advise words the next step after an error (its hint: see package hint) for the person
@@ -164,7 +170,8 @@ func newBridge(opts Options) (*bridge, error) {
 		client:   handshake{done: make(chan struct{})},
 		requests: requests{inflight: map[string]*pending{}, unwritten: map[uint64]chan struct{}{}},
 	}
-	b.creds = &credentials{broker: opts.Broker, name: opts.Server.Name, url: opts.Server.URL, log: log, now: time.Now, moved: b.stopRelaying}
+	b.creds = &credentials{broker: opts.Broker, name: opts.Server.Name, url: opts.Server.URL, log: log, now: time.Now, moved: b.stopRelaying,
+		device: opts.Headless != ""}
 	return b, nil
 }
 

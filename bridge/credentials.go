@@ -41,6 +41,8 @@ type credentials struct {
 	now    func() time.Time
 	// moved is told once that the server's configured URL is no longer url.
 	moved func(error)
+	// device: sign-ins use the device grant when offered (Options.Headless).
+	device bool
 
 	// nonces are the DPoP nonces the server supplied (RFC 9449 §9), kept across renewals of
 	// the token: a nonce belongs to the server, not to one token.
@@ -192,7 +194,7 @@ func (c *credentials) StepUp(ctx context.Context, operation, scope string) error
 		return err
 	}
 	c.forget()
-	_, err := c.broker.StepUp(ctx, c.name, operation, scope, broker.LoginOptions{})
+	_, err := c.broker.StepUp(ctx, c.name, operation, scope, broker.LoginOptions{DeviceIfOffered: c.device})
 	return err
 }
 

@@ -36,6 +36,9 @@ func (b *bridge) needSignIn(cause error) {
 	b.answerInitialize(nil) // a person is needed: the client must not wait for them
 	tray := b.opts.RuntimeDir != "" && status.TrayRunning(b.opts.RuntimeDir)
 	if !tray && !b.opts.NoBrowser {
+		if b.opts.Headless != "" {
+			b.log.Info("no browser can be opened here: signing in with a code where the authorization server offers it", "why", b.opts.Headless)
+		}
 		b.startLogin()
 	} else if tray {
 		b.log.Info("the tray is running: leaving the sign-in to it")
@@ -74,10 +77,11 @@ func (b *bridge) startLogin() {
 		if err = b.creds.checkConfig(); err == nil {
 			_, err = b.opts.Broker.Login(ctx, b.name, broker.LoginOptions{
 				IfNeeded: true, Rejected: b.creds.lastRejected(), ChallengeScope: b.creds.challengeScope(),
+				DeviceIfOffered: b.opts.Headless != "", OnDeviceCode: b.showDeviceCode,
 			})
 		}
 		b.mu.Lock()
-		b.signIn.browser, b.signIn.abandon = false, nil
+		b.signIn.browser, b.signIn.abandon, b.signIn.device = false, nil, nil
 		stopped := b.session.state == sessionStopped
 		b.mu.Unlock()
 		if b.ctx.Err() != nil || stopped {
@@ -90,6 +94,14 @@ func (b *bridge) startLogin() {
 		}
 		b.checkSignedIn()
 	})
+}
+
+// showDeviceCode keeps what a device sign-in asks the person to do, for the placeholder
+// tool's answer (the broker has printed it on stderr already).
+func (b *bridge) showDeviceCode(c broker.DeviceCode) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.signIn.device = &c
 }
 
 // awaitSignIn polls for a credential until one appears or the bridge exits.
@@ -180,7 +192,10 @@ func (b *bridge) answerPlaceholder(env jsonrpc.Envelope) {
 	signIn := b.signIn.state == signInWaiting
 	b.mu.Unlock()
 	desc := fmt.Sprintf("The MCP server %q (%s) is still connecting through mcp-broker; its tools will appear here by themselves when it answers. Call this tool to retry now.", b.name, redact.URL(b.opts.Server.URL))
-	if signIn {
+	switch {
+	case signIn && b.opts.Headless != "":
+		desc = fmt.Sprintf("The MCP server %q (%s) needs you to sign in before its tools can be used. Call this tool for how to sign in from another device (no browser can be opened here), or run `mcp-broker login %s --device` in a terminal; the server's tools will appear here by themselves once you are signed in.", b.name, redact.URL(b.opts.Server.URL), b.name)
+	case signIn:
 		desc = fmt.Sprintf("The MCP server %q (%s) needs you to sign in before its tools can be used. Call this tool to open the sign-in page in your browser (or run `mcp-broker login %s`); the server's tools will appear here by themselves once you are signed in.", b.name, redact.URL(b.opts.Server.URL), b.name)
 	}
 	type schema struct {
@@ -219,7 +234,7 @@ func (b *bridge) callPlaceholder(env jsonrpc.Envelope) bool {
 			b.startPolling()
 			b.publish()
 		}
-		text = fmt.Sprintf("A sign-in page for %s has been opened in your browser (if it did not open, run `mcp-broker login %s` in a terminal). Once you are signed in, the server's tools appear here by themselves.", b.name, b.name)
+		text = b.signInAdvice()
 	case connected:
 		b.listChanged()
 		text = fmt.Sprintf("%s is connected; its tools list has been refreshed.", b.name)
@@ -233,4 +248,24 @@ func (b *bridge) callPlaceholder(env jsonrpc.Envelope) bool {
 	}
 	b.writeClient(result(env.ID, map[string]any{"content": []content{{Type: "text", Text: text}}}))
 	return true
+}
+
+// signInAdvice is the placeholder tool's answer while a sign-in is needed: the address and
+// code of a device sign-in in progress, else where to sign in.
+func (b *bridge) signInAdvice() string {
+	b.mu.Lock()
+	code := b.signIn.device
+	b.mu.Unlock()
+	const after = " Once you are signed in, the server's tools appear here by themselves."
+	switch {
+	case code != nil:
+		text := fmt.Sprintf("To sign in to %s, open %s in a browser on any device and enter the code %s", b.name, code.VerificationURI, code.UserCode)
+		if code.VerificationURIComplete != "" {
+			text += fmt.Sprintf(" (or open %s, which carries the code)", code.VerificationURIComplete)
+		}
+		return text + "." + after
+	case b.opts.Headless != "":
+		return fmt.Sprintf("No browser can be opened where mcp-broker runs (%s). Run `mcp-broker login %s --no-browser` in a terminal there (or `--device`, when the server offers sign-in with a code); the address and code of a sign-in in progress are also in this server's log.", b.opts.Headless, b.name) + after
+	}
+	return fmt.Sprintf("A sign-in page for %s has been opened in your browser (if it did not open, run `mcp-broker login %s` in a terminal).", b.name, b.name) + after
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/paramheaders"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
+	"github.com/mcp-broker/mcp-broker/broker"
 )
 
 // The bridge's state, in named parts. Each part that moves through states has an explicit
@@ -211,6 +212,9 @@ type signIn struct {
 	browser bool
 	abandon func()
 	polling bool // awaitSignIn runs
+	// device is what the running sign-in asks the person to enter where, when it signs in with
+	// a code (the device grant); nil otherwise.
+	device *broker.DeviceCode
 }
 
 // set moves to state with err (nil unless failure).

@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
 	"github.com/mcp-broker/mcp-broker/broker/lock"
+	"github.com/mcp-broker/mcp-broker/broker/oauth"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
@@ -74,6 +75,9 @@ type Broker struct {
 	stepUps       stepUps
 	refusedJWTs   refusedJWTs
 	dpop          dpopKeys
+	// devicePoll is the clock of device sign-ins' polling: now, and real waits (tests wait
+	// on a fake clock).
+	devicePoll oauth.DevicePoll
 }
 
 // New returns a Broker.
@@ -119,6 +123,7 @@ func New(opts Options) (*Broker, error) {
 	if b.now == nil {
 		b.now = time.Now
 	}
+	b.devicePoll = oauth.DevicePoll{Now: b.now}
 	return b, nil
 }
 

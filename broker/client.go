@@ -114,7 +114,8 @@ func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discover
 		c := &oauth.Client{ID: srv.ClientMetadataURL, Issuer: issuer, Kind: oauth.KindMetadataDoc, AuthMethod: oauth.AuthNone, RedirectURI: info.RedirectURI}
 		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
 	}
-	if c, err := b.loadClient(ctx, srv, issuer); err == nil && c.Kind == oauth.KindDynamic && !c.Expired(b.now()) {
+	if c, err := b.loadClient(ctx, srv, issuer); err == nil && c.Kind == oauth.KindDynamic && !c.Expired(b.now()) && c.CanUse("authorization_code") {
+		// (A registration made for the device grant is not reused: it has no redirect URI.)
 		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
 	} else if err != nil && !errors.Is(err, ErrSignInRequired) {
 		return nil, err

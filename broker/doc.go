@@ -1,7 +1,8 @@
 // Package broker signs in to remote MCP servers and hands out their credentials. It is the one
 // place that ties the pieces together: configuration (package config), discovery, client
 // registration and the token endpoint (packages discovery and oauth), the browser sign-in
-// (packages loopback and opener), and the secret store (package secrets).
+// (packages loopback and opener) or, away from the desktop, the device sign-in with a code
+// (device.go, RFC 8628), and the secret store (package secrets).
 //
 // Every secret lives in the secret store, one item per secret (secret store keys are listed in
 // keys.go). What describes a credential without being one (expiry, scopes, which client is

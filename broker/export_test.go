@@ -59,3 +59,9 @@ func (b *Broker) OldLayoutForTest(ctx context.Context, name string) error {
 	}
 	return b.secrets.Set(ctx, tokenKey(name), string(data))
 }
+
+// SetDeviceWaitForTest makes the polling of device sign-ins wait with wait instead of a timer:
+// tests advance a clock shared with the authorization server, and see each interval.
+func (b *Broker) SetDeviceWaitForTest(wait func(ctx context.Context, d time.Duration) error) {
+	b.devicePoll.Wait = wait
+}

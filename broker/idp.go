@@ -438,7 +438,7 @@ func (b *Broker) idpBrowserSignIn(ctx context.Context, p config.IdP, noBrowser b
 		return nil, fmt.Errorf("refusing to open the authorization URL: %w", err)
 	}
 	openCtx, stopOpening := context.WithCancel(ctx)
-	opening := b.askForBrowser(openCtx, "your company account ("+p.Name+")", req.URL, noBrowser)
+	opening := b.askForBrowser(openCtx, "your company account ("+p.Name+")", req.URL, noBrowser, "")
 	defer func() {
 		stopOpening()
 		<-opening

@@ -38,6 +38,24 @@ type LoginOptions struct {
 	// than the one it was first used with, which then becomes its own (see
 	// IssuerChangedError). Only a person who knows the move is genuine sets it.
 	AcceptNewIssuer bool
+	// Device signs in with the device authorization grant (RFC 8628) rather than the browser
+	// flow: Prompt shows an address and a code, which the person enters on any device (see
+	// deviceLogin). It fails when the authorization server does not offer the grant.
+	Device bool
+	// DeviceIfOffered uses the device authorization grant when the authorization server offers
+	// it, and the browser flow when it does not: for a process that knows no browser can be
+	// opened before the person (the bridge on a machine without a display, or over SSH).
+	DeviceIfOffered bool
+	// OnDeviceCode, when set, is also told what Prompt shows of a device sign-in, as soon as it
+	// is known: the bridge repeats it in its placeholder tool's answer.
+	OnDeviceCode func(DeviceCode)
+	// Paste, when set, carries the lines a person pastes while a browser sign-in waits: the
+	// address the browser ended on, when it could not reach this machine's loopback server
+	// (the browser runs on another machine). The first line that is this sign-in's answer
+	// counts as the browser's redirect would, after the same checks (loopback.Server.Deliver);
+	// whichever comes first, the redirect or the paste, decides. The sender owns the channel;
+	// Login stops reading it when it returns.
+	Paste <-chan string
 
 	// stepUp marks the sign-in of a step-up (see StepUp): ChallengeScope is then the scope of
 	// an insufficient_scope challenge, which adds to the scopes held.
@@ -66,8 +84,8 @@ type LoginResult struct {
 }
 
 // Login signs in to the named server and stores the tokens. For OAuth servers it runs the
-// browser flow; for client-credentials and workload servers it requests a token; for
-// enterprise servers it gets one through the identity provider, signing in there first when
+// browser flow, or the device flow (opts.Device, opts.DeviceIfOffered); for client-credentials
+// and workload servers it requests a token; for enterprise servers it gets one through the identity provider, signing in there first when
 // needed; bearer and unauthenticated servers have nothing to sign in to. Nothing is stored
 // unless the whole sign-in succeeds.
 func (b *Broker) Login(ctx context.Context, name string, opts LoginOptions) (*LoginResult, error) {
@@ -81,6 +99,9 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 	srv, err := b.server(name)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Device && srv.Auth != config.AuthOAuth && srv.Auth != "" {
+		return nil, fmt.Errorf("signing in with a code is for servers a person signs in to (auth oauth), and this one is configured for %s", srv.Auth)
 	}
 	var tok *storedToken
 	switch srv.Auth {
@@ -104,8 +125,8 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 	case config.AuthEnterprise:
 		tok, err = b.enterpriseSignIn(ctx, srv, opts)
 	default:
-		// The lock spans the whole browser flow: a second process signing in to the same
-		// server waits instead of opening a second tab.
+		// The lock spans the whole browser (or device) flow: a second process signing in to
+		// the same server waits instead of opening a second tab.
 		err = b.withServerLock(ctx, name, b.signInTimeout+lockWait, func() error {
 			if opts.IfNeeded {
 				if cur, lerr := b.loadToken(ctx, name); lerr == nil && cur != nil && cur.sentTo(srv).fresh(b.now()) && bearer(cur.sentTo(srv)).Value != opts.Rejected && checkTokenURL(srv, cur) == nil {
@@ -113,7 +134,7 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 					return nil
 				}
 			}
-			tok, err = b.browserLogin(ctx, srv, opts)
+			tok, err = b.personLogin(ctx, srv, opts)
 			return err
 		})
 	}
@@ -154,11 +175,20 @@ func (b *Broker) discover(ctx context.Context, srv config.Server) (*discovery.Re
 	return res, nil
 }
 
-func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts LoginOptions) (*storedToken, error) {
+// personLogin signs a person in: with the device grant when asked to (or allowed to, and the
+// authorization server offers it), else through the browser.
+func (b *Broker) personLogin(ctx context.Context, srv config.Server, opts LoginOptions) (*storedToken, error) {
 	res, err := b.discover(ctx, srv)
 	if err != nil {
 		return nil, err
 	}
+	if opts.Device || opts.DeviceIfOffered && res.AuthServer.OffersDeviceGrant() {
+		return b.deviceLogin(ctx, srv, res, opts)
+	}
+	return b.browserLogin(ctx, srv, res, opts)
+}
+
+func (b *Broker) browserLogin(ctx context.Context, srv config.Server, res *discovery.Result, opts LoginOptions) (*storedToken, error) {
 	as := res.AuthServer
 	prof, _ := provider.Resolve(srv.Provider, as.Issuer, as.AuthorizationEndpoint, as.TokenEndpoint)
 	if err := as.ValidateForBrowser(); err != nil && !undeclaredS256(prof, as, err) {
@@ -244,7 +274,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 	// when the browser quits (a text browser in the terminal) must not keep the callback
 	// unanswered, and with it the browser, waiting on each other.
 	openCtx, stopOpening := context.WithCancel(ctx)
-	opening := b.askForBrowser(openCtx, srv.Name, req.URL, opts.NoBrowser)
+	opening := b.askForBrowser(openCtx, srv.Name, req.URL, opts.NoBrowser, otherWays(srv.Name, as, ln.RedirectURI(), opts.Paste != nil))
 	defer func() {
 		stopOpening()
 		<-opening
@@ -252,6 +282,13 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, opts Login
 
 	waitCtx, cancel := context.WithTimeout(ctx, b.signInTimeout)
 	defer cancel()
+	if opts.Paste != nil {
+		pasting := b.readPasted(waitCtx, ln, opts.Paste)
+		defer func() {
+			cancel()
+			<-pasting
+		}()
+	}
 	cb, err := ln.Wait(waitCtx, func(cb loopback.Callback) error {
 		err := req.CheckRedirect(cb.State, cb.Iss)
 		if errors.Is(err, oauth.ErrStateMismatch) {
@@ -311,11 +348,11 @@ func undeclaredS256(prof provider.Profile, as *discovery.AuthServerMetadata, err
 // askForBrowser tells the person what is happening and, unless told not to, opens the browser
 // in the background; the channel it returns closes once the opener has returned (it returns
 // early when ctx ends). A browser that cannot be opened is not an error: the URL is printed
-// and we keep waiting.
-func (b *Broker) askForBrowser(ctx context.Context, name, authURL string, noBrowser bool) <-chan struct{} {
+// and we keep waiting. others (see otherWays) follows a URL printed for the person to open.
+func (b *Broker) askForBrowser(ctx context.Context, name, authURL string, noBrowser bool, others string) <-chan struct{} {
 	done := make(chan struct{})
 	if noBrowser || b.opener == nil {
-		fmt.Fprintf(b.prompt, "To sign in to %s, open this URL in a browser:\n\n  %s\n\nWaiting for you to finish (up to %s; Ctrl-C cancels)…\n", name, authURL, b.signInTimeout)
+		fmt.Fprintf(b.prompt, "To sign in to %s, open this URL in a browser:\n\n  %s\n\n%sWaiting for you to finish (up to %s; Ctrl-C cancels)…\n", name, authURL, others, b.signInTimeout)
 		close(done)
 		return done
 	}
@@ -323,7 +360,60 @@ func (b *Broker) askForBrowser(ctx context.Context, name, authURL string, noBrow
 	go func() {
 		defer close(done)
 		if err := b.opener.Open(ctx, authURL); err != nil && ctx.Err() == nil {
-			fmt.Fprintf(b.prompt, "Could not open a browser (%v): open the URL above yourself.\n", err)
+			fmt.Fprintf(b.prompt, "Could not open a browser (%v): open the URL above yourself.\n%s", err, others)
+		}
+	}()
+	return done
+}
+
+// otherWays tells a person who opens the sign-in URL by hand what else works when the
+// browser is on another machine: pasting the address it ends on back here (when paste is
+// read), and signing in with a code, when the authorization server offers that.
+func otherWays(name string, as *discovery.AuthServerMetadata, redirectURI string, paste bool) string {
+	var b strings.Builder
+	if paste {
+		fmt.Fprintf(&b, "If your browser is on another machine, it ends on a page that cannot be reached (%s…):\ncopy that page's whole address from the address bar, paste it here and press Enter.\n", redirectURI)
+	}
+	if as.OffersDeviceGrant() {
+		fmt.Fprintf(&b, "Or sign in with a code on any device instead: mcp-broker login %s --device\n", name)
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// readPasted delivers the lines of paste to ln until one decides the sign-in, paste closes or
+// ctx ends (Login's wait is over); the channel it returns closes when it has stopped. It tells
+// the person why a line did not count, never repeating the line: it holds the code.
+func (b *Broker) readPasted(ctx context.Context, ln *loopback.Server, paste <-chan string) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			var line string
+			var ok bool
+			select {
+			case <-ctx.Done():
+				return
+			case line, ok = <-paste:
+			}
+			if !ok {
+				return
+			}
+			line = strings.TrimSpace(line)
+			if line == "" {
+				continue
+			}
+			err := ln.Deliver(ctx, line)
+			switch {
+			case err == nil, errors.Is(err, loopback.ErrDecided), ctx.Err() != nil:
+				return
+			case errors.Is(err, loopback.ErrWrongState):
+				fmt.Fprintln(b.prompt, "That address answers another sign-in (its state is not this one's), perhaps an earlier attempt: paste the address this sign-in's page ended on.")
+			default:
+				fmt.Fprintf(b.prompt, "That cannot be this sign-in's answer: %v. Paste the whole address the browser ended on.\n", err)
+			}
 		}
 	}()
 	return done

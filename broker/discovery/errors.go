@@ -12,6 +12,11 @@ import (
 // code can be redeemed by whoever stole it.
 var ErrNoS256 = errors.New("the authorization server does not advertise PKCE S256")
 
+// ErrNoDeviceGrant is returned when a device sign-in is asked of an
+// authorization server that does not offer the device authorization grant
+// (see AuthServerMetadata.OffersDeviceGrant).
+var ErrNoDeviceGrant = errors.New("the authorization server does not offer the device authorization grant (RFC 8628: no device_authorization_endpoint, or grant_types_supported without " + GrantDeviceCode + ")")
+
 // NoS256Error is returned when authorization server metadata lacks
 // code_challenge_methods_supported or does not list S256 in it.
 type NoS256Error struct {

@@ -48,6 +48,9 @@ type AuthServerMetadata struct {
 	// them out; whoever calls one checks it first (CheckEndpoint).
 	UserinfoEndpoint      string `json:"userinfo_endpoint,omitempty"`
 	IntrospectionEndpoint string `json:"introspection_endpoint,omitempty"`
+	// DeviceAuthorizationEndpoint is the RFC 8628 device authorization
+	// endpoint, if any: see OffersDeviceGrant.
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
 
 	// ScopesSupported lists the scopes the server issues (offline_access is
 	// requested only when it appears here).
@@ -110,6 +113,52 @@ func (m *AuthServerMetadata) SupportsGrant(g string) bool {
 		return g == "authorization_code" || g == "implicit"
 	}
 	return slices.Contains(m.GrantTypesSupported, g)
+}
+
+// GrantDeviceCode is the grant type of the device authorization grant
+// (RFC 8628 §3.4), as grant_types_supported lists it.
+const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+
+// OffersDeviceGrant reports whether the server offers the device
+// authorization grant (RFC 8628), with which a person signs in on another
+// device: it publishes a device_authorization_endpoint (RFC 8628 §4) and,
+// when it lists its grant types at all, lists the device_code grant among
+// them. (The RFC 8414 default list, used when grant_types_supported is
+// absent, does not name it, but the endpoint alone says the server has it.)
+func (m *AuthServerMetadata) OffersDeviceGrant() bool {
+	if m == nil || m.DeviceAuthorizationEndpoint == "" {
+		return false
+	}
+	return len(m.GrantTypesSupported) == 0 || slices.Contains(m.GrantTypesSupported, GrantDeviceCode)
+}
+
+// ValidateForDevice checks what the device sign-in needs before it may use
+// m: a device authorization grant on offer (OffersDeviceGrant), and a token
+// and a device authorization endpoint that pass CheckEndpoint, as does any
+// registration or revocation endpoint. PKCE does not apply to this grant
+// (no authorization code travels through a browser), so S256 is not asked
+// for. It returns the first problem.
+func (m *AuthServerMetadata) ValidateForDevice() error {
+	if !m.OffersDeviceGrant() {
+		return ErrNoDeviceGrant
+	}
+	for _, f := range []struct{ name, url string }{
+		{"device_authorization_endpoint", m.DeviceAuthorizationEndpoint},
+		{"token_endpoint", m.TokenEndpoint},
+		{"registration_endpoint", m.RegistrationEndpoint},
+		{"revocation_endpoint", m.RevocationEndpoint},
+	} {
+		switch {
+		case f.url == "" && f.name == "token_endpoint":
+			return &MissingFieldError{Field: f.name}
+		case f.url == "":
+		default:
+			if err := CheckEndpoint(f.url); err != nil {
+				return &InsecureEndpointError{Field: f.name, URL: f.url, Reason: err}
+			}
+		}
+	}
+	return nil
 }
 
 // AuthMethods returns the token endpoint's client authentication methods.

@@ -148,6 +148,7 @@ const (
 	itemReg         = "registration"
 	itemGrants      = "grant types"
 	itemProvider    = "provider"
+	itemDevice      = "device grant"
 	itemOffline     = "refresh token"
 	itemISS         = "RFC 9207 iss"
 	itemAssertion   = "assertion grants"
@@ -210,6 +211,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 		d.clientKey(m)
 		if res.AuthServerMetadataURL != "" { // else there is nothing to judge them by
 			d.grants(m)
+			d.deviceGrant(m)
 			d.assertionGrants(m)
 			d.refreshToken(m)
 			d.iss(m)
@@ -543,6 +545,32 @@ func (d *diagnosis) grants(m *discovery.AuthServerMetadata) {
 		}
 		d.add(itemGrants, OK, listed)
 	}
+}
+
+// deviceGrant says whether a person can sign in with a code entered on another device (the
+// device authorization grant, RFC 8628): what `login --device` and a bridge without a display
+// use. Without it, signing in away from the desktop means pasting the browser's final address.
+func (d *diagnosis) deviceGrant(m *discovery.AuthServerMetadata) {
+	if d.assertionMode() || d.setup != nil && d.setup.Server.Auth == config.AuthClientCredentials {
+		return // no person signs in
+	}
+	name := "NAME"
+	if d.setup != nil {
+		name = d.setup.Server.Name
+	}
+	if !m.OffersDeviceGrant() {
+		detail := "not offered: over SSH or in a container, use `mcp-broker login " + name + " --no-browser` and paste the address the browser ends on"
+		if m.DeviceAuthorizationEndpoint != "" {
+			detail = "a device_authorization_endpoint is published, but grant_types_supported does not list " + discovery.GrantDeviceCode + "\n" + detail
+		}
+		d.add(itemDevice, Info, detail)
+		return
+	}
+	if err := m.ValidateForDevice(); err != nil {
+		d.add(itemDevice, Warn, "offered, but unusable: "+err.Error())
+		return
+	}
+	d.add(itemDevice, OK, "offered at "+discovery.Redact(m.DeviceAuthorizationEndpoint)+": `mcp-broker login "+name+" --device` signs in with a code entered on any device, and a bridge without a display uses it")
 }
 
 func (d *diagnosis) iss(m *discovery.AuthServerMetadata) {

@@ -109,14 +109,48 @@ func TestRun(t *testing.T) {
 			},
 			want: expect{
 				itemChallenge: OK, itemPRM: OK, itemResource: OK, itemAuthServer: OK, itemEndpoints: OK, itemPKCE: OK,
-				itemReg: OK, itemGrants: OK, itemOffline: OK, itemISS: OK, itemStreamable: Info,
+				itemReg: OK, itemGrants: OK, itemOffline: OK, itemISS: OK, itemStreamable: Info, itemDevice: Info,
 			},
 			absent: []string{itemServer, itemLegacySSE},
 			detail: map[string]string{
 				itemChallenge: `scope="mcp"`,
 				itemReg:       "client ID metadata document: supported",
 				itemGrants:    "client_credentials",
+				itemDevice:    "not offered: over SSH or in a container, use `mcp-broker login NAME --no-browser` and paste",
 			},
+		},
+		{
+			name: "the device grant offered",
+			url: func(t *testing.T) string {
+				return oauthServer(t, func(rs string) string { return rs + "/mcp" }, func(m map[string]any) {
+					m["device_authorization_endpoint"] = m["issuer"].(string) + "/device_authorization"
+					m["grant_types_supported"] = []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"}
+				})
+			},
+			want:   expect{itemDevice: OK},
+			detail: map[string]string{itemDevice: "/device_authorization: `mcp-broker login NAME --device` signs in with a code"},
+		},
+		{
+			name: "a device endpoint not to be used",
+			url: func(t *testing.T) string {
+				return oauthServer(t, func(rs string) string { return rs + "/mcp" }, func(m map[string]any) {
+					m["device_authorization_endpoint"] = "http://auth.example.com/device"
+					m["grant_types_supported"] = []string{"authorization_code", "urn:ietf:params:oauth:grant-type:device_code"}
+				})
+			},
+			want:   expect{itemDevice: Warn},
+			detail: map[string]string{itemDevice: "offered, but unusable: refusing device_authorization_endpoint"},
+		},
+		{
+			name: "a device endpoint without the grant listed",
+			url: func(t *testing.T) string {
+				return oauthServer(t, func(rs string) string { return rs + "/mcp" }, func(m map[string]any) {
+					m["device_authorization_endpoint"] = m["issuer"].(string) + "/device_authorization"
+					m["grant_types_supported"] = []string{"authorization_code"}
+				})
+			},
+			want:   expect{itemDevice: Info},
+			detail: map[string]string{itemDevice: "grant_types_supported does not list urn:ietf:params:oauth:grant-type:device_code"},
 		},
 		{
 			name: "hostile resource metadata",

@@ -13,15 +13,14 @@ import (
 const maxForgedLogged = 20
 
 // noteForged counts a forged callback and logs it, with nothing from its query (a forger's
-// values are noise, and a mistaken real one would be a secret): only the host of the page that
-// sent it, when the browser said. s.mu is held.
-func (s *Server) noteForged(r *http.Request) {
+// values are noise, and a mistaken real one would be a secret): only from, the host of the page
+// that sent it, when the browser said. s.mu is held.
+func (s *Server) noteForged(ctx context.Context, from string) {
 	s.forged++
-	ctx := r.Context()
 	switch {
 	case s.forged <= maxForgedLogged:
 		var attrs []any
-		if h := requestingHost(r); h != "" {
+		if h := from; h != "" {
 			attrs = append(attrs, "from", h)
 		}
 		s.log.WarnContext(ctx, "loopback: ignored a callback with a wrong state; a web page may be interfering with the sign-in", attrs...)

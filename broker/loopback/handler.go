@@ -1,6 +1,7 @@
 package loopback
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,11 +38,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	if q.Get("code") == "" && q.Get("error") == "" && q.Get("state") == "" {
+	if !isResponse(q) {
 		s.nothingHere(w, r)
 		return
 	}
-	v, ok := s.judge(r, q)
+	v, ok := s.judge(r.Context(), q, requestingHost(r), false)
 	switch {
 	case !ok:
 		s.log.DebugContext(r.Context(), "loopback: callback after the sign-in finished ignored")
@@ -75,18 +76,28 @@ type verdict struct {
 	outcome outcome
 }
 
-// judge decides about one callback, one at a time. ok is false when an earlier callback has
-// already decided the sign-in. A forgery leaves the sign-in undecided.
-func (s *Server) judge(r *http.Request, q url.Values) (v verdict, ok bool) {
+// isResponse reports whether a redirect's query looks like an authorization response at all.
+func isResponse(q url.Values) bool {
+	return q.Get("code") != "" || q.Get("error") != "" || q.Get("state") != ""
+}
+
+// judge decides about one callback, one at a time, whether the browser brought it or a person
+// pasted it (Deliver). ok is false when an earlier callback has already decided the sign-in. A
+// forgery leaves the sign-in undecided; from is the host of the page that sent it, if known. A
+// pasted response with a wrong state is no web page's doing: it is not counted as a forgery.
+func (s *Server) judge(ctx context.Context, q url.Values, from string, pasted bool) (v verdict, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.decided {
 		return verdict{}, false
 	}
-	v = s.verdictFor(r, q)
-	if v.forged {
-		s.noteForged(r)
-	} else {
+	v = s.verdictFor(ctx, q)
+	switch {
+	case v.forged && pasted:
+		s.log.DebugContext(ctx, "loopback: ignored a pasted sign-in response with a wrong state")
+	case v.forged:
+		s.noteForged(ctx, from)
+	default:
 		s.decided = true
 	}
 	return v, true
@@ -94,8 +105,7 @@ func (s *Server) judge(r *http.Request, q url.Values) (v verdict, ok bool) {
 
 // verdictFor judges a callback: its state first (through check), since only a response that
 // belongs to this sign-in may end it, then its form.
-func (s *Server) verdictFor(r *http.Request, q url.Values) verdict {
-	ctx := r.Context()
+func (s *Server) verdictFor(ctx context.Context, q url.Values) verdict {
 	if len(q["state"]) > 1 {
 		// RFC 6749 §3.1 forbids it, so no authorization server sends it: it cannot be ours.
 		return verdict{forged: true}

@@ -11,6 +11,10 @@
 // without its values), and Wait keeps waiting. The first callback with the right state wins;
 // anything after it is told the sign-in has finished.
 //
+// When the browser runs on another machine (over SSH, into a container) it cannot reach
+// 127.0.0.1 here; the person then pastes the address it ended on, and [Server.Deliver] judges
+// that as the callback itself would have been judged.
+//
 // The authorization code is a secret: it never appears in an error, a log line or a page.
 package loopback
 
@@ -152,6 +156,9 @@ type Server struct {
 	forged  int          // callbacks ignored for a wrong state
 	outcome chan outcome // capacity 1: written once, by the callback that decided
 
+	// ready is closed by Wait once check is set: Deliver waits for it.
+	ready chan struct{}
+
 	waited    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -198,6 +205,7 @@ func Listen(ctx context.Context, port int, path string, opts ...Option) (*Server
 		timeout: o.timeout,
 		log:     o.logger,
 		outcome: make(chan outcome, 1),
+		ready:   make(chan struct{}),
 	}
 	s.srv = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
@@ -236,6 +244,7 @@ func (s *Server) Wait(ctx context.Context, check Check) (Callback, error) {
 		return Callback{}, errors.New("waiting for the sign-in callback: no check given")
 	}
 	s.check = check // happens before the handler reads it: the serving goroutine starts below
+	close(s.ready)  // and before Deliver reads it
 
 	ctx, cancel := context.WithTimeoutCause(ctx, s.timeout, timeoutError{s.timeout})
 	defer cancel()

@@ -49,6 +49,22 @@ type Client struct {
 	// Deviations are the ways the registration endpoint departed from RFC 7591 in registering
 	// the client, each worked around (see Deviation); only Register sets them.
 	Deviations []Deviation `json:"-"`
+	// GrantTypes are the grants a dynamic registration was made for, as the server granted
+	// them; empty for registrations older than the field, which were all for the browser flow.
+	GrantTypes []string `json:"grant_types,omitempty"`
+}
+
+// CanUse reports whether the client may use grant type g: any grant for a client registered by
+// the person (or by its metadata document), which the authorization server judges; for a
+// dynamic registration, the grants it was made for (the browser flow's, when it does not say).
+func (c *Client) CanUse(g string) bool {
+	if c.Kind != KindDynamic {
+		return true
+	}
+	if len(c.GrantTypes) == 0 {
+		return g == "authorization_code" || g == "refresh_token"
+	}
+	return slices.Contains(c.GrantTypes, g)
 }
 
 // Proof is what a client can prove who it is with at the token endpoint; it decides the

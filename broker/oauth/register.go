@@ -39,6 +39,10 @@ type RegistrationParams struct {
 	// instead of a public client for the browser flow.
 	ClientCredentials bool
 	SoftwareVersion   string
+
+	// Device registers a client for the device authorization grant (RFC 8628) instead of the
+	// browser flow: no redirect URI, a public client where the server allows one.
+	Device bool
 }
 
 // registrationRequest is the RFC 7591 client metadata we send.
@@ -60,6 +64,7 @@ type registrationResponse struct {
 	ClientSecretExpiresAt   int64    `json:"client_secret_expires_at"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
 	RedirectURIs            []string `json:"redirect_uris"`
+	GrantTypes              []string `json:"grant_types"`
 	Error                   string   `json:"error"`
 	ErrorDescription        string   `json:"error_description"`
 }
@@ -91,12 +96,17 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 		req.ResponseTypes = []string{}
 		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, ProofSecret)
 	} else {
-		req.RedirectURIs = []string{p.RedirectURI}
-		req.GrantTypes = []string{"authorization_code"}
+		if p.Device {
+			req.GrantTypes = []string{GrantDeviceCode}
+			req.ResponseTypes = []string{}
+		} else {
+			req.RedirectURIs = []string{p.RedirectURI}
+			req.GrantTypes = []string{"authorization_code"}
+			req.ResponseTypes = []string{"code"}
+		}
 		if len(p.GrantTypes) == 0 || slices.Contains(p.GrantTypes, "refresh_token") {
 			req.GrantTypes = append(req.GrantTypes, "refresh_token")
 		}
-		req.ResponseTypes = []string{"code"}
 		req.TokenEndpointAuthMethod, err = ChooseAuthMethod(p.AuthMethods, ProofNone)
 		if err != nil {
 			// Some servers only register confidential native clients; the secret they issue
@@ -159,6 +169,10 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 		Issuer:       p.Issuer,
 		Kind:         KindDynamic,
 		RegisteredAt: now,
+		GrantTypes:   rr.GrantTypes,
+	}
+	if len(c.GrantTypes) == 0 {
+		c.GrantTypes = req.GrantTypes
 	}
 	if c.AuthMethod == "" {
 		c.AuthMethod = req.TokenEndpointAuthMethod

@@ -6,6 +6,9 @@
 //
 // Opening a browser is best effort. When it fails (no desktop, no xdg-open, SSH session) the
 // error wraps [ErrNoBrowser] and the caller prints the URL for the user to open by hand.
+// [Unavailable] tells beforehand, from the environment, when a browser opened here would not
+// be in front of the person (an SSH session, no display), so that a caller can offer a way
+// of signing in that needs no browser here.
 package opener
 
 import (

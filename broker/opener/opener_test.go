@@ -289,3 +289,30 @@ func waitForFile(t *testing.T, path string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestUnavailable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		goos string
+		want string // a word of the reason; "" for none
+	}{
+		{"linux desktop (X11)", map[string]string{"DISPLAY": ":0"}, "linux", ""},
+		{"linux desktop (Wayland)", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "linux", ""},
+		{"linux without a display", nil, "linux", "DISPLAY"},
+		{"freebsd without a display", nil, "freebsd", "DISPLAY"},
+		{"linux over SSH with X forwarding", map[string]string{"DISPLAY": "localhost:10.0", "SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22"}, "linux", "SSH"},
+		{"macOS", nil, "darwin", ""},
+		{"macOS over SSH", map[string]string{"SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22"}, "darwin", "SSH"},
+		{"windows", nil, "windows", ""},
+		{"windows over SSH", map[string]string{"SSH_CONNECTION": "x"}, "windows", "SSH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Unavailable(func(k string) string { return tt.env[k] }, tt.goos)
+			if (got == "") != (tt.want == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("Unavailable = %q, want a reason naming %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
+	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
 
@@ -45,8 +47,12 @@ configured: it is added under a name derived from the URL, signed in to on the s
 tokens are kept in the keychain like any other's.
 
 Without a credential the bridge opens the browser to sign in (or, when the mcp-broker tray
-runs, leaves that to the tray), and answers the client meanwhile. Logs go to standard error
-(level from MCP_BROKER_LOG: debug, info, warn, error) and, with MCP_BROKER_LOG_FILE, to a file.`,
+runs, leaves that to the tray), and answers the client meanwhile. Over SSH or without a
+display (no DISPLAY or WAYLAND_DISPLAY on Linux), when the server's authorization server
+offers the device authorization grant, it prints an address and a code on standard error
+instead (Claude Code keeps that in the server's MCP log), to enter on any device. Logs go
+to standard error (level from MCP_BROKER_LOG: debug, info, warn, error) and, with
+MCP_BROKER_LOG_FILE, to a file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if server == "" && rawURL == "" {
@@ -95,6 +101,7 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 		HTTP:   httpclient.New(httpclient.WithNetwork(b.Network())),
 		Server: srv, Broker: b, In: a.stdin, Out: a.stdout, MaxMessage: maxMessage,
 		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser, Advise: advice,
+		Headless: opener.Unavailable(a.env.Getenv, runtime.GOOS),
 	}
 	if dir, err := status.RuntimeDirFrom(a.env.Getenv); err == nil {
 		opts.RuntimeDir, opts.StatusDir = dir, status.BridgesDir(dir)

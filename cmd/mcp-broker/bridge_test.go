@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
+	"github.com/mcp-broker/mcp-broker/internal/testenv"
 )
 
 // bridgeProc is `mcp-broker bridge` run as Claude Code runs it: a child with pipes.
@@ -23,7 +24,7 @@ type bridgeProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  chan []byte
-	stderr bytes.Buffer
+	stderr testenv.SyncBuffer // read while the bridge runs
 	exited chan struct{}
 	start  time.Time
 }

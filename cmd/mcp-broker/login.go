@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,7 +14,7 @@ import (
 )
 
 func (a *app) loginCmd() *cobra.Command {
-	var noBrowser, acceptNewIssuer bool
+	var noBrowser, acceptNewIssuer, device bool
 	cmd := &cobra.Command{
 		Use:   "login NAME",
 		Short: "Sign in to a server (opens your browser)",
@@ -19,6 +22,13 @@ func (a *app) loginCmd() *cobra.Command {
 server's sign-in page and waits (up to 5 minutes) for you to come back; with --no-browser,
 or when no browser can be opened, it prints the URL to open instead. Client-credentials
 servers get a token without a browser.
+
+Signing in over SSH or in a container, where the browser runs on another machine: with
+--no-browser, open the URL wherever you like; when the browser then ends on a page that
+cannot be reached (http://127.0.0.1:PORT/callback?...), paste that page's address here and
+press Enter. With --device, when the server's authorization server offers the device
+authorization grant (RFC 8628; see doctor), login prints an address and a code to enter
+there on any device, and waits until you have.
 
 While a bridge waits for this sign-in, it asks for the scope the server's refusal named
 (the bridge's status file carries it), as the bridge's own sign-in would.
@@ -33,10 +43,14 @@ which from then on is the client's.`,
 			if err != nil {
 				return err
 			}
-			res, err := b.Login(cmd.Context(), args[0], broker.LoginOptions{
-				NoBrowser: noBrowser, AcceptNewIssuer: acceptNewIssuer,
+			opts := broker.LoginOptions{
+				NoBrowser: noBrowser, AcceptNewIssuer: acceptNewIssuer, Device: device,
 				ChallengeScope: status.SignInScope(a.liveBridges(), args[0]),
-			})
+			}
+			if !device {
+				opts.Paste = pastedLines(cmd.Context(), a.stdin)
+			}
+			res, err := b.Login(cmd.Context(), args[0], opts)
 			if err != nil {
 				return err
 			}
@@ -71,9 +85,35 @@ which from then on is the client's.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
+	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser (and take the address the browser ends on, pasted)")
+	cmd.Flags().BoolVar(&device, "device", false, "sign in with a code entered on any device (the device authorization grant), for a machine without a browser")
 	cmd.Flags().BoolVar(&acceptNewIssuer, "accept-new-issuer", false, "use your pre-registered client with the authorization server the server names now, though it was set up with another")
 	return cmd
+}
+
+// maxPastedLine bounds a line read by pastedLines: an authorization response's address is
+// well under a kilobyte.
+const maxPastedLine = 16 << 10
+
+// pastedLines sends the lines of in to the channel it returns, which it closes at the end of
+// in, on a read error or a line too long, or once ctx has ended. A read of a terminal cannot be
+// interrupted: the goroutine may outlive ctx, blocked on it, until the process exits, which
+// for this command is right after the sign-in.
+func pastedLines(ctx context.Context, in io.Reader) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 0, 4096), maxPastedLine)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return lines
 }
 
 func (a *app) logoutCmd() *cobra.Command {

@@ -19,6 +19,10 @@
 //     issuers it trusts, and, playing a company's identity provider, ID tokens
 //     (OpenID Connect) and their token exchange (RFC 8693) for ID-JAGs
 //     (enterprise-managed authorization, SEP-990), signed ES256;
+//   - the device authorization grant (RFC 8628), switched on by
+//     Options.Device: device and user codes, the page where a person enters a
+//     user code and allows or denies, and polling with authorization_pending,
+//     slow_down, access_denied and expired_token;
 //   - token revocation (RFC 7009): revoking a refresh token revokes its grant;
 //   - DPoP (RFC 9449), when Options.DPoP is set: tokens bound to the key of the token
 //     request's proof, a nonce on demand (Options.DPoPNonce);

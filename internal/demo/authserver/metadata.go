@@ -76,6 +76,9 @@ func (s *Server) metadata(r *http.Request) map[string]any {
 		m["token_endpoint_auth_signing_alg_values_supported"] = s.signingAlgs
 		m["revocation_endpoint_auth_signing_alg_values_supported"] = s.signingAlgs
 	}
+	if s.opts.Device.Enabled {
+		m["device_authorization_endpoint"] = issuer + "/device_authorization"
+	}
 	if s.opts.ISSParameter {
 		m["authorization_response_iss_parameter_supported"] = true
 	}
@@ -129,6 +132,9 @@ func (s *Server) grantTypesSupported() []string {
 	}
 	if s.opts.TokenExchange {
 		g = append(g, GrantTokenExchange)
+	}
+	if s.opts.Device.Enabled {
+		g = append(g, GrantDeviceCode)
 	}
 	return g
 }

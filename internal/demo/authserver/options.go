@@ -27,6 +27,8 @@ const (
 	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	// GrantTokenExchange is the token exchange grant (RFC 8693 §2.1).
 	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	// GrantDeviceCode is the device authorization grant (RFC 8628 §3.4).
+	GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
 // Defaults applied by New to zero-valued options.
@@ -180,6 +182,8 @@ type Options struct {
 	Deviations Deviations
 	// Mimic makes the server follow real identity providers' rules; see Mimic.
 	Mimic Mimic
+	// Device enables the device authorization grant (RFC 8628); see DeviceOptions.
+	Device DeviceOptions
 	// Now is the clock; nil means time.Now. Expiry of codes and tokens is
 	// computed from it.
 	Now func() time.Time
@@ -303,6 +307,9 @@ type Stats struct {
 	DPoPNonceChallenges     int // token requests answered use_dpop_nonce
 	UserInfoAnswers         int // users told at the UserInfo endpoint (Options.UserInfo)
 	Introspections          int // active tokens described at the introspection endpoint
+	DeviceAuthorizations    int // device codes issued (RFC 8628)
+	DeviceCodeGrants        int // successful device_code grants
+	SlowDowns               int // polls answered slow_down
 }
 
 // Endpoint names used in Request.Endpoint.
@@ -317,6 +324,8 @@ const (
 	// EndpointUserInfo is the OpenID Connect UserInfo endpoint (Options.UserInfo); its
 	// Request has no Form.
 	EndpointUserInfo = "userinfo"
+	// EndpointDeviceAuthorization is the RFC 8628 device authorization endpoint.
+	EndpointDeviceAuthorization = "device_authorization"
 )
 
 // Redacted replaces secret values in Request.Form.

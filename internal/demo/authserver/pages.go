@@ -87,3 +87,41 @@ func writeHTML(w http.ResponseWriter, status int, t *template.Template, data any
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
+
+// deviceCodeData fills deviceCodeTemplate.
+type deviceCodeData struct {
+	Action   string
+	UserCode string // filled in from verification_uri_complete
+	Problem  string // why the code typed was not taken
+}
+
+// deviceDoneData fills deviceDoneTemplate.
+type deviceDoneData struct {
+	Title   string
+	Message string
+}
+
+// deviceCodeTemplate asks for the user code a device shows (RFC 8628 §3.3).
+var deviceCodeTemplate = template.Must(template.New("device").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Sign in a device</title>` + pageStyle + `</head>
+<body><main>
+<h1>Sign in a device</h1>
+<p>Enter the code your device shows.</p>
+{{if .Problem}}<p id="device-problem">{{.Problem}}</p>{{end}}
+<form method="post" action="{{.Action}}">
+<input id="user_code" name="user_code" value="{{.UserCode}}" autocomplete="off" autocapitalize="characters" spellcheck="false" required>
+<div class="buttons"><button id="continue" type="submit">Continue</button></div>
+</form>
+</main></body></html>
+`))
+
+// deviceDoneTemplate says how a device sign-in was answered.
+var deviceDoneTemplate = template.Must(template.New("device-done").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Title}}</title>` + pageStyle + `</head>
+<body><main>
+<h1 id="device-done">{{.Title}}</h1>
+<p>{{.Message}}</p>
+</main></body></html>
+`))

@@ -42,6 +42,11 @@ type Server struct {
 	// (SignInAs).
 	user string
 
+	// devices are the device codes issued (Options.Device); userCodes maps their user codes
+	// to them.
+	devices   map[string]*deviceAuth
+	userCodes map[string]string
+
 	// key signs the JWTs this server issues (ID tokens, ID-JAGs, SignJWT).
 	key signingKey
 	// trusted are the issuers whose assertions the JWT bearer grant takes, with their keys.
@@ -73,6 +78,8 @@ func New(opts Options) *Server {
 		access:      map[string]*accessToken{},
 		refresh:     map[string]*refreshToken{},
 		pending:     map[string]*pendingAuth{},
+		devices:     map[string]*deviceAuth{},
+		userCodes:   map[string]string{},
 		key:         newSigningKey(),
 		trusted:     map[string]*ecdsa.PublicKey{},
 		jagClients:  map[string]string{},
@@ -138,6 +145,12 @@ func (s *Server) routes() http.Handler {
 	}
 	if s.opts.Introspection {
 		mux.HandleFunc("POST "+p+"/introspect", s.handleIntrospect)
+	}
+	if s.opts.Device.Enabled {
+		mux.HandleFunc("POST "+p+"/device_authorization", s.handleDeviceAuthorization)
+		mux.HandleFunc("GET "+p+"/device", s.handleDevicePage)
+		mux.HandleFunc("POST "+p+"/device", s.handleDevicePage)
+		mux.HandleFunc("POST "+p+"/device/decision", s.handleDeviceDecision)
 	}
 	return mux
 }

@@ -130,7 +130,7 @@ func randomBytes(n int) []byte {
 }
 
 // secretParams are the parameters whose values never leave the server.
-var secretParams = []string{"client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "access_token", "token", "assertion", "subject_token"}
+var secretParams = []string{"client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "access_token", "token", "assertion", "subject_token", "device_code"}
 
 // redact copies form, replacing secret values by Redacted.
 func redact(form map[string][]string) url.Values {

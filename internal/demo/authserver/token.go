@@ -44,6 +44,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		resp, terr = s.grantJWTBearer(client, form)
 	case GrantTokenExchange:
 		resp, terr = s.grantTokenExchange(client, form)
+	case GrantDeviceCode:
+		resp, terr = s.grantDeviceCode(client, form)
 	case "":
 		terr = errf("invalid_request", "grant_type is required")
 	default:
@@ -53,7 +55,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, terr.code, terr.desc)
 		return
 	}
-	if g := form.Get("grant_type"); s.opts.OpenID && (g == GrantAuthorizationCode || g == GrantRefreshToken) && slices.Contains(splitScopes(resp.Scope), "openid") {
+	if g := form.Get("grant_type"); s.opts.OpenID && (g == GrantAuthorizationCode || g == GrantRefreshToken || g == GrantDeviceCode) && slices.Contains(splitScopes(resp.Scope), "openid") {
 		resp.IDToken = s.idToken(client.ID, resp.subject)
 	}
 	s.bindDPoP(&resp, jkt)
