@@ -47,7 +47,7 @@ tray: ## build bin/mcp-broker-tray only (installs Fyne's build headers first; a 
 run: build ## build, then start the tray app (RUN_ARGS=... runs a command instead)
 	./$(BIN) $(RUN_ARGS)
 
-test: ## install test deps and npm peers, then vet, gofmt, go test (private D-Bus, keyring, Xvfb), the peer tests, fuzz
+test: ## install test deps, npm peers and real authorization servers, then vet, gofmt, go test (private D-Bus, keyring, Xvfb), the peer and sign-in tests, fuzz
 	scripts/test.sh
 
 bench: cli ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go microbenchmarks: results in bench/

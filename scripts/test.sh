@@ -10,6 +10,10 @@
 #   npm    scripts/install-peers.sh: the npm peers the bridge is tested
 #          against (conformance suite, Claude Code, Inspector, ...), into
 #          $MCP_BROKER_PEERS_DIR (default ~/.cache/mcp-broker-peers)
+#   asbin  scripts/install-providers.sh: the real authorization servers the
+#          sign-in is tested against (ory/hydra, the zitadel/oidc example
+#          provider), built from testdata/providers into
+#          $MCP_BROKER_PROVIDERS_DIR (default ~/.cache/mcp-broker-providers)
 #   vet    go vet ./...
 #   gofmt  gofmt -l on every Go file outside testdata/
 #   test   go test ./... once, inside scripts/with-desktop.sh (private D-Bus,
@@ -20,10 +24,13 @@
 #          screenshots land in $MCP_BROKER_ARTIFACTS (default dist/artifacts)
 #   peers  go test -tags peers -v ./bridge/peertest: the real peers against the bridge,
 #          inside scripts/with-desktop.sh, printing the conformance counts
+#   signin go test -tags providers -v ./internal/providers: sign-in, tool calls
+#          and refresh through mcp-broker against those authorization servers,
+#          headless Chromium at their login and consent pages
 #   fuzz   every Fuzz target, found with `go test -list`, for $FUZZTIME each
 # and, only when named: fmt (gofmt -w the same files gofmt checks).
 #
-# Steps test and peers run `go test -json` through scripts/skipcheck, which
+# Steps test, peers and signin run `go test -json` through scripts/skipcheck, which
 # prints go test's usual output and records every skipped test; the summary
 # lists them with their reasons. A skip proves nothing, so under CI=true a
 # skip that is not on the allow-list .ci/allowed-skips.txt (each entry says
@@ -46,11 +53,16 @@ RACE=${RACE:-1}
 # private XDG_CACHE_HOME, so the folder is settled (and exported) out here.
 MCP_BROKER_PEERS_DIR=$(scripts/install-peers.sh --print-dir)
 export MCP_BROKER_PEERS_DIR
+# Likewise the build of the authorization servers of step signin.
+MCP_BROKER_PROVIDERS_DIR=$(scripts/install-providers.sh --print-dir)
+export MCP_BROKER_PROVIDERS_DIR
 # Screenshots and other artifacts of the desktop tests are kept here.
 MCP_BROKER_ARTIFACTS=${MCP_BROKER_ARTIFACTS:-$PWD/dist/artifacts}
 export MCP_BROKER_ARTIFACTS
 # The package of the peer tests: step peers runs it, step test leaves it out.
 PEERS_PKG=github.com/mcp-broker/mcp-broker/bridge/peertest
+# The package of the tests against real authorization servers (build tag providers).
+PROVIDERS_PKG=github.com/mcp-broker/mcp-broker/internal/providers
 # The skips CI accepts (scripts/skipcheck check).
 ALLOWED_SKIPS=.ci/allowed-skips.txt
 
@@ -83,11 +95,16 @@ step_npm() {
 	scripts/install-peers.sh
 }
 
+step_asbin() {
+	scripts/install-providers.sh
+}
+
 step_vet() {
 	"$GO" vet ./...
 	# The peer tests sit behind a build tag, so that a plain `go test ./...` never runs them;
 	# so does the tray build of the command (cgo, Fyne).
 	"$GO" vet -tags peers "$PEERS_PKG"
+	"$GO" vet -tags providers "$PROVIDERS_PKG"
 	CGO_ENABLED=1 "$GO" vet -tags tray ./cmd/mcp-broker
 }
 
@@ -201,6 +218,14 @@ step_peers() {
 	scripts/with-desktop.sh "$self" __peer_tests
 }
 
+# step_signin needs no desktop: the browser is headless and mcp-broker keeps its secrets in
+# a file store in each test's own folder. -count=1: the servers are outside Go's view.
+step_signin() {
+	build_skipcheck || return 1
+	# shellcheck disable=SC2086 # TESTFLAGS is a list of words
+	go_test_json signin -tags providers -count=1 -v -timeout=10m $TESTFLAGS "$PROVIDERS_PKG"
+}
+
 # skip_summary checks the skips the test steps recorded against the allow-list
 # and adds them to the summary: a line for the check, then the list.
 skip_summary() {
@@ -296,12 +321,12 @@ __peer_tests)
 esac
 
 steps=("$@")
-((${#steps[@]} > 0)) || steps=(deps npm vet gofmt test peers fuzz)
+((${#steps[@]} > 0)) || steps=(deps npm asbin vet gofmt test peers signin fuzz)
 for s in "${steps[@]}"; do
 	case "$s" in
-	deps | npm | vet | gofmt | test | peers | fuzz | fmt) ;;
+	deps | npm | asbin | vet | gofmt | test | peers | signin | fuzz | fmt) ;;
 	*)
-		echo "test.sh: unknown step '$s' (deps npm vet gofmt test peers fuzz, or fmt)" >&2
+		echo "test.sh: unknown step '$s' (deps npm asbin vet gofmt test peers signin fuzz, or fmt)" >&2
 		exit 2
 		;;
 	esac
@@ -317,7 +342,7 @@ total=$SECONDS
 for s in "${steps[@]}"; do
 	run "$s" "step_$s"
 done
-if [[ " ${steps[*]} " == *" test "* || " ${steps[*]} " == *" peers "* ]]; then
+if [[ " ${steps[*]} " == *" test "* || " ${steps[*]} " == *" peers "* || " ${steps[*]} " == *" signin "* ]]; then
 	skip_summary
 fi
 
