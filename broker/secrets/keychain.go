@@ -238,6 +238,11 @@ func checkSize(goos, item, value string) error {
 func call[T any](ctx context.Context, k *Keychain, what, secret string, write bool, fn func() (T, error)) (T, error) {
 	var zero T
 	start := time.Now()
+	if ctx.Err() != nil {
+		// Before the selects below, which pick at random among ready cases: an ended
+		// context must not reach the OS keychain at all.
+		return zero, k.doneErr(ctx, what, start)
+	}
 	tctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 
