@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
@@ -73,6 +74,12 @@ type Options struct {
 	RuntimeDir string
 	// CacheDir keeps the last answer to initialize per server; "" keeps none.
 	CacheDir string
+	// ToolsDir keeps what the last answer to tools/list said of the server's tools
+	// (toolpolicy.Seen); "" keeps nothing.
+	ToolsDir string
+	// ConfigPath is the configuration file, watched for changes of the server's tool
+	// settings (Server.HiddenTools and ReadOnly); "" applies those of Server until exit.
+	ConfigPath string
 	// NoBrowser: never sign in from the bridge; wait for another process (the tray or
 	// `mcp-broker login`) to do it.
 	NoBrowser bool
@@ -127,6 +134,7 @@ type bridge struct {
 	placeholder placeholderState // the placeholder tool
 	requests    requests         // the client's requests in flight
 	tools       toolTable        // the server's tools' parameter headers (stateless era)
+	toolSet     toolSettings     // the tool settings, and the tools last seen (toolsettings.go)
 	process     process          // the process's tuning
 }
 
@@ -135,6 +143,7 @@ type pending struct {
 	id        []byte
 	conn      upstream.Conn // where it was sent; nil while it waits for a session
 	cancelled bool          // the client cancelled it before it was sent
+	list      bool          // it is tools/list: its answer goes through the tool settings
 }
 
 func newBridge(opts Options) (*bridge, error) {
@@ -169,6 +178,7 @@ func newBridge(opts Options) (*bridge, error) {
 		kick: make(chan struct{}, 1), changed: make(chan struct{}), work: make(chan func()),
 		client:   handshake{done: make(chan struct{})},
 		requests: requests{inflight: map[string]*pending{}, unwritten: map[uint64]chan struct{}{}},
+		toolSet:  toolSettings{policy: toolpolicy.FromServer(opts.Server)},
 	}
 	b.creds = &credentials{broker: opts.Broker, name: opts.Server.Name, url: opts.Server.URL, log: log, now: time.Now, moved: b.stopRelaying,
 		device: opts.Headless != ""}
@@ -201,6 +211,9 @@ func (b *bridge) run(ctx context.Context) error {
 		}
 	})
 	b.goWait(b.watchURL)
+	if b.opts.ConfigPath != "" {
+		b.goWait(b.watchTools)
+	}
 	growPipes(b.opts.In, b.opts.Out)
 	in := b.opts.In
 	if r, undo := ownStdin(in); r != nil {

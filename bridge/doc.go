@@ -10,7 +10,11 @@
 // the answer keeps its bytes; a list that loses nothing is relayed as it came), and a call to
 // it is refused. The bridge learns each tool's designated parameters from the lists it relays
 // (package paramheaders; the table is in state.go) for the transport to put them in
-// Mcp-Param-* headers.
+// Mcp-Param-* headers. The other exception is the user's: the tools the server's settings
+// hide (hidden_tools, read_only in config.json) leave the tools/list answers the same way,
+// calls of them are refused, and a change of those settings reaches the bridge through a
+// watch on config.json and the client through notifications/tools/list_changed
+// (toolsettings.go, package toolpolicy).
 //
 // Around the relay, the bridge keeps the client from waiting on a person or a slow server:
 //

@@ -141,7 +141,7 @@ func (b *bridge) dispatch(msg []byte, env jsonrpc.Envelope) {
 		return
 	}
 	for key, id := range ids {
-		p := &pending{id: id}
+		p := &pending{id: id, list: env.Method == "tools/list"}
 		b.requests.inflight[key] = p
 		ps = append(ps, p)
 	}
@@ -351,14 +351,17 @@ func (b *bridge) assign(ps []*pending, conn upstream.Conn) bool {
 }
 
 // finish marks the request with id key answered; it reports whether it was in flight.
-func (b *bridge) finish(key string) bool {
+func (b *bridge) finish(key string) bool { return b.take(key) != nil }
+
+// take marks the request with id key answered and returns it; nil when it was not in flight.
+func (b *bridge) take(key string) *pending {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.requests.inflight[key]; !ok {
-		return false
+	p := b.requests.inflight[key]
+	if p != nil {
+		delete(b.requests.inflight, key)
 	}
-	delete(b.requests.inflight, key)
-	return true
+	return p
 }
 
 // finishBatch marks the answers in a batch from the server answered. It reports whether the
@@ -450,9 +453,13 @@ func (b *bridge) describe(err error) string {
 func (b *bridge) fromServer(msg []byte, env jsonrpc.Envelope) {
 	switch env.Kind {
 	case jsonrpc.KindResponse:
-		if !b.finish(env.IDKey()) {
+		p := b.take(env.IDKey())
+		if p == nil {
 			b.log.Debug("dropping an answer to a request not in flight", "id", string(env.ID))
 			return
+		}
+		if p.list {
+			msg = b.listedTools(msg)
 		}
 	case jsonrpc.KindBatch:
 		if !b.finishBatch(env) {
@@ -480,7 +487,7 @@ func (b *bridge) local(msg []byte, env jsonrpc.Envelope) bool {
 		b.writeClient(result(env.ID, struct{}{}))
 		return true
 	case "tools/call":
-		return b.callPlaceholder(env)
+		return b.refuseHidden(env) || b.callPlaceholder(env)
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
@@ -33,6 +34,41 @@ func diagnoseWith(configPath, rawURL string, run func(*discovery.Fetcher) *docto
 	}
 	r.Network = doctor.NetworkLines(network, rawURL)
 	return r, nil
+}
+
+// toolSettings is the Tools window's view of the broker (windows.ToolSettings).
+type toolSettings struct {
+	configPath string
+	toolsDir   string // "" when there is no cache folder: no tools are ever seen
+	open       func(ctx context.Context) (*broker.Broker, error)
+}
+
+// Tools implements windows.ToolSettings: the server's settings from the configuration, and the
+// tools its bridges last saw.
+func (s toolSettings) Tools(server string) (toolpolicy.Seen, toolpolicy.Policy, error) {
+	f, err := config.Load(s.configPath)
+	if err != nil {
+		return toolpolicy.Seen{}, toolpolicy.Policy{}, err
+	}
+	srv, ok := f.Server(server)
+	if !ok {
+		return toolpolicy.Seen{}, toolpolicy.Policy{}, &broker.UnknownServerError{Name: server}
+	}
+	policy := toolpolicy.FromServer(*srv)
+	if s.toolsDir == "" {
+		return toolpolicy.Seen{}, policy, toolpolicy.ErrNotSeen
+	}
+	seen, err := toolpolicy.Load(s.toolsDir, server)
+	return seen, policy, err
+}
+
+// ChangeTools implements windows.ToolSettings.
+func (s toolSettings) ChangeTools(ctx context.Context, server string, change broker.ToolChange) error {
+	b, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	return b.ChangeTools(ctx, server, change)
 }
 
 // serverEditor is the server form's view of the broker (windows.ServerEditor).

@@ -2,12 +2,19 @@ package ui
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
+	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
 
 // The Configure Claude Code window writes through claudeWriter: the real writer, on files in
@@ -55,5 +62,38 @@ func TestClaudeWriterAdapter(t *testing.T) {
 	}
 	if _, _, err := cw.Preview("bogus", "", "studio"); err == nil {
 		t.Fatal("Preview with an unknown scope succeeded")
+	}
+}
+
+// The Tools window reads and changes a server's tool settings through toolSettings: the
+// configuration and the bridges' Seen files, and the broker's ChangeTools.
+func TestToolSettingsAdapter(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.json")
+	b, err := broker.New(broker.Options{ConfigPath: cfg, Secrets: secrets.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddServer(t.Context(), config.Server{Name: "studio", URL: "https://mcp.example.com/mcp", Auth: config.AuthNone}, ""); err != nil {
+		t.Fatal(err)
+	}
+	ts := toolSettings{configPath: cfg, toolsDir: filepath.Join(dir, "tools"),
+		open: func(context.Context) (*broker.Broker, error) { return b, nil }}
+	if _, _, err := ts.Tools("studio"); !errors.Is(err, toolpolicy.ErrNotSeen) {
+		t.Errorf("before any bridge: %v", err)
+	}
+	if err := toolpolicy.Save(ts.toolsDir, toolpolicy.Seen{Server: "studio", Tools: []toolpolicy.Tool{{Name: "t"}}}); err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	if err := ts.ChangeTools(t.Context(), "studio", broker.ToolChange{Hide: []string{"t"}, ReadOnly: &on}); err != nil {
+		t.Fatal(err)
+	}
+	seen, policy, err := ts.Tools("studio")
+	if err != nil || len(seen.Tools) != 1 || !policy.ReadOnly || !slices.Equal(policy.Hidden, []string{"t"}) {
+		t.Errorf("Tools = %+v, %+v, %v", seen, policy, err)
+	}
+	if _, _, err := ts.Tools("nope"); err == nil {
+		t.Error("an unknown server has tools")
 	}
 }

@@ -503,6 +503,12 @@ func (t *trayApp) Diagnose(name string) {
 	windows.ShowDiagnosis(t.fyne, name, srv.URL, func(ctx context.Context) (*doctor.Report, error) { return diagnose(ctx, t.opts.ConfigPath, srv.URL) })
 }
 
+// ShowTools implements tray.Actions.
+func (t *trayApp) ShowTools(name string) {
+	windows.ShowTools(t.fyne, name, toolSettings{configPath: t.opts.ConfigPath, toolsDir: t.opts.ToolsDir,
+		open: func(ctx context.Context) (*broker.Broker, error) { return t.openBroker(ctx, nil) }})
+}
+
 // EditServer implements tray.Actions.
 func (t *trayApp) EditServer(name string) {
 	f, err := config.Load(t.opts.ConfigPath)

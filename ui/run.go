@@ -18,6 +18,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/ui/display"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	KeychainTimeout time.Duration
 	// PollInterval is how often the state is read; 0 means model.DefaultInterval.
 	PollInterval time.Duration
+	// ToolsDir is where the bridges keep the tools they last saw of each server
+	// (toolpolicy.Seen); "" means toolpolicy.Dir(os.UserCacheDir()).
+	ToolsDir string
 }
 
 // Run runs the tray app until the user quits it or ctx ends. It must be called from the main
@@ -81,6 +85,11 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("finding the mcp-broker executable: %w", err)
 		}
 		opts.Binary = exe
+	}
+	if opts.ToolsDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			opts.ToolsDir = toolpolicy.Dir(dir)
+		}
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -4,7 +4,7 @@
 // argument into an Mcp-Param-Region header, so that load balancers and gateways can route on
 // it without reading the body.
 //
-// It has three jobs, one per direction of the bridge's traffic:
+// It has these jobs, for both directions of the bridge's traffic:
 //
 //   - Check validates one inputSchema against the specification's constraints (a non-empty
 //     HTTP token, unique regardless of case, only on string, integer and boolean parameters,
@@ -15,6 +15,8 @@
 //     list). An answer in which nothing is rejected comes back as the very bytes read, and
 //     otherwise only the tools array is rebuilt, from the kept tools' own bytes: the bridge
 //     stays a lossless relay.
+//   - Cut is ReadList's surgery for any reason: it takes out of a tools/list answer the tools a
+//     function rejects (the bridge's per-server tool settings), keeping every other byte.
 //   - Values reads the designated arguments of a tools/call request as header text, before
 //     the transport's encoding (plain, or =?base64?…?= for what a header cannot carry).
 //

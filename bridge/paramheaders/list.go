@@ -85,6 +85,48 @@ func ReadList(answer []byte) (List, error) {
 	if len(kept) == len(elems) {
 		return list, nil
 	}
+	list.Answer = rebuild(answer, tools, kept)
+	return list, nil
+}
+
+// Cut returns an answer to tools/list without the tools for which keep reports false, every
+// other byte kept: keep is handed each element of result.tools as it was sent. An answer that
+// loses nothing comes back as the very bytes given, and so does an error answer or a result
+// without a tools array. An error means the answer cannot be taken apart safely (as for
+// ReadList); the caller then relays it as it is. The bridge cuts with it the tools its
+// settings hide, by the same surgery as ReadList's.
+func Cut(answer []byte, keep func(tool []byte) bool) ([]byte, error) {
+	top, err := members(answer, 0, "result")
+	result, ok := top["result"]
+	if err != nil || !ok || answer[result.start] != '{' {
+		return answer, err
+	}
+	in, err := members(answer, result.start, "tools")
+	if err != nil {
+		return answer, err
+	}
+	tools, ok := in["tools"]
+	if !ok || answer[tools.start] != '[' {
+		return answer, nil
+	}
+	elems, err := elements(answer, tools)
+	if err != nil {
+		return answer, err
+	}
+	kept := make([]span, 0, len(elems))
+	for _, e := range elems {
+		if keep(answer[e.start:e.end:e.end]) {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) == len(elems) {
+		return answer, nil
+	}
+	return rebuild(answer, tools, kept), nil
+}
+
+// rebuild returns answer with the array at tools holding only the elements kept.
+func rebuild(answer []byte, tools span, kept []span) []byte {
 	out := make([]byte, 0, len(answer))
 	out = append(out, answer[:tools.start+1]...)
 	for i, e := range kept {
@@ -93,9 +135,7 @@ func ReadList(answer []byte) (List, error) {
 		}
 		out = append(out, answer[e.start:e.end]...)
 	}
-	out = append(out, answer[tools.end-1:]...)
-	list.Answer = out
-	return list, nil
+	return append(out, answer[tools.end-1:]...)
 }
 
 // span is a value's place in the text: [start, end).

@@ -156,3 +156,27 @@ func TestMentions(t *testing.T) {
 		}
 	}
 }
+
+func TestCut(t *testing.T) {
+	in := answer(validTool, plainTool, emptyHeader)
+	out, err := Cut([]byte(in), func(tool []byte) bool { return !strings.Contains(string(tool), `"plain"`) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := answer(validTool, emptyHeader); string(out) != want {
+		t.Errorf("Cut =\n%s\nwant\n%s", out, want)
+	}
+	seen := 0
+	same, err := Cut([]byte(in), func([]byte) bool { seen++; return true })
+	if err != nil || string(same) != in || seen != 3 {
+		t.Errorf("keeping all: %q, %v after %d tools", same, err, seen)
+	}
+	for _, a := range []string{`{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"x"}}`, `{"jsonrpc":"2.0","id":1,"result":{}}`} {
+		if got, err := Cut([]byte(a), func([]byte) bool { return false }); err != nil || string(got) != a {
+			t.Errorf("Cut(%s) = %s, %v", a, got, err)
+		}
+	}
+	if _, err := Cut([]byte(`{"jsonrpc":"2.0","id":1,"result":{"tools":[],"tools":[]}}`), func([]byte) bool { return true }); err == nil {
+		t.Error("a tools member given twice was cut")
+	}
+}

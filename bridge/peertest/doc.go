@@ -2,7 +2,9 @@
 // official conformance suite, 0.1.16 and 0.2.0-alpha.12 (with the driver in
 // bridge/peertest/conformancedriver, which plays the host itself or through the MCP Inspector
 // CLI), the Claude Code CLI, and the MCP Inspector CLI, against the reference
-// server-everything and the in-repo OAuth-protected demo server, all on 127.0.0.1.
+// server-everything and the in-repo OAuth-protected demo server, all on 127.0.0.1. Claude
+// Code also runs a prompt (`claude -p`) against a fake Anthropic API on 127.0.0.1
+// (ANTHROPIC_BASE_URL), whose requests show the tools it offers the model (tools_test.go).
 //
 // The peers come from npm, pinned in testdata/peers, installed by scripts/install-peers.sh
 // into a cache folder ($MCP_BROKER_PEERS_DIR, default ~/.cache/mcp-broker-peers). Without that

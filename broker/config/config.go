@@ -137,6 +137,11 @@ type Server struct {
 	IdP string `json:"idp,omitempty"`
 	// DPoP says when tokens are DPoP-bound (RFC 9449); "" means auto.
 	DPoP DPoPMode `json:"dpop,omitempty"`
+	// HiddenTools names the server's tools the bridge keeps out of the client's tools/list
+	// (and refuses to call), to spare Claude Code's context the tools never used.
+	HiddenTools []string `json:"hidden_tools,omitempty"`
+	// ReadOnly hides every tool the server does not annotate readOnlyHint: true.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // IdP is a company's identity provider (an OpenID Connect provider), signed

@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge"
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
@@ -108,7 +109,9 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 	}
 	if dir, err := a.env.UserCacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "mcp-broker", "initialize")
+		opts.ToolsDir = toolpolicy.Dir(dir)
 	}
+	opts.ConfigPath = b.ConfigPath()
 	log.Debug("bridge starting", "server", srv.Name, "url", redact.URL(srv.URL), "transport", srv.Transport)
 	err = bridge.Run(ctx, opts)
 	if errors.Is(err, context.Canceled) {

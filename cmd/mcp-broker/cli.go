@@ -144,7 +144,7 @@ New here? mcp-broker demo runs a demo server to sign in to.`,
 	root.AddCommand(a.serversCmd(), a.loginCmd(), a.logoutCmd(), a.statusCmd(), a.doctorCmd(), a.bridgeCmd())
 	root.AddCommand(a.idpCmd())
 	root.AddCommand(a.claudeCmd(), a.configCmd())
-	root.AddCommand(a.demoCmd())
+	root.AddCommand(a.demoCmd(), a.toolsCmd())
 	usageArgs(root)
 	return root
 }

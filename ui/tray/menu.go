@@ -39,6 +39,8 @@ type Actions interface {
 	CopyClaudeCommand(name string)
 	// Diagnose opens the diagnosis window for the server's URL.
 	Diagnose(name string)
+	// ShowTools opens the window of the server's tools, where they are hidden or shown.
+	ShowTools(name string)
 	// EditServer opens the server form filled in with the server.
 	EditServer(name string)
 	// AddServer opens an empty server form.
@@ -89,6 +91,7 @@ const (
 	LabelConfigure    = "Configure Claude Code…"
 	LabelCopyCommand  = "Copy Claude Code command"
 	LabelDiagnose     = "Diagnose…"
+	LabelTools        = "Tools…"
 	LabelEdit         = "Edit server…"
 	// LabelSignInIdP signs in to a company's identity provider, once for all its servers.
 	LabelSignInIdP = "Sign in with your company account"
@@ -233,6 +236,7 @@ func serverMenu(srv model.Server, opts Options, act Actions) *fyne.Menu {
 		fyne.NewMenuItem(LabelConfigure, func() { act.ConfigureClaude(name) }),
 		fyne.NewMenuItem(LabelCopyCommand, func() { act.CopyClaudeCommand(name) }),
 		fyne.NewMenuItem(LabelDiagnose, func() { act.Diagnose(name) }),
+		fyne.NewMenuItem(LabelTools, func() { act.ShowTools(name) }),
 		fyne.NewMenuItem(LabelEdit, func() { act.EditServer(name) }),
 	)
 	return fyne.NewMenu(name, items...)

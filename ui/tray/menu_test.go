@@ -36,6 +36,7 @@ func (r *recorder) SignInIdP(name string)         { r.rec("SignInIdP(%s)", name)
 func (r *recorder) ConfigureClaude(name string)   { r.rec("ConfigureClaude(%s)", name) }
 func (r *recorder) CopyClaudeCommand(name string) { r.rec("CopyClaudeCommand(%s)", name) }
 func (r *recorder) Diagnose(name string)          { r.rec("Diagnose(%s)", name) }
+func (r *recorder) ShowTools(name string)         { r.rec("ShowTools(%s)", name) }
 func (r *recorder) EditServer(name string)        { r.rec("EditServer(%s)", name) }
 func (r *recorder) AddServer()                    { r.rec("AddServer()") }
 func (r *recorder) ShowStatus()                   { r.rec("ShowStatus()") }

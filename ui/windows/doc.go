@@ -1,6 +1,6 @@
 // Package windows builds the tray app's windows: the status window, the
-// add/edit server form, Configure Claude Code, sign-in progress and the
-// diagnosis report.
+// add/edit server form, Configure Claude Code, sign-in progress, the
+// diagnosis report and a server's tools.
 //
 // Each window is a struct that keeps its widgets, built by a function that
 // takes the fyne.App, in the style of fyne-io/calculator, so tests drive it
