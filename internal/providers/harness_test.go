@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
@@ -116,12 +119,30 @@ func (u *user) run(args ...string) string {
 // visit, as a person copies it into a browser. It returns the command's output and error.
 func (u *user) login(name string, visit func(authURL string) error) (string, error) {
 	u.t.Helper()
+	return u.loginAt([]string{name, "--no-browser"}, func(line string) func(io.Writer) error {
+		if v := strings.TrimSpace(line); strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
+			return func(io.Writer) error { return visit(v) }
+		}
+		return nil
+	})
+}
+
+// loginAt runs `mcp-broker login ARGS...` as a person at its terminal: it hands each line the
+// command prints (on stderr) to read, which returns what the person then does, or nil. That
+// step runs on its own goroutine, so that the reading goes on, with the command's standard
+// input, where the person pastes. It returns the command's output and error.
+func (u *user) loginAt(args []string, read func(line string) func(stdin io.Writer) error) (string, error) {
+	u.t.Helper()
 	ctx, cancel := context.WithTimeout(u.t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, u.bin, "login", name, "--no-browser")
+	cmd := exec.CommandContext(ctx, u.bin, append([]string{"login"}, args...)...)
 	cmd.Env = u.env
 	var out bytes.Buffer
 	cmd.Stdout = &out
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		u.t.Fatal(err)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		u.t.Fatal(err)
@@ -130,22 +151,29 @@ func (u *user) login(name string, visit func(authURL string) error) (string, err
 		u.t.Fatal(err)
 	}
 	var text strings.Builder
-	var visited sync.WaitGroup
-	var visitErr error
+	var stepped sync.WaitGroup
+	var stepMu sync.Mutex
+	var stepErr error
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		line := sc.Text()
 		text.WriteString(line + "\n")
-		if v := strings.TrimSpace(line); strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
-			visited.Go(func() { visitErr = visit(v) })
+		if step := read(line); step != nil {
+			stepped.Go(func() {
+				if err := step(stdin); err != nil {
+					stepMu.Lock()
+					stepErr = errors.Join(stepErr, err)
+					stepMu.Unlock()
+				}
+			})
 		}
 	}
 	_, _ = io.Copy(io.Discard, stderr)
 	err = cmd.Wait()
-	visited.Wait()
+	stepped.Wait()
 	output := "stdout: " + out.String() + "\nstderr: " + text.String()
-	if visitErr != nil {
-		return output, fmt.Errorf("in the browser: %w (login: %v)", visitErr, err)
+	if stepErr != nil {
+		return output, fmt.Errorf("in the browser: %w (login: %v)", stepErr, err)
 	}
 	return output, err
 }
@@ -229,6 +257,43 @@ func browse(browser context.Context, authURL string, steps ...chromedp.Action[ch
 		case <-tick.C:
 		}
 	}
+}
+
+// capture drives the browser through steps from authURL, as browse does, but stops the
+// browser's last request, the redirect to the broker's loopback callback (the redirect_uri of
+// authURL), before it leaves the browser, and returns that address: what a person whose
+// browser runs on another machine sees in its address bar, and pastes. The broker's loopback
+// server never hears of the sign-in.
+func capture(browser context.Context, authURL string, steps ...chromedp.Action[chromedp.Void]) (string, error) {
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	defer cancel()
+	au, err := url.Parse(authURL)
+	if err != nil {
+		return "", err
+	}
+	redirect := au.Query().Get("redirect_uri")
+	if u, err := url.Parse(redirect); err != nil || u.Hostname() != "127.0.0.1" || u.RawQuery != "" {
+		return "", fmt.Errorf("the sign-in URL's redirect_uri %q is not a loopback callback", redirect)
+	}
+	// Fetch's patterns take * and ? as wildcards; a loopback redirect_uri has neither.
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: redirect + "*"}}}); err != nil {
+		return "", fmt.Errorf("stopping requests to the callback: %w", err)
+	}
+	defer func() { _, _ = chromedp.Call(browser, fetch.Disable, cdp.Empty{}) }()
+	paused := chromedp.Events(ctx, fetch.RequestPaused) // subscribed before the first step
+	if err := chromedp.Do(ctx, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(authURL)}, steps...)...); err != nil {
+		return "", err
+	}
+	for ev, err := range paused {
+		if err != nil {
+			return "", fmt.Errorf("the browser never went to the callback: %w", err)
+		}
+		if _, err := chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient}); err != nil {
+			return "", fmt.Errorf("stopping the request to the callback: %w", err)
+		}
+		return ev.Request.URL, nil
+	}
+	return "", fmt.Errorf("the browser never went to the callback: %w", ctx.Err())
 }
 
 // redactQuery drops a URL's query, which may hold a code or a challenge.

@@ -110,14 +110,16 @@ type signIn struct {
 	// visit plays the person in the browser: from the authorization URL to the broker's
 	// callback page.
 	visit func(authURL string) error
+	// login, when set, is the sign-in of step 1 instead of `login --no-browser` with visit.
+	login func(u *user) (string, error)
 	// client is the OAuth client the broker used, to present old refresh tokens with.
 	client func(*user, grant) (*oauth.Client, error)
 }
 
 // run is the story, step by step, each failure naming its step:
 //
-//  1. `servers add`, then `login` through the real binary, the person in Chromium: the
-//     broker holds an access token and a refresh token;
+//  1. `servers add`, then `login` through the real binary (or the sign-in of s.login), the
+//     person in Chromium: the broker holds an access token and a refresh token;
 //  2. a tool call through a bridge reaches the MCP server with that token, as the person;
 //  3. the token expires (the provider refuses it), and the next call through the same bridge
 //     refreshes it: a new access token, and a new refresh token (rotation);
@@ -130,7 +132,11 @@ func (s signIn) run(t *testing.T) {
 	defer cancel()
 
 	u.run(append([]string{"servers", "add", s.server, s.url}, s.addArgs...)...)
-	out, err := u.login(s.server, s.visit)
+	login := s.login
+	if login == nil {
+		login = func(u *user) (string, error) { return u.login(s.server, s.visit) }
+	}
+	out, err := login(u)
 	if err != nil {
 		t.Fatalf("step 1 (sign-in): %v\n%s", err, out)
 	}

@@ -15,8 +15,8 @@ type Zitadel struct {
 	// Issuer is its issuer (no trailing slash).
 	Issuer string
 	// ClientID is its pre-registered public client (PKCE, loopback redirect on any port,
-	// authorization-code and refresh-token grants, JWT access tokens). The provider has no
-	// dynamic client registration.
+	// authorization-code, device-code (RFC 8628) and refresh-token grants, JWT access tokens).
+	// The provider has no dynamic client registration.
 	ClientID string
 	// Username and Password are one of the example's accounts, and Subject its subject.
 	Username, Password, Subject string
