@@ -31,6 +31,10 @@ import (
 // window loop has ended: quitting must not hang on a keychain that does not answer.
 const shutdownTimeout = 5 * time.Second
 
+// lapseWarning is how long before a sign-in lapses (its token expires with no refresh token)
+// the app says so: time to finish what Claude Code is doing and sign in again.
+const lapseWarning = 10 * time.Minute
+
 // trayApp is the running app: it implements tray.Actions, and owns every goroutine it starts
 // (wg; each ends with ctx, which Run cancels once Fyne's loop is over).
 //
@@ -47,6 +51,10 @@ type trayApp struct {
 	auto    startAtLogin
 	wg      sync.WaitGroup
 
+	// runtimeDir is where bridges and the tray announce themselves, and where a second start
+	// asks for the main window (showRequestFile).
+	runtimeDir string
+
 	// UI thread.
 	// root is the one tray menu given to Fyne, refilled on every change: Fyne's tray, once
 	// ready, re-reads the menu it was first given, so a new menu passed before then would be
@@ -62,6 +70,13 @@ type trayApp struct {
 	demo         *demo.Demo
 	demoStarting bool
 	status       *windows.Status
+	// lapseWarned maps a server to the expiry the person was warned about (model.LapseDue);
+	// lapseTimer fires when the next warning falls due.
+	lapseWarned map[string]time.Time
+	lapseTimer  *time.Timer
+	// signingOut holds the servers this app is signing out of or removing: their sign-in
+	// ending is no failed renewal.
+	signingOut map[string]bool
 }
 
 // signIn is a sign-in under way.
@@ -76,8 +91,9 @@ type trayHost interface {
 	SetSystemTrayIcon(icon fyne.Resource)
 }
 
-// run builds the app and runs Fyne's loop until the user quits or ctx ends.
-func run(ctx context.Context, opts Options, withTray bool) error {
+// run builds the app and runs Fyne's loop until the user quits or ctx ends. withTray enables
+// the tray icon; trayShown says a tray host will show it, else the main window opens at start.
+func run(ctx context.Context, opts Options, withTray, trayShown bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -89,6 +105,14 @@ func run(ctx context.Context, opts Options, withTray bool) error {
 		}
 		runtimeDir = d
 	}
+	if withTray && status.TrayRunning(runtimeDir) {
+		// Started again (from the app launcher) while the tray runs: one app, its window shown.
+		if err := requestShow(runtimeDir); err != nil {
+			return err
+		}
+		opts.Log.Info("the app is running already: asked it to show its main window")
+		return nil
+	}
 	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: appName, Version: opts.Version, Icon: tray.AppIcon(), Release: true})
 	a := app.NewWithID(AppID)
 	a.SetIcon(tray.AppIcon())
@@ -98,12 +122,13 @@ func run(ctx context.Context, opts Options, withTray bool) error {
 		host = desk
 	}
 	t := newTrayApp(ctx, a, opts, runtimeDir, host, systemStartAtLogin())
-	if host == nil {
-		// No tray: the status window stands in for it, with the tray's menu as its menu, and
-		// closing it ends the app.
+	if host == nil || !trayShown {
+		// No tray, or no one to show it: the main window stands in for it (without a tray,
+		// with the tray's menu as its menu), and closing it ends the app.
 		t.status.Window().SetCloseIntercept(a.Quit)
 		t.status.Show()
-	} else {
+	}
+	if host != nil {
 		// Bridges leave interactive sign-in to a live tray (which tells the user); without a
 		// tray icon to click there is no one to leave it to.
 		withdraw, err := status.AnnounceTray(runtimeDir)
@@ -134,19 +159,26 @@ func run(ctx context.Context, opts Options, withTray bool) error {
 // and icon. Nothing runs in the background until start.
 func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string, host trayHost, auto startAtLogin) *trayApp {
 	t := &trayApp{
-		ctx: ctx, opts: opts, log: opts.Log, fyne: a, desk: host,
+		ctx: ctx, opts: opts, runtimeDir: runtimeDir, log: opts.Log, fyne: a, desk: host,
 		watcher: model.NewWatcher(model.Paths{Config: opts.ConfigPath, Bridges: status.BridgesDir(runtimeDir)}, opts.PollInterval, nil),
 		notes:   make(chan *fyne.Notification, 16),
 		auto:    auto,
 		signIns: map[string]*signIn{},
+
+		lapseWarned: map[string]time.Time{},
+		signingOut:  map[string]bool{},
 	}
 	if on, err := t.auto.Enabled(); err != nil {
 		t.log.Warn("reading the start-at-login setting", "err", err)
 	} else {
 		t.startAtLogin = on
 	}
+	// The status window is the main window: every server with its actions.
 	t.status = windows.NewStatus(a)
 	t.status.OnAddServer = t.AddServer
+	t.status.Actions = t
+	t.status.Window().SetTitle(appName)
+	t.status.Window().Resize(fyne.NewSize(windows.MainWidth, 720))
 	if host != nil {
 		// The menu first: Fyne starts the tray with it, and the icon can only be set after.
 		t.root = tray.Menu(model.Snapshot{}, t.menuOptions(), t)
@@ -162,6 +194,11 @@ func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string
 func (t *trayApp) start() {
 	if t.desk != nil {
 		t.wg.Go(t.sendNotifications)
+		interval := t.opts.PollInterval
+		if interval <= 0 {
+			interval = model.DefaultInterval
+		}
+		t.wg.Go(func() { t.watchShowRequests(t.ctx, interval) })
 	}
 	t.wg.Go(func() {
 		_ = t.watcher.Run(t.ctx, func(s model.Snapshot) { fyne.Do(func() { t.apply(s) }) })
@@ -179,6 +216,9 @@ func (t *trayApp) shutdown() {
 	case <-done:
 	case <-time.After(shutdownTimeout):
 		t.log.Warn("background work did not stop in time; quitting anyway")
+	}
+	if t.lapseTimer != nil {
+		t.lapseTimer.Stop()
 	}
 	if t.demo != nil {
 		if err := t.demo.Close(); err != nil {
@@ -207,12 +247,47 @@ func (t *trayApp) apply(s model.Snapshot) {
 		t.notify(capitalize(srv.WaitingClient())+" is waiting for you to sign in to "+name,
 			"Choose “Sign in to "+name+"” in the MCP Broker menu.")
 	}
+	for _, name := range model.RenewalFailed(prev, s) {
+		if t.signingOut[name] || t.signIns[name] != nil {
+			continue
+		}
+		t.notify("Signed out of "+name,
+			"Its access token could not be renewed (or it was signed out elsewhere). Choose "+tray.LabelSignIn+" for "+name+" in the MCP Broker menu or window.")
+	}
+	for name := range t.signingOut {
+		if srv, ok := s.Server(name); !ok || !srv.SignedIn {
+			delete(t.signingOut, name)
+		}
+	}
+	t.warnLapses()
+}
+
+// warnLapses notifies, once per sign-in, of each sign-in that lapses within lapseWarning, and
+// sets a timer for the next one: the snapshot does not change as that moment comes near.
+func (t *trayApp) warnLapses() {
+	now := time.Now()
+	due, next := model.LapseDue(t.snap, now, lapseWarning, t.lapseWarned)
+	for _, name := range due {
+		srv, _ := t.snap.Server(name)
+		t.lapseWarned[name] = *srv.Expiry
+		t.notify("Sign in to "+name+" again soon",
+			"Its access token expires at "+srv.Expiry.Local().Format("15:04")+" and the server gave no refresh token: choose "+tray.LabelSignIn+" then, or now.")
+	}
+	if t.lapseTimer != nil {
+		t.lapseTimer.Stop()
+		t.lapseTimer = nil
+	}
+	if !next.IsZero() && t.ctx.Err() == nil {
+		t.lapseTimer = time.AfterFunc(next.Sub(now), func() { fyne.Do(t.warnLapses) })
+	}
 }
 
 // refresh rebuilds the menu from the current snapshot and the app's own state, and hands it
 // to the tray only when it reads differently (a rebuild makes some tray hosts flicker).
 func (t *trayApp) refresh() {
-	m := tray.Menu(t.snap, t.menuOptions(), t)
+	opts := t.menuOptions()
+	t.status.SetActivity(opts.SigningIn, t.demoStarting)
+	m := tray.Menu(t.snap, opts, t)
 	out := tray.Outline(m)
 	if out == t.outline {
 		t.setIcon(t.snap.State)
@@ -348,6 +423,9 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 		s.win.Close()
 	}
 	var moved *broker.IssuerChangedError
+	if err == nil || cancelled {
+		t.status.SetProblem(name, "", nil)
+	}
 	switch {
 	case err == nil:
 		title, msg := "Signed in to "+name, "Claude Code and your other MCP clients can use "+name+" now."
@@ -384,6 +462,7 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 	default:
 		t.log.Warn("sign-in failed", "server", name, "err", err)
 		t.notify("Sign-in to "+name+" failed", sentence(err, name))
+		t.status.SetProblem(name, "Signing in failed.", err)
 	}
 	t.watcher.Kick()
 	t.refresh()
@@ -460,13 +539,14 @@ func (t *trayApp) idpSignInDone(name string, s *signIn, res *broker.IdPLoginResu
 
 // SignOut implements tray.Actions.
 func (t *trayApp) SignOut(name string) {
+	t.signingOut[name] = true
 	t.background(func(ctx context.Context) {
 		var res *broker.LogoutResult
 		b, err := t.openBroker(ctx, nil)
 		if err == nil {
 			res, err = b.Logout(ctx, name)
 		}
-		t.watcher.Kick()
+		t.settled(name, "Signing out failed.", err)
 		switch {
 		case err != nil:
 			t.log.Warn("sign-out failed", "server", name, "err", err)
@@ -478,6 +558,38 @@ func (t *trayApp) SignOut(name string) {
 			t.notify("Signed out of "+name, "Its tokens are revoked at its sign-in server and deleted from your keychain.")
 		default:
 			t.notify("Signed out of "+name, "Its tokens are deleted from your keychain.")
+		}
+	})
+}
+
+// RemoveServer implements windows.Actions: the main window has asked the person first.
+func (t *trayApp) RemoveServer(name string) {
+	t.signingOut[name] = true
+	t.background(func(ctx context.Context) {
+		b, err := t.openBroker(ctx, nil)
+		if err == nil {
+			err = b.RemoveServer(ctx, name)
+		}
+		t.settled(name, "Removing the server failed.", err)
+		if err != nil {
+			t.log.Warn("removing the server failed", "server", name, "err", err)
+			t.notify("Removing "+name+" failed", sentence(err, name))
+			return
+		}
+		t.notify("Removed "+name, "Its tokens and client registration are deleted from your keychain.")
+	})
+}
+
+// settled ends a sign-out or removal of the server, from any goroutine: it reads the state
+// again and shows err, if any, in the main window under the server. After a success the
+// server stays in signingOut until apply sees its sign-in gone, so that it is not taken for
+// a failed renewal.
+func (t *trayApp) settled(name, what string, err error) {
+	t.watcher.Kick()
+	fyne.Do(func() {
+		t.status.SetProblem(name, what, err)
+		if err != nil {
+			delete(t.signingOut, name)
 		}
 	})
 }
@@ -606,7 +718,10 @@ func (t *trayApp) Quit() {
 	for _, s := range t.signIns {
 		s.cancel()
 	}
-	t.fyne.Quit()
+	// Hide the main window first, and quit on a later turn of the loop: Fyne 2.7 panics when
+	// the pointer's move over a window being destroyed is delivered after it is gone.
+	t.status.Window().Hide()
+	fyne.Do(t.fyne.Quit)
 }
 
 // urlOpener tells the tray the authorization URL, then opens the browser.
@@ -652,4 +767,7 @@ func capitalize(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-var _ tray.Actions = (*trayApp)(nil)
+var (
+	_ tray.Actions    = (*trayApp)(nil)
+	_ windows.Actions = (*trayApp)(nil)
+)

@@ -65,9 +65,12 @@ type Options struct {
 // goroutine (Fyne's GL driver runs its event loop there).
 //
 // Without a display it returns an error wrapping ErrNoDisplay that points to the command line.
-// Without a D-Bus session bus (where the Linux tray lives) it shows the status window instead of
+// Without a D-Bus session bus (where the Linux tray lives) it shows the main window instead of
 // a tray icon, with the tray's menu as the window's menu, and quits when the window is closed:
-// enabling Fyne's tray without a bus would crash on quit (fyne-io/fyne#6403).
+// enabling Fyne's tray without a bus would crash on quit (fyne-io/fyne#6403). With a bus but
+// no tray host to show the icon (stock GNOME), it also shows the main window at start, and
+// closing it quits. When a tray of this user already runs, the new start (the app launcher)
+// asks it to show its main window and returns.
 func Run(ctx context.Context, opts Options) error {
 	if err := display.Check(os.Getenv); err != nil {
 		return err
@@ -97,9 +100,11 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	busErr := checkSessionBus(ctx)
+	host, busErr := checkSessionBus(ctx)
 	if busErr != nil {
-		opts.Log.Warn("no D-Bus session bus: running without a tray icon; the status window stands in for it", "err", busErr)
+		opts.Log.Warn("no D-Bus session bus: running without a tray icon; the main window stands in for it", "err", busErr)
+	} else if !host {
+		opts.Log.Info("no tray host (StatusNotifierWatcher) on the session bus: showing the main window")
 	}
-	return run(ctx, opts, busErr == nil)
+	return run(ctx, opts, busErr == nil, host)
 }

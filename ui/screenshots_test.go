@@ -23,7 +23,8 @@ import (
 //     is waiting on;
 //   - tray-submenu.png: the same with the server's submenu open;
 //   - sign-in-window.png: the window shown while the browser sign-in runs;
-//   - status-window.png: the status window with the server and the live session.
+//   - main-window.png: the main window, opened with Status…, with the server, its actions and
+//     the live session.
 //
 // It also checks that cancelling a sign-in by closing its window brings the menu back.
 func TestScreenshots(t *testing.T) {
@@ -76,12 +77,12 @@ func TestScreenshots(t *testing.T) {
 		return ok && !signing
 	})
 
-	// The status window, opened from the menu.
+	// The main window, opened from the menu.
 	before = shot(t)
 	s.click("Status…")
-	poll(t, 30*time.Second, "the status window", func() bool { ok, _ := xwin.Exists("MCP Broker status"); return ok })
-	settle(t, before, "the status window", time.Second)
-	screenshot(t, "status-window.png")
+	poll(t, 30*time.Second, "the main window", func() bool { ok, _ := xwin.Exists("MCP Broker"); return ok })
+	settle(t, before, "the main window", time.Second)
+	screenshot(t, "main-window.png")
 
 	s.click("Quit")
 	if code := tr.wait(t, 20*time.Second); code != 0 {

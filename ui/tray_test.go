@@ -190,7 +190,7 @@ func consent(t *testing.T, browser context.Context, authURL, button string) {
 }
 
 // TestNoSessionBus starts the tray where there is a display but no D-Bus session bus: Fyne's
-// tray would crash on quit there, so the app shows the status window instead and quits
+// tray would crash on quit there, so the app shows the main window instead and quits
 // cleanly when the window is closed.
 func TestNoSessionBus(t *testing.T) {
 	testenv.RequireDisplay(t)
@@ -200,21 +200,21 @@ func TestNoSessionBus(t *testing.T) {
 	before := shot(t)
 	tr := d.start(trayBin, nil, []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(t.TempDir(), "no-bus")})
 
-	const title = "MCP Broker status"
-	poll(t, 30*time.Second, "the status window", func() bool {
+	const title = "MCP Broker"
+	poll(t, 30*time.Second, "the main window", func() bool {
 		ok, err := xwin.Exists(title)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ok
 	})
-	settle(t, before, "the status window", time.Second)
-	screenshot(t, "status-window-no-bus.png")
+	settle(t, before, "the main window", time.Second)
+	screenshot(t, "main-window-no-bus.png")
 	if err := xwin.Close(title); err != nil {
 		t.Fatal(err)
 	}
 	if code := tr.wait(t, 20*time.Second); code != 0 {
-		t.Errorf("exit %d after closing the status window", code)
+		t.Errorf("exit %d after closing the main window", code)
 	}
 	out := tr.out.String()
 	if strings.Contains(out, "panic") {

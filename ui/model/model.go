@@ -262,3 +262,47 @@ func DefaultPaths() (Paths, error) {
 	}
 	return Paths{Config: cfg, Bridges: status.BridgesDir(run)}, nil
 }
+
+// LapseDue returns the servers whose sign-in lapses within ahead of now and that have not been
+// warned about that moment yet (warned maps a server to the expiry it was warned about), and
+// the next moment another warning falls due (zero when none is known). A sign-in lapses when
+// its access token expires and the authorization server gave no refresh token
+// (broker.StateSignedInNoRefresh): a person must sign in again then. Keying warned by the
+// expiry makes the warning come at most once per sign-in.
+func LapseDue(s Snapshot, now time.Time, ahead time.Duration, warned map[string]time.Time) (due []string, next time.Time) {
+	for _, srv := range s.Servers {
+		if srv.ServerStatus.State != broker.StateSignedInNoRefresh || srv.Expiry == nil || !srv.Expiry.After(now) {
+			continue
+		}
+		exp := *srv.Expiry
+		if w, ok := warned[srv.Name]; ok && w.Equal(exp) {
+			continue
+		}
+		if at := exp.Add(-ahead); at.After(now) {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		due = append(due, srv.Name)
+	}
+	return due, next
+}
+
+// RenewalFailed returns the servers whose sign-in renewed by itself in prev and needs a person
+// in next: the token was signed in or expired-but-renewable, and is gone. The broker forgets a
+// grant whose refresh the authorization server refused, so this is how a failed background
+// refresh shows in the state file. (Signing out elsewhere, with the command line, looks the
+// same; the app leaves out its own sign-outs.)
+func RenewalFailed(prev, next Snapshot) []string {
+	var names []string
+	for _, srv := range next.Servers {
+		if srv.ServerStatus.State != broker.StateSignInRequired {
+			continue
+		}
+		if p, ok := prev.Server(srv.Name); ok && (p.ServerStatus.State == broker.StateSignedIn || p.ServerStatus.State == broker.StateExpired) {
+			names = append(names, srv.Name)
+		}
+	}
+	return names
+}

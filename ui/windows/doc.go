@@ -1,4 +1,5 @@
-// Package windows builds the tray app's windows: the status window, the
+// Package windows builds the tray app's windows: the main window (Status:
+// every server with its state and actions, the menu's and Remove), the
 // add/edit server form, Configure Claude Code, sign-in progress, the
 // diagnosis report and a server's tools.
 //

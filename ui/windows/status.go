@@ -2,18 +2,22 @@ package windows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/ui/tray"
 )
 
 // Status is the status window: every configured server with its sign-in
@@ -23,16 +27,41 @@ import (
 // The tray keeps one Status for its whole life and calls Update whenever the
 // state changes; closing the window only hides it, so it can be shown again
 // with what it knew.
+//
+// With Actions set it is the app's main window: each server has the tray
+// menu's actions as buttons (and Remove, behind a confirmation), the empty
+// state offers the demo, and a failed action is said under its server. It can
+// be worked with the keyboard alone: Tab moves between the buttons, Space or
+// Enter presses one, Escape closes the confirmation.
 type Status struct {
 	// OnAddServer, when set, is what the "Add server…" button of the empty
 	// state does. Set it before the first Update.
 	OnAddServer func()
+	// Actions, when set, makes this the main window (see above). Set it
+	// before the first Update.
+	Actions Actions
 
 	win     fyne.Window
 	servers *fyne.Container // the servers section's rows
 	bridges *fyne.Container // the sessions section's rows
 	asOf    *widget.RichText
+
+	// What the last Update showed, drawn again when the app's own state
+	// (SetActivity, SetProblem) changes.
+	last struct {
+		servers []broker.ServerStatus
+		bridges []status.Bridge
+		now     time.Time
+	}
+	signingIn    map[string]bool
+	demoStarting bool
+	problems     map[string]string // a failed action's sentence, by server
+	confirm      *dialog.CustomDialog
 }
+
+// MainWidth is the main window's width: three buttons to a row, "Configure
+// Claude Code…" among them, fit without an ellipsis.
+const MainWidth = 640
 
 // NewStatus builds the status window, hidden and empty until Update.
 func NewStatus(a fyne.App) *Status {
@@ -55,6 +84,12 @@ func NewStatus(a fyne.App) *Status {
 	s.win.Resize(fyne.NewSize(560, 640))
 	// The tray shows this window again and again: keep it, and what it knows.
 	s.win.SetCloseIntercept(s.win.Hide)
+	// Escape with nothing focused (a dialog's buttons handle it themselves).
+	s.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape && s.confirm != nil {
+			s.confirm.Hide()
+		}
+	})
 	s.render(nil, nil, time.Time{})
 	return s
 }
@@ -76,12 +111,52 @@ func (s *Status) Update(servers []broker.ServerStatus, bridges []status.Bridge, 
 	fyne.Do(func() { s.render(servers, bridges, now) })
 }
 
+// SetActivity tells the main window what the app itself is doing: the servers
+// a sign-in is under way for, and whether the demo is starting. Call it on
+// Fyne's goroutine.
+func (s *Status) SetActivity(signingIn map[string]bool, demoStarting bool) {
+	if maps.Equal(signingIn, s.signingIn) && demoStarting == s.demoStarting {
+		return
+	}
+	s.signingIn, s.demoStarting = maps.Clone(signingIn), demoStarting
+	s.render(s.last.servers, s.last.bridges, s.last.now)
+}
+
+// SetProblem shows, under the server, why an action on it failed (err worded
+// for the window, with the next step as Advice gives it), or clears it when
+// err is nil. Call it on Fyne's goroutine.
+func (s *Status) SetProblem(name, what string, err error) {
+	if err == nil {
+		if _, ok := s.problems[name]; !ok {
+			return
+		}
+		delete(s.problems, name)
+	} else {
+		if s.problems == nil {
+			s.problems = map[string]string{}
+		}
+		s.problems[name] = explain(what, err)
+	}
+	s.render(s.last.servers, s.last.bridges, s.last.now)
+}
+
 // render rebuilds both sections. Rebuilding is simpler than diffing and the
 // lists are short; it happens only when the state changed.
 func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, now time.Time) {
+	s.last.servers, s.last.bridges, s.last.now = servers, bridges, now
 	sessions := map[string]int{}
+	waiting := map[string]bool{}
+	trouble := map[string]string{} // a bridge's last error, while it cannot reach its server
 	for _, b := range bridges {
 		sessions[b.Server]++
+		switch b.State {
+		case status.StateNeedsSignIn:
+			waiting[b.Server] = true
+		case status.StateReconnecting, status.StateError:
+			if trouble[b.Server] == "" {
+				trouble[b.Server] = sentence(b.LastError)
+			}
+		}
 	}
 
 	s.servers.RemoveAll()
@@ -92,7 +167,16 @@ func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, 
 		if i > 0 {
 			s.servers.Add(widget.NewSeparator())
 		}
-		s.servers.Add(serverBlock(srv, sessions[srv.Name], now))
+		block := serverBlock(srv, sessions[srv.Name], now)
+		if s.Actions != nil {
+			block.Add(indented(s.serverFooter(srv, waiting[srv.Name], trouble[srv.Name])))
+		}
+		s.servers.Add(block)
+	}
+	if s.Actions != nil && len(servers) > 0 {
+		add := newKeyButton(tray.LabelAddServer, theme.ContentAddIcon(), s.Actions.AddServer)
+		s.servers.Add(gap())
+		s.servers.Add(container.NewHBox(fullPadding(add), layout.NewSpacer()))
 	}
 
 	s.bridges.RemoveAll()
@@ -124,7 +208,17 @@ func (s *Status) emptyServers() fyne.CanvasObject {
 		section("No servers yet"),
 		note("Add an MCP server: mcp-broker signs in to it once, keeps the tokens in your keychain, and lets Claude Code use it."),
 	)
-	if s.OnAddServer != nil {
+	if s.Actions != nil {
+		demo := newKeyButton(tray.LabelTryDemo, theme.MediaPlayIcon(), s.Actions.TryDemo)
+		demo.Importance = widget.HighImportance
+		if s.demoStarting {
+			demo.SetText(tray.LabelDemoStarting)
+			demo.Disable()
+		}
+		add := newKeyButton(tray.LabelAddServer, theme.ContentAddIcon(), s.Actions.AddServer)
+		box.Add(note("New to MCP? The demo server runs inside this app and asks you to sign in, like a real one."))
+		box.Add(container.NewHBox(fullPadding(container.NewHBox(demo, add)), layout.NewSpacer()))
+	} else if s.OnAddServer != nil {
 		add := widget.NewButtonWithIcon("Add server…", theme.ContentAddIcon(), s.OnAddServer)
 		add.Importance = widget.HighImportance
 		// The button keeps the full theme: with compact's half inner padding Fyne 2.7 sizes
@@ -135,7 +229,7 @@ func (s *Status) emptyServers() fyne.CanvasObject {
 }
 
 // serverBlock is one server: name and state, then its details.
-func serverBlock(srv broker.ServerStatus, sessions int, now time.Time) fyne.CanvasObject {
+func serverBlock(srv broker.ServerStatus, sessions int, now time.Time) *fyne.Container {
 	state, imp := srv.State.Badge(), toneImportance(srv.State.Tone())
 	url := quiet(srv.URL, theme.SizeNameText, fyne.TextAlignLeading)
 	url.Wrapping, url.Truncation = fyne.TextWrapOff, fyne.TextTruncateEllipsis
@@ -164,6 +258,8 @@ func serverBlock(srv broker.ServerStatus, sessions int, now time.Time) fyne.Canv
 			"Account", srv.Account.String(),
 			"Same URL as", strings.Join(srv.SameURLAs, ", "),
 			"Token", token,
+			"Renews", renews(srv, now),
+			"Sign in again", signInAgain(srv, now),
 			"Scopes", scopes,
 			"Issuer", issuer,
 			"Client", client,
@@ -197,4 +293,51 @@ func bridgeBlock(b status.Bridge, now time.Time) fyne.CanvasObject {
 	)
 	addRow(details, "Last error", sentence(b.LastError), widget.DangerImportance)
 	return container.NewVBox(titleRow(fmt.Sprintf("%s · %s", client, b.Server), badge(state, imp)), indented(details))
+}
+
+// serverFooter is what the main window adds under a server: what went wrong
+// (an action of the app's, or a Claude Code session that cannot reach the
+// server), then the server's buttons.
+func (s *Status) serverFooter(srv broker.ServerStatus, waiting bool, trouble string) fyne.CanvasObject {
+	box := container.NewVBox()
+	problems := container.New(layout.NewFormLayout())
+	addRow(problems, "Problem", s.problems[srv.Name], widget.DangerImportance)
+	addRow(problems, "Connection", trouble, widget.DangerImportance)
+	if len(problems.Objects) > 0 {
+		box.Add(problems)
+	}
+	box.Add(s.serverActions(srv, waiting))
+	return box
+}
+
+// renews says when an access token that renews by itself will be renewed:
+// at its expiry, by the next request after it. "" for a token that does not.
+func renews(srv broker.ServerStatus, now time.Time) string {
+	if srv.State != broker.StateSignedIn || srv.Expiry == nil || !renewable(srv.Auth) {
+		return ""
+	}
+	if !srv.Expiry.After(now) {
+		return "on the next request"
+	}
+	return fmt.Sprintf("by itself at %s (in %s)", clock(now, *srv.Expiry), span(srv.Expiry.Sub(now)))
+}
+
+// signInAgain says when the person will have to sign in again: at the expiry
+// of a token that came without a refresh token. "" when no such moment is
+// known.
+func signInAgain(srv broker.ServerStatus, now time.Time) string {
+	if srv.State != broker.StateSignedInNoRefresh || srv.Expiry == nil {
+		return ""
+	}
+	return fmt.Sprintf("at %s (in %s): the server gave no refresh token", clock(now, *srv.Expiry), span(srv.Expiry.Sub(now)))
+}
+
+// renewable reports whether tokens of the auth mode are renewed without a person: a refresh
+// token (OAuth, enterprise) or a new grant (client credentials, workload identity).
+func renewable(m config.AuthMode) bool {
+	switch m {
+	case config.AuthOAuth, config.AuthClientCredentials, config.AuthWorkload, config.AuthEnterprise, "":
+		return true
+	}
+	return false
 }

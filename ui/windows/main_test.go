@@ -1,0 +1,295 @@
+package windows
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker"
+	hints "github.com/mcp-broker/mcp-broker/broker/hint"
+	"github.com/mcp-broker/mcp-broker/ui/tray"
+)
+
+// fakeActions records what the main window's buttons asked for, as "Action name".
+type fakeActions struct{ calls []string }
+
+func (f *fakeActions) rec(what, name string) { f.calls = append(f.calls, what+" "+name) }
+
+func (f *fakeActions) SignIn(name string)            { f.rec("SignIn", name) }
+func (f *fakeActions) SignOut(name string)           { f.rec("SignOut", name) }
+func (f *fakeActions) ConfigureClaude(name string)   { f.rec("ConfigureClaude", name) }
+func (f *fakeActions) CopyClaudeCommand(name string) { f.rec("CopyClaudeCommand", name) }
+func (f *fakeActions) Diagnose(name string)          { f.rec("Diagnose", name) }
+func (f *fakeActions) ShowTools(name string)         { f.rec("ShowTools", name) }
+func (f *fakeActions) EditServer(name string)        { f.rec("EditServer", name) }
+func (f *fakeActions) RemoveServer(name string)      { f.rec("RemoveServer", name) }
+func (f *fakeActions) AddServer()                    { f.rec("AddServer", "") }
+func (f *fakeActions) TryDemo()                      { f.rec("TryDemo", "") }
+
+// newMain is the main window as the app builds it, at the app's size.
+func newMain(t *testing.T, height float32) (*Status, *fakeActions, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	act := &fakeActions{}
+	s := NewStatus(fyne.CurrentApp())
+	s.Actions = act
+	w := s.Window()
+	w.Resize(fyne.NewSize(MainWidth, height))
+	return s, act, w
+}
+
+// findKeyButton finds the visible main-window button labelled text under o, the nth (from 0)
+// of that label, or fails.
+func findKeyButton(t *testing.T, o fyne.CanvasObject, text string, nth int) *keyButton {
+	t.Helper()
+	var found []*keyButton
+	walk(o, func(obj fyne.CanvasObject) bool {
+		if b, ok := obj.(*keyButton); ok && b.Text == text {
+			found = append(found, b)
+		}
+		return true
+	})
+	if nth >= len(found) {
+		t.Fatalf("no button %q number %d (found %d); texts %q", text, nth, len(found), texts(o))
+	}
+	return found[nth]
+}
+
+// press sends a key to what has the focus, as the GL driver does.
+func press(t *testing.T, c fyne.Canvas, key fyne.KeyName) {
+	t.Helper()
+	f := c.Focused()
+	if f == nil {
+		t.Fatalf("pressing %s: nothing has the focus", key)
+	}
+	f.TypedKey(&fyne.KeyEvent{Name: key})
+}
+
+// focusOn moves the focus with Tab until b has it, as a keyboard user does, and fails if
+// it never does.
+func focusOn(t *testing.T, c fyne.Canvas, b fyne.Focusable) {
+	t.Helper()
+	for range 60 {
+		test.FocusNext(c)
+		if c.Focused() == b {
+			return
+		}
+	}
+	t.Fatalf("Tab never reaches the button")
+}
+
+// signedIn is a server signed in as someone, whose token renews by itself, and one whose
+// sign-in lapses at the token's expiry (no refresh token).
+var (
+	signedIn = broker.ServerStatus{Name: "studio", URL: "https://studio.example.com/mcp", Auth: "oauth", Transport: "auto",
+		SignedIn: true, State: broker.StateSignedIn, Expiry: at(42 * time.Minute), Issuer: "https://auth.example.com",
+		Account: &broker.Account{Subject: "a1", Email: "ada@example.com", Source: broker.AccountFromIDToken}}
+	noRefresh = broker.ServerStatus{Name: "linear", URL: "https://mcp.linear.app/mcp", Auth: "oauth", Transport: "auto",
+		SignedIn: true, State: broker.StateSignedInNoRefresh, Expiry: at(3*time.Hour + 10*time.Minute), Issuer: "https://linear.app",
+		Account: &broker.Account{Subject: "u7", Username: "ada", Source: broker.AccountFromIntrospection}}
+)
+
+// TestMainEmpty: a newcomer is offered the demo and Add server, and reaches both with Tab,
+// pressing one with Space and the other with Enter.
+func TestMainEmpty(t *testing.T) {
+	s, act, w := newMain(t, 360)
+	s.Update(nil, nil, now)
+	assertImage(t, "main_empty.png", w)
+
+	c := w.Canvas()
+	focusOn(t, c, findKeyButton(t, w.Content(), tray.LabelTryDemo, 0))
+	press(t, c, fyne.KeySpace)
+	focusOn(t, c, findKeyButton(t, w.Content(), tray.LabelAddServer, 0))
+	press(t, c, fyne.KeyReturn)
+	if want := []string{"TryDemo ", "AddServer "}; !slices.Equal(act.calls, want) {
+		t.Errorf("calls %q, want %q", act.calls, want)
+	}
+
+	// While the demo starts, its button says so and does nothing.
+	s.SetActivity(nil, true)
+	b := findKeyButton(t, w.Content(), tray.LabelDemoStarting, 0)
+	test.Tap(b)
+	if len(act.calls) != 2 || !b.Disabled() {
+		t.Errorf("a starting demo's button is live: calls %q", act.calls)
+	}
+}
+
+// TestMainSignedIn: each server says who it is signed in as, when its token renews, and when
+// a person must sign in again; every button acts on its own server.
+func TestMainSignedIn(t *testing.T) {
+	s, act, w := newMain(t, 900)
+	s.Update([]broker.ServerStatus{noRefresh, signedIn}, []status.Bridge{someBridges[0]}, now)
+	assertImage(t, "main_signedin.png", w)
+	for _, want := range []string{
+		"ada@example.com", "ada",
+		"by itself at 14:32 (in 42 min)",
+		"at 17:00 (in 3 h 10 min): the server gave no refresh token",
+		"Signed in until the token expires (no refresh token)",
+	} {
+		if !hasText(w.Content(), want) {
+			t.Errorf("main window lacks %q; it shows %q", want, texts(w.Content()))
+		}
+	}
+	for i, name := range []string{"linear", "studio"} {
+		for _, label := range []string{tray.LabelSignOut, tray.LabelConfigure, LabelCopyShort, tray.LabelTools, tray.LabelDiagnose, tray.LabelEdit} {
+			test.Tap(findKeyButton(t, w.Content(), label, i))
+		}
+		want := []string{"SignOut " + name, "ConfigureClaude " + name, "CopyClaudeCommand " + name, "ShowTools " + name, "Diagnose " + name, "EditServer " + name}
+		if !slices.Equal(act.calls, want) {
+			t.Errorf("server %s: calls %q, want %q", name, act.calls, want)
+		}
+		act.calls = nil
+	}
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelAddServer, 0))
+	if !slices.Equal(act.calls, []string{"AddServer "}) {
+		t.Errorf("Add server: calls %q", act.calls)
+	}
+}
+
+// TestMainRemove: Remove asks first. From the keyboard: Enter on Remove… opens the question
+// with Cancel focused, Escape closes it and keeps the server, Tab to Remove and Enter removes.
+func TestMainRemove(t *testing.T) {
+	s, act, w := newMain(t, 900)
+	s.Update([]broker.ServerStatus{noRefresh, signedIn}, nil, now)
+	c := w.Canvas()
+
+	focusOn(t, c, findKeyButton(t, w.Content(), LabelRemove, 1))
+	press(t, c, fyne.KeyReturn)
+	if s.confirm == nil {
+		t.Fatal("Remove… asked nothing")
+	}
+	assertImage(t, "main_remove.png", w)
+	if b, ok := c.Focused().(*keyButton); !ok || b.Text != LabelCancel {
+		t.Fatalf("the question opens with %v focused, want Cancel", c.Focused())
+	}
+	press(t, c, fyne.KeyEscape)
+	if s.confirm != nil || len(act.calls) != 0 {
+		t.Fatalf("Escape: dialog open %v, calls %q", s.confirm != nil, act.calls)
+	}
+
+	// Escape with nothing focused closes it too.
+	test.Tap(findKeyButton(t, w.Content(), LabelRemove, 1))
+	c.Unfocus()
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if s.confirm != nil || len(act.calls) != 0 {
+		t.Fatalf("Escape unfocused: dialog open %v, calls %q", s.confirm != nil, act.calls)
+	}
+
+	test.Tap(findKeyButton(t, w.Content(), LabelRemove, 1))
+	test.FocusNext(c)
+	if b, ok := c.Focused().(*keyButton); !ok || b.Text != LabelConfirmRemove {
+		t.Fatalf("Tab from Cancel reaches %v, want Remove", c.Focused())
+	}
+	press(t, c, fyne.KeyReturn)
+	if s.confirm != nil || !slices.Equal(act.calls, []string{"RemoveServer studio"}) {
+		t.Errorf("Remove: dialog open %v, calls %q", s.confirm != nil, act.calls)
+	}
+}
+
+// TestMainSigningIn: a sign-in under way replaces Sign in with "Signing in…", which shows it.
+func TestMainSigningIn(t *testing.T) {
+	s, act, w := newMain(t, 520)
+	s.Update([]broker.ServerStatus{someServers[2]}, []status.Bridge{someBridges[1]}, now)
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelSignIn, 0))
+	s.SetActivity(map[string]bool{"notion": true}, false)
+	assertImage(t, "main_signingin.png", w)
+	if hasText(w.Content(), tray.LabelSignIn) {
+		t.Error("Sign in still offered while signing in")
+	}
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelSigningIn, 0))
+	if want := []string{"SignIn notion", "SignIn notion"}; !slices.Equal(act.calls, want) {
+		t.Errorf("calls %q, want %q", act.calls, want)
+	}
+}
+
+// TestMainError: a failed action is said under its server in the window's words (choose
+// Sign in, never a command), and a session that cannot reach its server is shown there too;
+// a later success clears the action's error.
+func TestMainError(t *testing.T) {
+	s, _, w := newMain(t, 640)
+	search := someServers[3]
+	s.Update([]broker.ServerStatus{someServers[2], search}, []status.Bridge{someBridges[2]}, now)
+	refused := &broker.OpError{Op: broker.OpSignIn, Server: "notion", Err: hints.With(errors.New("the authorization server refused the sign-in: access_denied"), hints.SignIn)}
+	s.SetProblem("notion", "Signing in failed.", refused)
+	assertImage(t, "main_error.png", w)
+	want := "Signing in failed. The authorization server refused the sign-in: access_denied. " + Advice(refused)
+	if !hasText(w.Content(), want) {
+		t.Errorf("no %q; the window shows %q", want, texts(w.Content()))
+	}
+	if !hasText(w.Content(), "search.example.com did not answer: connection refused; retrying.") {
+		t.Errorf("the session's trouble is not shown under its server: %q", texts(w.Content()))
+	}
+	for _, s := range texts(w.Content()) {
+		if slices.Contains([]string{"mcp-broker login", "mcp-broker"}, s) {
+			t.Errorf("the window tells a desktop user to type a command: %q", s)
+		}
+	}
+	s.SetProblem("notion", "", nil)
+	if hasText(w.Content(), want) {
+		t.Error("the error stays after it was cleared")
+	}
+}
+
+// TestMainMany: many servers, each with its own buttons, scroll in one window.
+func TestMainMany(t *testing.T) {
+	s, act, w := newMain(t, 2600)
+	var many []broker.ServerStatus
+	many = append(many, someServers...)
+	work := signedIn
+	work.Name, work.SameURLAs = "studio-work", []string{"studio"}
+	many = append(many, work, noRefresh)
+	s.Update(many, someBridges, now)
+	assertImage(t, "main_many.png", w)
+	// Sign in on notion (sign-in required), Forget the stored token on search (bearer, stored).
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelSignIn, 0))
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelForgetToken, 0))
+	test.Tap(findKeyButton(t, w.Content(), LabelRemove, len(many)-1))
+	test.Tap(findKeyButton(t, w.Canvas().Overlays().Top(), LabelConfirmRemove, 0))
+	if want := []string{"SignIn notion", "SignOut search", "RemoveServer linear"}; !slices.Equal(act.calls, want) {
+		t.Errorf("calls %q, want %q", act.calls, want)
+	}
+}
+
+// TestMainArtifact writes the main window, signed in, as main-window-states.png to
+// $MCP_BROKER_ARTIFACTS (dist/artifacts under make), beside the screenshots of the desktop
+// tests, for people to look at.
+func TestMainArtifact(t *testing.T) {
+	dir := os.Getenv("MCP_BROKER_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	s, _, w := newMain(t, 900)
+	s.Update([]broker.ServerStatus{noRefresh, signedIn}, []status.Bridge{someBridges[0]}, now)
+	test.ApplyTheme(t, lightTheme{})
+	settle(w)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "main-window-states.png")
+	if err := writePNG(path, w.Canvas().Capture()); err != nil {
+		t.Fatal(fmt.Errorf("writing the screenshot: %w", err))
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
