@@ -21,6 +21,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
+	"github.com/mcp-broker/mcp-broker/broker/report"
 	"github.com/mcp-broker/mcp-broker/internal/demo"
 	"github.com/mcp-broker/mcp-broker/ui/model"
 	"github.com/mcp-broker/mcp-broker/ui/tray"
@@ -179,6 +180,7 @@ func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string
 	t.status.Actions = t
 	t.status.Window().SetTitle(appName)
 	t.status.Window().Resize(fyne.NewSize(windows.MainWidth, 720))
+	t.status.OnCopyReport = func() { t.CopyBugReport("") }
 	if host != nil {
 		// The menu first: Fyne starts the tray with it, and the icon can only be set after.
 		t.root = tray.Menu(model.Snapshot{}, t.menuOptions(), t)
@@ -619,6 +621,24 @@ func (t *trayApp) Diagnose(name string) {
 func (t *trayApp) ShowTools(name string) {
 	windows.ShowTools(t.fyne, name, toolSettings{configPath: t.opts.ConfigPath, toolsDir: t.opts.ToolsDir,
 		open: func(ctx context.Context) (*broker.Broker, error) { return t.openBroker(ctx, nil) }})
+}
+
+// CopyBugReport implements tray.Actions: it makes the report `mcp-broker report [NAME]`
+// prints (every server's for name ""), in the background since it diagnoses each server, and
+// puts it on the clipboard.
+func (t *trayApp) CopyBugReport(name string) {
+	t.background(func(ctx context.Context) {
+		text, err := report.Build(ctx, report.Options{ConfigPath: t.opts.ConfigPath, RuntimeDir: t.runtimeDir, Server: name,
+			Version: t.opts.Version, ClientKey: report.KeyAlgorithm(func(ctx context.Context) (*broker.Broker, error) { return t.openBroker(ctx, nil) })})
+		fyne.Do(func() {
+			if err != nil {
+				t.notify("The bug report could not be made", sentence(err, ""))
+				return
+			}
+			t.fyne.Clipboard().SetContent(text)
+			t.notify("Copied the bug report", "Paste it into an issue. Tokens and keys are taken out; read it before you post it.")
+		})
+	})
 }
 
 // EditServer implements tray.Actions.

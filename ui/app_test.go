@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -195,5 +197,41 @@ func TestSentence(t *testing.T) {
 		if got := sentence(tt.err, tt.server); got != tt.want {
 			t.Errorf("sentence(%v) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestCopyBugReport: the menu's and the status window's "Copy bug report" put the report that
+// `mcp-broker report` prints on the clipboard, and say so; a server that is not configured
+// gets a notification instead.
+func TestCopyBugReport(t *testing.T) {
+	ta, _, _ := newTestApp(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	cfg := `{"version":1,"servers":[{"name":"studio","url":"` + srv.URL + `/mcp?key=QuerySecret123","auth":"oauth"}]}`
+	if err := os.WriteFile(ta.opts.ConfigPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ta.CopyBugReport("studio")
+	ta.wg.Wait()
+	got := ta.fyne.Clipboard().Content()
+	for _, want := range []string{"## mcp-broker bug report", "### Status", "#### studio", srv.URL + "/mcp?REDACTED"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the clipboard lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "QuerySecret123") {
+		t.Errorf("the report holds the URL's key:\n%s", got)
+	}
+	if n := notes(ta); len(n) != 1 || !strings.Contains(n[0], "Copied the bug report") {
+		t.Errorf("notifications = %q", n)
+	}
+
+	ta.CopyBugReport("nope")
+	ta.wg.Wait()
+	if n := notes(ta); len(n) != 1 || !strings.Contains(n[0], "could not be made") {
+		t.Errorf("notifications = %q", n)
+	}
+	if ta.fyne.Clipboard().Content() != got {
+		t.Error("a failed report replaced the clipboard")
 	}
 }

@@ -145,6 +145,7 @@ New here? mcp-broker demo runs a demo server to sign in to.`,
 	root.AddCommand(a.idpCmd())
 	root.AddCommand(a.claudeCmd(), a.configCmd())
 	root.AddCommand(a.demoCmd(), a.toolsCmd())
+	root.AddCommand(a.reportCmd())
 	usageArgs(root)
 	return root
 }

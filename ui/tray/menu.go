@@ -41,6 +41,9 @@ type Actions interface {
 	Diagnose(name string)
 	// ShowTools opens the window of the server's tools, where they are hidden or shown.
 	ShowTools(name string)
+	// CopyBugReport puts a bug report about the server (package report), without secrets, on
+	// the clipboard.
+	CopyBugReport(name string)
 	// EditServer opens the server form filled in with the server.
 	EditServer(name string)
 	// AddServer opens an empty server form.
@@ -92,6 +95,7 @@ const (
 	LabelCopyCommand  = "Copy Claude Code command"
 	LabelDiagnose     = "Diagnose…"
 	LabelTools        = "Tools…"
+	LabelCopyReport   = "Copy bug report"
 	LabelEdit         = "Edit server…"
 	// LabelSignInIdP signs in to a company's identity provider, once for all its servers.
 	LabelSignInIdP = "Sign in with your company account"
@@ -237,6 +241,7 @@ func serverMenu(srv model.Server, opts Options, act Actions) *fyne.Menu {
 		fyne.NewMenuItem(LabelCopyCommand, func() { act.CopyClaudeCommand(name) }),
 		fyne.NewMenuItem(LabelDiagnose, func() { act.Diagnose(name) }),
 		fyne.NewMenuItem(LabelTools, func() { act.ShowTools(name) }),
+		fyne.NewMenuItem(LabelCopyReport, func() { act.CopyBugReport(name) }),
 		fyne.NewMenuItem(LabelEdit, func() { act.EditServer(name) }),
 	)
 	return fyne.NewMenu(name, items...)

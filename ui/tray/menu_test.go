@@ -37,6 +37,7 @@ func (r *recorder) ConfigureClaude(name string)   { r.rec("ConfigureClaude(%s)",
 func (r *recorder) CopyClaudeCommand(name string) { r.rec("CopyClaudeCommand(%s)", name) }
 func (r *recorder) Diagnose(name string)          { r.rec("Diagnose(%s)", name) }
 func (r *recorder) ShowTools(name string)         { r.rec("ShowTools(%s)", name) }
+func (r *recorder) CopyBugReport(name string)     { r.rec("CopyBugReport(%s)", name) }
 func (r *recorder) EditServer(name string)        { r.rec("EditServer(%s)", name) }
 func (r *recorder) AddServer()                    { r.rec("AddServer()") }
 func (r *recorder) ShowStatus()                   { r.rec("ShowStatus()") }
@@ -212,6 +213,7 @@ func TestMenuActions(t *testing.T) {
 		{[]string{"studio", LabelConfigure}, Options{}, "ConfigureClaude(studio)"},
 		{[]string{"studio", LabelCopyCommand}, Options{}, "CopyClaudeCommand(studio)"},
 		{[]string{"studio", LabelDiagnose}, Options{}, "Diagnose(studio)"},
+		{[]string{"studio", LabelCopyReport}, Options{}, "CopyBugReport(studio)"},
 		{[]string{"studio", LabelEdit}, Options{}, "EditServer(studio)"},
 		{[]string{"docs", LabelSignOut}, Options{}, "SignOut(docs)"},
 		{[]string{"studio", LabelSigningIn}, Options{SigningIn: map[string]bool{"studio": true}}, "SignIn(studio)"},

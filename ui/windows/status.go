@@ -40,8 +40,12 @@ type Status struct {
 	// Actions, when set, makes this the main window (see above). Set it
 	// before the first Update.
 	Actions Actions
+	// OnCopyReport, when set, is what the "Copy bug report" button at the bottom does (a
+	// report on every server); the button shows only then. Set it before the first Update.
+	OnCopyReport func()
 
 	win     fyne.Window
+	report  *keyButton
 	servers *fyne.Container // the servers section's rows
 	bridges *fyne.Container // the sessions section's rows
 	asOf    *widget.RichText
@@ -71,6 +75,12 @@ func NewStatus(a fyne.App) *Status {
 		bridges: container.NewVBox(),
 		asOf:    quiet("", theme.SizeNameCaptionText, fyne.TextAlignTrailing),
 	}
+	s.report = newKeyButton(tray.LabelCopyReport, theme.ContentCopyIcon(), func() {
+		if s.OnCopyReport != nil {
+			s.OnCopyReport()
+		}
+	})
+	s.report.Hide()
 
 	content := container.NewVBox(
 		heading("Servers"),
@@ -80,7 +90,7 @@ func NewStatus(a fyne.App) *Status {
 		s.bridges,
 	)
 	// Compact: the status window is a dense list to scan, not a form.
-	s.win.SetContent(page(compact(content), s.asOf))
+	s.win.SetContent(page(compact(content), container.NewBorder(nil, nil, s.report, nil, s.asOf)))
 	s.win.Resize(fyne.NewSize(560, 640))
 	// The tray shows this window again and again: keep it, and what it knows.
 	s.win.SetCloseIntercept(s.win.Hide)
@@ -193,6 +203,9 @@ func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, 
 		s.bridges.Add(bridgeBlock(b, now))
 	}
 
+	if s.OnCopyReport != nil {
+		s.report.Show()
+	}
 	if now.IsZero() {
 		setQuiet(s.asOf, "")
 	} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/ui/tray"
 )
 
 // now is the fixed "now" of every status test, so goldens are stable.
@@ -71,6 +72,8 @@ func TestStatusEmpty(t *testing.T) {
 func TestStatusServersAndBridges(t *testing.T) {
 	a := test.NewTempApp(t)
 	s := NewStatus(a)
+	copied := 0
+	s.OnCopyReport = func() { copied++ }
 	s.Update(someServers, someBridges, now)
 	w := s.Window()
 	w.Resize(fyne.NewSize(600, 2000))
@@ -99,11 +102,16 @@ func TestStatusServersAndBridges(t *testing.T) {
 	if hasText(w.Content(), "No servers yet") || hasText(w.Content(), "No Claude Code sessions running") {
 		t.Error("status window with servers and bridges shows an empty state")
 	}
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelCopyReport, 0))
+	if copied != 1 {
+		t.Errorf("Copy bug report called OnCopyReport %d times, want 1", copied)
+	}
 }
 
 func TestStatusScreenshot(t *testing.T) {
 	a := test.NewTempApp(t)
 	s := NewStatus(a)
+	s.OnCopyReport = func() {}
 	s.Update([]broker.ServerStatus{someServers[0], someServers[2]}, []status.Bridge{someBridges[0], someBridges[2]}, now)
 	w := s.Window()
 	w.Resize(fyne.NewSize(560, 1000))

@@ -1,0 +1,167 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/broker"
+)
+
+// setup writes a configuration with the servers name=URL and returns its path.
+func setup(t *testing.T, servers ...[2]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	type srv struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+		Auth string `json:"auth"`
+	}
+	doc := struct {
+		Version int   `json:"version"`
+		Servers []srv `json:"servers"`
+	}{Version: 1}
+	for _, s := range servers {
+		doc.Servers = append(doc.Servers, srv{s[0], s[1], "oauth"})
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestBuild makes a report about a server that never answers and one that refuses, with a
+// live bridge whose last error quotes a token and a log file that holds one: every section is
+// there, the silent server's diagnosis stops at its timeout, and no secret is left.
+func TestBuild(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) }) // first: Close waits for the handlers
+	refuse := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(refuse.Close)
+	const (
+		apiKey = "QueryKey1234567"
+		token  = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+		opaque = "Tq7pW2xZ9vL4mK8nR3sY6uB1cD5fG0hJ"
+	)
+	slowURL := hang.URL + "/mcp?api_key=" + apiKey
+	cfg := setup(t, [2]string{"slow", slowURL}, [2]string{"gone", refuse.URL + "/mcp"})
+
+	runtime := t.TempDir()
+	bridges := status.BridgesDir(runtime)
+	if err := status.Ensure(bridges); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	b := status.Bridge{Server: "slow", URL: slowURL, PID: os.Getpid(), Started: now.Add(-time.Minute), Since: now, State: status.StateError,
+		Transport: "streamable-http", Client: "claude-code 2.0",
+		LastError: "calling " + slowURL + ": 401 with Authorization: Bearer " + opaque}
+	data, _ := json.Marshal(b)
+	if err := os.WriteFile(filepath.Join(bridges, fmt.Sprintf("slow.%d.json", b.PID)), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(t.TempDir(), "bridge.log")
+	if err := os.WriteFile(logFile, []byte("time=x level=WARN msg=first\ntime=y level=WARN msg=\"refresh failed\" token="+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	text, err := Build(t.Context(), Options{ConfigPath: cfg, RuntimeDir: runtime, Version: "v9.9.9", LogFile: logFile,
+		Getenv: func(k string) string { return map[string]string{"XDG_SESSION_TYPE": "wayland"}[k] }, DoctorTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### Versions", "- mcp-broker: v9.9.9", "- Desktop session: wayland", "### Status", "slow", "gone",
+		"### Network", "### Live bridges", "claude-code 2.0", "Bearer " + Redacted, "### Diagnosis (doctor)", "#### slow", "#### gone",
+		"(stopped after 500ms", "### Log (last lines of " + logFile + ")", "msg=first"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	for _, secret := range []string{apiKey, token, opaque} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the report holds %q:\n%s", secret, text)
+		}
+	}
+	if i, j := strings.Index(text, "#### slow"), strings.Index(text, "#### gone"); i > j {
+		t.Errorf("diagnoses out of the configuration's order:\n%s", text)
+	}
+}
+
+func TestBuildOneServer(t *testing.T) {
+	refuse := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(refuse.Close)
+	cfg := setup(t, [2]string{"a", refuse.URL + "/a"}, [2]string{"b", refuse.URL + "/b"})
+	text, err := Build(t.Context(), Options{ConfigPath: cfg, Server: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "#### b") || strings.Contains(text, "#### a") || strings.Contains(text, refuse.URL+"/a") {
+		t.Errorf("a report on b alone:\n%s", text)
+	}
+	if !strings.Contains(text, "Could not list them: no runtime folder") {
+		t.Errorf("the bridges section must say why it is empty:\n%s", text)
+	}
+	_, err = Build(t.Context(), Options{ConfigPath: cfg, Server: "nope"})
+	if _, ok := errors.AsType[*broker.UnknownServerError](err); !ok {
+		t.Errorf("Build of an unknown server = %v, want an UnknownServerError", err)
+	}
+}
+
+func TestSession(t *testing.T) {
+	for _, tt := range []struct {
+		goos string
+		env  map[string]string
+		want string
+	}{
+		{"linux", map[string]string{"XDG_SESSION_TYPE": "x11", "XDG_CURRENT_DESKTOP": "GNOME"}, "x11 (GNOME)"},
+		{"linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "wayland"},
+		{"linux", map[string]string{"DISPLAY": ":99"}, "x11"},
+		{"linux", nil, "none (no display)"},
+		{"darwin", nil, "macOS"},
+		{"windows", nil, "Windows"},
+	} {
+		if got := Session(tt.goos, func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("Session(%s, %v) = %q, want %q", tt.goos, tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	var b strings.Builder
+	for i := range 5000 { // well past maxLogTail
+		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("x", 20))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := tail(path, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 || !strings.HasPrefix(lines[2], "line 4999 ") || !strings.HasPrefix(lines[0], "line 4997 ") {
+		t.Errorf("tail = %q", lines)
+	}
+	if _, err := tail(filepath.Join(t.TempDir(), "none"), 3); err == nil {
+		t.Error("tail of a missing file must fail")
+	}
+}
