@@ -228,8 +228,9 @@ func TestReportFiles(t *testing.T) {
 			rects++
 		}
 	}
-	// Background, legend (3), and per panel a frame and 3 clients × 2 transports.
-	if want := 1 + 3 + len(chartPanels())*(1+6); rects != want {
+	// Background, legend (one per client), and per panel a frame and a bar per client and
+	// transport.
+	if want := 1 + len(kinds) + len(chartPanels())*(1+2*len(kinds)); rects != want {
 		t.Errorf("the chart has %d rects, want %d", rects, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results.json")); err != nil {

@@ -46,13 +46,16 @@ func (t transport) title() string {
 type kind string
 
 const (
-	direct    kind = "direct"
-	bridgeK   kind = "bridge"
-	mcpRemote kind = "mcp-remote"
+	direct  kind = "direct"
+	bridgeK kind = "bridge"
+	// bridgeWatched is the bridge while someone watches its traffic (`mcp-broker traffic
+	// --follow`, bodies off): what the timeline costs, against bridgeK, which no one watches.
+	bridgeWatched kind = "bridge-watched"
+	mcpRemote     kind = "mcp-remote"
 )
 
 // kinds are measured, and shown, in this order.
-var kinds = []kind{direct, bridgeK, mcpRemote}
+var kinds = []kind{direct, bridgeK, bridgeWatched, mcpRemote}
 
 // maxLine bounds one message read from a peer: the largest result and then some.
 const maxLine = 2 * maxBlob

@@ -42,6 +42,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 )
 
 func main() {
@@ -87,14 +89,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.serve, "serve", 0, "only set up (servers, sign-in, config folder), print how to run the relays by hand, and wait this long: for profiling")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (relay logs) and print where it is")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on the whole run")
-	fs.StringVar(&kindList, "clients", "direct,bridge,mcp-remote", "clients to measure")
+	fs.StringVar(&kindList, "clients", "direct,bridge,bridge-watched,mcp-remote", "clients to measure (bridge-watched: the bridge while `mcp-broker traffic` watches)")
 	fs.StringVar(&transportList, "transports", "streamable-http,sse", "transports to measure")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	for _, k := range strings.Split(kindList, ",") {
 		switch kind(k) {
-		case direct, bridgeK, mcpRemote:
+		case direct, bridgeK, bridgeWatched, mcpRemote:
 			o.kinds = append(o.kinds, kind(k))
 		default:
 			return o, fmt.Errorf("unknown client %q", k)
@@ -243,8 +245,12 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 			res.Env.MCPRemote = mcpRemoteVersion(proxy)
 		}
 	}
-	if _, err := os.Stat(bin); err != nil && slices.Contains(o.kinds, bridgeK) {
-		res.Skipped[bridgeK] = err.Error()
+	if _, err := os.Stat(bin); err != nil {
+		for _, k := range []kind{bridgeK, bridgeWatched} {
+			if slices.Contains(o.kinds, k) {
+				res.Skipped[k] = err.Error()
+			}
+		}
 	}
 
 	p := defaultPlan()
@@ -277,7 +283,7 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 			switch k {
 			case direct:
 				start = directStarter(t, endpoint(srv.base, t), auth[t])
-			case bridgeK:
+			case bridgeK, bridgeWatched:
 				argv := []string{bin, "bridge", "--server", serverName(t)}
 				start = stdioStarter(argv, append(slices.Clip(env), o.bridgeEnv...), logFile)
 			case mcpRemote:
@@ -292,7 +298,12 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 			f := &figures{}
 			m := &measurer{plan: p, start: start, log: log.With("client", k, "transport", t), procStats: linux && k != direct}
 			t0 := time.Now()
+			stopWatching, err := watchTraffic(ctx, k, dirs["run"])
+			if err != nil {
+				return nil, err
+			}
 			m.run(ctx, k, f)
+			stopWatching()
 			log.Info("measured", "client", k, "transport", t, "took", time.Since(t0).Round(time.Second))
 			res.Figures[t][k] = f
 		}
@@ -300,6 +311,27 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 	res.Took = time.Since(started)
 	res.Env.LoadEnd = loadAverage()
 	return res, nil
+}
+
+// watchTraffic watches the bridges' traffic, as `mcp-broker traffic --follow` does, while
+// bridgeWatched is measured (the relays' runtime folder is run/mcp-broker: see childEnv), and
+// returns what stops it once no bridge sees the mark any more. Other kinds are not watched.
+func watchTraffic(ctx context.Context, k kind, run string) (func(), error) {
+	if k != bridgeWatched {
+		return func() {}, nil
+	}
+	dir := traffic.Dir(filepath.Join(run, "mcp-broker"))
+	wctx, cancel := context.WithCancel(ctx)
+	if err := traffic.Watch(wctx, dir); err != nil {
+		cancel()
+		return nil, fmt.Errorf("watching the traffic: %w", err)
+	}
+	return func() {
+		cancel()
+		for deadline := time.Now().Add(5 * time.Second); traffic.Watched(dir, time.Now()) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}, nil
 }
 
 // authEnv is the variable mcp-remote reads the Authorization header from: the token never

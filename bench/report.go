@@ -116,18 +116,19 @@ func ratio(a, b float64, aok, bok bool) string {
 // table renders one transport's figures as a Markdown table with aligned columns, which reads
 // as well in a terminal.
 func table(res *results, t transport) string {
-	header := []string{"figure (median)", "direct", "bridge", "mcp-remote", "bridge ÷ direct", "mcp-remote ÷ bridge"}
+	header := []string{"figure (median)", "direct", "bridge", "bridge, watched", "mcp-remote", "bridge ÷ direct", "watched ÷ bridge", "mcp-remote ÷ bridge"}
 	rows := [][]string{header}
 	for _, r := range figureRows(sizesOf(res)) {
 		d, dok := r.of(res, t, direct)
 		b, bok := r.of(res, t, bridgeK)
+		w, wok := r.of(res, t, bridgeWatched)
 		m, mok := r.of(res, t, mcpRemote)
 		rows = append(rows, []string{
-			r.name + " (" + r.unit + ")", r.format(d, dok), r.format(b, bok), r.format(m, mok),
-			ratio(b, d, bok, dok), ratio(m, b, mok, bok),
+			r.name + " (" + r.unit + ")", r.format(d, dok), r.format(b, bok), r.format(w, wok), r.format(m, mok),
+			ratio(b, d, bok, dok), ratio(w, b, wok, bok), ratio(m, b, mok, bok),
 		})
 	}
-	return markdownTable(rows, []bool{false, true, true, true, true, true})
+	return markdownTable(rows, []bool{false, true, true, true, true, true, true, true})
 }
 
 // markdownTable pads every column to its widest cell; right marks right-aligned columns.
@@ -326,7 +327,11 @@ tool returning N bytes of text). The token comes from a real sign-in through the
   server with the token: the floor. It has no relay process, so no RSS or CPU figures.
 - **bridge**: ` + "`mcp-broker bridge --server NAME`" + ` (the binary ` + "`make build`" + ` makes), driven over
   stdio as Claude Code drives it (initialize written at once, one JSON-RPC message per line),
-  reading the stored token.
+  reading the stored token. No one watches its traffic.
+- **bridge, watched**: the same, while the measuring process watches the traffic as
+  ` + "`mcp-broker traffic --follow`" + ` does (bodies off): the bridge describes every message
+  and writes its timeline. "watched ÷ bridge" is what watching costs; the bridge column is
+  what the timeline costs when no one watches (one atomic load a message).
 - **mcp-remote**: ` + "`node proxy.js URL --allow-http --transport http-only|sse-only --header Authorization:${VAR}`" + `
   with the same token (from the environment, never on the command line), driven the same way,
   with HOME and MCP_REMOTE_CONFIG_DIR isolated.

@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
@@ -95,6 +96,12 @@ type Options struct {
 	// behind the client, such as "Run `mcp-broker login studio`."; the bridge's error answers
 	// end with it. Nil gives none: the broker's errors hold no advice of their own.
 	Advise func(error) string
+	// TrafficDir is the folder of the traffic timeline (traffic.Dir); "" records none. The
+	// bridge writes its events there only while someone watches (see package traffic).
+	TrafficDir string
+	// TrafficBodies reports whether the timeline includes the messages' bodies (redacted);
+	// it is asked at most once a second while someone watches. Nil means never.
+	TrafficBodies func() bool
 }
 
 // Run relays between the client (opts.In, opts.Out) and the server until the client closes
@@ -124,6 +131,9 @@ type bridge struct {
 	kick   chan struct{}  // wakes the session manager early (sign-in done, retry now)
 	mem    reclaimer      // collections after big messages (memory.go)
 	work   chan func()    // hands a message's work to an idle worker (spawn)
+	// traffic is the timeline (nil without a traffic folder); the relay asks it Watched
+	// (an atomic load) before describing a message.
+	traffic *traffic.Recorder
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever the session or the sign-in changes
@@ -200,6 +210,20 @@ func (b *bridge) run(ctx context.Context) error {
 			b.log.Warn("not publishing the bridge status", "err", err)
 		} else {
 			b.status = p
+		}
+	}
+
+	if b.opts.TrafficDir != "" {
+		rec, err := traffic.Start(traffic.Options{
+			Dir: b.opts.TrafficDir, Server: b.name, URL: b.opts.Server.URL,
+			Bodies: b.opts.TrafficBodies, Secrets: b.creds.known, Log: b.log,
+		})
+		if err != nil {
+			b.log.Warn("not recording the traffic", "err", err)
+		} else {
+			b.traffic = rec
+			// The sign-ins and renewals the bridge runs report their steps to the timeline.
+			b.ctx = broker.WithTrace(b.ctx, func(s broker.Step) { rec.Step(string(s.Name), s.Err) })
 		}
 	}
 
@@ -287,6 +311,11 @@ func (b *bridge) shutdown() {
 			b.log.Warn("removing the status file", "err", err)
 		}
 	}
+	if b.traffic != nil {
+		if err := b.traffic.Close(); err != nil {
+			b.log.Warn("removing the traffic timeline", "err", err)
+		}
+	}
 }
 
 // settle tunes the process for relaying once the session is up, when the bridge owns the
@@ -341,6 +370,11 @@ func (b *bridge) writeClient(msg []byte) {
 	}
 	if b.status != nil {
 		b.status.CountToClient()
+	}
+	if b.traffic != nil && b.traffic.Watched() {
+		if env, err := jsonrpc.Parse(msg); err == nil {
+			b.traffic.Message(traffic.ToClient, msg, env)
+		}
 	}
 }
 

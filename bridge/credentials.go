@@ -281,3 +281,18 @@ func (c *credentials) checkURL(now string) error {
 	}
 	return gone
 }
+
+// known returns the secrets of the cached credential (its header value, and the token alone
+// after its scheme), for the traffic timeline to remove wherever they appear.
+func (c *credentials) known() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cred == nil || c.cred.Value == "" {
+		return nil
+	}
+	out := []string{c.cred.Value}
+	if _, tok, ok := strings.Cut(c.cred.Value, " "); ok {
+		out = append(out, tok)
+	}
+	return out
+}

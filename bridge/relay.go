@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/bridge/upstream"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/redact"
@@ -29,6 +30,9 @@ func (b *bridge) fromClient(msg []byte) {
 		b.log.Warn("the client sent a line that is not JSON", "err", err)
 		b.writeClient(jsonrpc.ErrorResponse(nil, jsonrpc.CodeParseError, "Parse error: the line is not JSON", nil))
 		return
+	}
+	if b.traffic != nil && b.traffic.Watched() {
+		b.traffic.Message(traffic.ToServer, msg, env)
 	}
 	switch env.Kind {
 	case jsonrpc.KindInvalid:

@@ -275,6 +275,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	resource := prof.RefreshResource(old.Resource, signInSettings(srv))
 	b.log.Info("refreshing token", "server", srv.Name)
 	tok, err := oauth.Refresh(ctx, b.http, old.TokenEndpoint, client, rt, old.Scope, resource)
+	trace(ctx, srv.Name, StepRefresh, err)
 	if oauth.IsInvalidGrant(err) {
 		// The grant is dead (expired, revoked, or a rotated token replayed). Keeping it would
 		// only fail again; the user has to sign in. Unless the store holds a newer grant by

@@ -163,6 +163,7 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 // discover runs discovery and insists on an authorization server.
 func (b *Broker) discover(ctx context.Context, srv config.Server) (*discovery.Result, error) {
 	res, err := b.fetcher().Discover(ctx, srv.URL)
+	trace(ctx, srv.Name, StepDiscovery, err)
 	if err != nil {
 		return nil, err
 	}
@@ -238,6 +239,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, res *disco
 			Endpoint: as.RegistrationEndpoint, Issuer: as.Issuer, AuthMethods: as.AuthMethods(),
 			GrantTypes: as.GrantTypesSupported, RedirectURI: ln.RedirectURI(), Scope: scope, SoftwareVersion: b.version,
 		})
+		trace(ctx, srv.Name, StepRegistration, err)
 		if err != nil {
 			var other *oauth.RedirectURIsError
 			if errors.As(err, &other) {
@@ -297,6 +299,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, res *disco
 		}
 		return err
 	})
+	trace(ctx, srv.Name, StepAuthorization, err)
 	if err != nil {
 		if waitCtx.Err() != nil && ctx.Err() == nil {
 			return nil, b.noRedirect(ctx, as)
@@ -304,6 +307,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, res *disco
 		return nil, err
 	}
 	tok, err := oauth.Exchange(tokenCtx, b.http, as.TokenEndpoint, client, req, cb.Code)
+	trace(ctx, srv.Name, StepToken, err)
 	if err != nil {
 		return nil, err
 	}

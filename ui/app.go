@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
@@ -71,6 +72,8 @@ type trayApp struct {
 	demo         *demo.Demo
 	demoStarting bool
 	status       *windows.Status
+	// timeline is the open Timeline window (the bridges' traffic), nil when closed.
+	timeline *windows.Timeline
 	// lapseWarned maps a server to the expiry the person was warned about (model.LapseDue);
 	// lapseTimer fires when the next warning falls due.
 	lapseWarned map[string]time.Time
@@ -181,6 +184,7 @@ func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string
 	t.status.Window().SetTitle(appName)
 	t.status.Window().Resize(fyne.NewSize(windows.MainWidth, 720))
 	t.status.OnCopyReport = func() { t.CopyBugReport("") }
+	t.status.OnTraffic = t.showTraffic
 	if host != nil {
 		// The menu first: Fyne starts the tray with it, and the icon can only be set after.
 		t.root = tray.Menu(model.Snapshot{}, t.menuOptions(), t)
@@ -791,3 +795,16 @@ var (
 	_ tray.Actions    = (*trayApp)(nil)
 	_ windows.Actions = (*trayApp)(nil)
 )
+
+// showTraffic opens the Timeline window of the bridges' traffic, or brings the open one to the
+// front. While it is open the bridges write their events (see package traffic).
+func (t *trayApp) showTraffic() {
+	if t.timeline != nil {
+		t.timeline.Window().Show()
+		t.timeline.Window().RequestFocus()
+		return
+	}
+	tl := windows.ShowTimeline(t.fyne, traffic.Dir(t.runtimeDir))
+	tl.OnClosed = func() { t.timeline = nil }
+	t.timeline = tl
+}

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
@@ -233,5 +234,28 @@ func TestCopyBugReport(t *testing.T) {
 	}
 	if ta.fyne.Clipboard().Content() != got {
 		t.Error("a failed report replaced the clipboard")
+	}
+}
+
+// TestShowTraffic: the main window's "Traffic…" opens one Timeline window, which watches the
+// bridges' traffic folder while it is open.
+func TestShowTraffic(t *testing.T) {
+	ta, _, _ := newTestApp(t)
+	dir := traffic.Dir(ta.runtimeDir)
+	ta.showTraffic()
+	first := ta.timeline
+	if first == nil || first.Window().Title() != "MCP Broker traffic" {
+		t.Fatalf("no Timeline window opened: %v", first)
+	}
+	if !traffic.Watched(dir, time.Now()) {
+		t.Error("the bridges' traffic is not watched while the window is open")
+	}
+	ta.showTraffic()
+	if ta.timeline != first {
+		t.Error("a second Traffic… opened a second window")
+	}
+	first.Window().Close()
+	if ta.timeline != nil {
+		t.Error("the closed window is still kept")
 	}
 }

@@ -171,6 +171,9 @@ type File struct {
 	// CAFile is a PEM file of certificate authorities trusted besides the system's (a proxy's
 	// that inspects TLS); the MCP_BROKER_CA_FILE environment variable overrides it.
 	CAFile string `json:"ca_file,omitempty"`
+	// TrafficBodies includes the messages' bodies, redacted, in the bridges' traffic timeline
+	// (`mcp-broker traffic --bodies on`); off by default.
+	TrafficBodies bool `json:"traffic_bodies,omitempty"`
 	// Servers are the configured servers, sorted by name on Save.
 	Servers []Server `json:"servers"`
 	// IdPs are the identity providers enterprise servers sign in through,

@@ -15,6 +15,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/jsonrpc"
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/httpclient"
@@ -106,6 +107,12 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 	}
 	if dir, err := status.RuntimeDirFrom(a.env.Getenv); err == nil {
 		opts.RuntimeDir, opts.StatusDir = dir, status.BridgesDir(dir)
+		opts.TrafficDir = traffic.Dir(dir)
+		configPath := b.ConfigPath()
+		opts.TrafficBodies = func() bool {
+			f, err := config.Load(configPath)
+			return err == nil && f.TrafficBodies
+		}
 	}
 	if dir, err := a.env.UserCacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "mcp-broker", "initialize")

@@ -146,6 +146,7 @@ New here? mcp-broker demo runs a demo server to sign in to.`,
 	root.AddCommand(a.claudeCmd(), a.configCmd())
 	root.AddCommand(a.demoCmd(), a.toolsCmd())
 	root.AddCommand(a.reportCmd())
+	root.AddCommand(a.trafficCmd())
 	usageArgs(root)
 	return root
 }

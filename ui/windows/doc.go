@@ -1,7 +1,8 @@
 // Package windows builds the tray app's windows: the main window (Status:
 // every server with its state and actions, the menu's and Remove), the
 // add/edit server form, Configure Claude Code, sign-in progress, the
-// diagnosis report and a server's tools.
+// diagnosis report, a server's tools, and the live traffic of the bridges
+// (Timeline).
 //
 // Each window is a struct that keeps its widgets, built by a function that
 // takes the fyne.App, in the style of fyne-io/calculator, so tests drive it

@@ -43,9 +43,13 @@ type Status struct {
 	// OnCopyReport, when set, is what the "Copy bug report" button at the bottom does (a
 	// report on every server); the button shows only then. Set it before the first Update.
 	OnCopyReport func()
+	// OnTraffic, when set, is what the "Traffic…" button at the bottom does (the Timeline
+	// window); the button shows only then. Set it before the first Update.
+	OnTraffic func()
 
 	win     fyne.Window
 	report  *keyButton
+	traffic *keyButton
 	servers *fyne.Container // the servers section's rows
 	bridges *fyne.Container // the sessions section's rows
 	asOf    *widget.RichText
@@ -81,6 +85,12 @@ func NewStatus(a fyne.App) *Status {
 		}
 	})
 	s.report.Hide()
+	s.traffic = newKeyButton("Traffic…", theme.ListIcon(), func() {
+		if s.OnTraffic != nil {
+			s.OnTraffic()
+		}
+	})
+	s.traffic.Hide()
 
 	content := container.NewVBox(
 		heading("Servers"),
@@ -90,7 +100,7 @@ func NewStatus(a fyne.App) *Status {
 		s.bridges,
 	)
 	// Compact: the status window is a dense list to scan, not a form.
-	s.win.SetContent(page(compact(content), container.NewBorder(nil, nil, s.report, nil, s.asOf)))
+	s.win.SetContent(page(compact(content), container.NewBorder(nil, nil, s.report, s.traffic, s.asOf)))
 	s.win.Resize(fyne.NewSize(560, 640))
 	// The tray shows this window again and again: keep it, and what it knows.
 	s.win.SetCloseIntercept(s.win.Hide)
@@ -205,6 +215,9 @@ func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, 
 
 	if s.OnCopyReport != nil {
 		s.report.Show()
+	}
+	if s.OnTraffic != nil {
+		s.traffic.Show()
 	}
 	if now.IsZero() {
 		setQuiet(s.asOf, "")
