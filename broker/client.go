@@ -80,6 +80,22 @@ func (b *Broker) loadClient(ctx context.Context, srv config.Server, issuer strin
 	return &c, nil
 }
 
+// preRegisteredClient is the client the person registered with the authorization server
+// (srv.ClientID), with the authentication method chosen from what the server supports on its
+// first use there.
+func (b *Broker) preRegisteredClient(ctx context.Context, srv config.Server, as *discovery.AuthServerMetadata) (*oauth.Client, error) {
+	c, err := b.loadClient(ctx, srv, as.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	if info, ok := b.registration(srv.Name, as.Issuer); !ok || info.Kind != oauth.KindPreRegistered {
+		if c.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), c.Proof()); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // clientPlan is the client a sign-in will use, decided before the loopback server starts.
 type clientPlan struct {
 	client *oauth.Client
@@ -97,15 +113,9 @@ type clientPlan struct {
 func (b *Broker) planClient(ctx context.Context, srv config.Server, as *discovery.AuthServerMetadata, prof provider.Profile) (*clientPlan, error) {
 	issuer := as.Issuer
 	if srv.ClientID != "" {
-		c, err := b.loadClient(ctx, srv, issuer)
+		c, err := b.preRegisteredClient(ctx, srv, as)
 		if err != nil {
 			return nil, err
-		}
-		if info, ok := b.registration(srv.Name, issuer); !ok || info.Kind != oauth.KindPreRegistered {
-			// First use with this AS: choose the auth method from what it supports.
-			if c.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), c.Proof()); err != nil {
-				return nil, err
-			}
 		}
 		return &clientPlan{client: c, port: portOf(c.RedirectURI)}, nil
 	}

@@ -95,16 +95,7 @@ func (b *Broker) deviceLogin(ctx context.Context, srv config.Server, res *discov
 func (b *Broker) deviceClient(ctx context.Context, srv config.Server, as *discovery.AuthServerMetadata, scope string) (*oauth.Client, error) {
 	issuer := as.Issuer
 	if srv.ClientID != "" {
-		c, err := b.loadClient(ctx, srv, issuer)
-		if err != nil {
-			return nil, err
-		}
-		if info, ok := b.registration(srv.Name, issuer); !ok || info.Kind != oauth.KindPreRegistered {
-			if c.AuthMethod, err = oauth.ChooseAuthMethod(as.AuthMethods(), c.Proof()); err != nil {
-				return nil, err
-			}
-		}
-		return c, nil
+		return b.preRegisteredClient(ctx, srv, as)
 	}
 	if srv.ClientMetadataURL != "" && as.ClientIDMetadataDocumentSupported {
 		return &oauth.Client{ID: srv.ClientMetadataURL, Issuer: issuer, Kind: oauth.KindMetadataDoc, AuthMethod: oauth.AuthNone}, nil
