@@ -388,26 +388,10 @@ func (t *trayApp) signInOptions(name string) broker.LoginOptions {
 
 // startSignIn starts a sign-in with opts, or shows the one under way.
 func (t *trayApp) startSignIn(name string, opts broker.LoginOptions) {
-	if s := t.signIns[name]; s != nil {
-		if s.win != nil {
-			s.win.Window().Show()
-			s.win.Window().RequestFocus()
-		}
+	ctx, cancel, s, op, ok := t.beginSignIn(name, name)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(t.ctx)
-	s := &signIn{cancel: cancel}
-	t.signIns[name] = s
-	t.refresh()
-	// The browser is opened by the broker, once it knows the URL; the sign-in window shows
-	// then, with the URL to open again or copy.
-	op := urlOpener{next: opener.System(t.opts.Stderr), onURL: func(u string) {
-		fyne.Do(func() {
-			if t.signIns[name] == s && s.win == nil && ctx.Err() == nil {
-				s.win = windows.ShowSignIn(t.fyne, name, u, cancel)
-			}
-		})
-	}}
 	t.background(func(context.Context) {
 		defer cancel()
 		var res *broker.LoginResult
@@ -419,6 +403,32 @@ func (t *trayApp) startSignIn(name string, opts broker.LoginOptions) {
 		cancelled := ctx.Err() != nil
 		fyne.Do(func() { t.signInDone(name, s, res, err, cancelled) })
 	})
+}
+
+// beginSignIn records a sign-in under key and returns its context, the record and the opener
+// to hand the broker; ok is false when one is under way already, whose window it shows again.
+// The browser is opened by the broker, once it knows the URL; the sign-in window (titled for
+// what) shows then, with the URL to open again or copy.
+func (t *trayApp) beginSignIn(key, what string) (ctx context.Context, cancel context.CancelFunc, s *signIn, op urlOpener, ok bool) {
+	if s := t.signIns[key]; s != nil {
+		if s.win != nil {
+			s.win.Window().Show()
+			s.win.Window().RequestFocus()
+		}
+		return nil, nil, nil, urlOpener{}, false
+	}
+	ctx, cancel = context.WithCancel(t.ctx)
+	s = &signIn{cancel: cancel}
+	t.signIns[key] = s
+	t.refresh()
+	op = urlOpener{next: opener.System(t.opts.Stderr), onURL: func(u string) {
+		fyne.Do(func() {
+			if t.signIns[key] == s && s.win == nil && ctx.Err() == nil {
+				s.win = windows.ShowSignIn(t.fyne, what, u, cancel)
+			}
+		})
+	}}
+	return ctx, cancel, s, op, true
 }
 
 func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, err error, cancelled bool) {
@@ -477,25 +487,10 @@ func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, er
 // SignInIdP implements tray.Actions: it signs in to the identity provider in the browser, and
 // through it to every server configured with it; a sign-in under way is shown again.
 func (t *trayApp) SignInIdP(name string) {
-	key := tray.IdPKey(name)
-	if s := t.signIns[key]; s != nil {
-		if s.win != nil {
-			s.win.Window().Show()
-			s.win.Window().RequestFocus()
-		}
+	ctx, cancel, s, op, ok := t.beginSignIn(tray.IdPKey(name), "your company account ("+name+")")
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(t.ctx)
-	s := &signIn{cancel: cancel}
-	t.signIns[key] = s
-	t.refresh()
-	op := urlOpener{next: opener.System(t.opts.Stderr), onURL: func(u string) {
-		fyne.Do(func() {
-			if t.signIns[key] == s && s.win == nil && ctx.Err() == nil {
-				s.win = windows.ShowSignIn(t.fyne, "your company account ("+name+")", u, cancel)
-			}
-		})
-	}}
 	t.background(func(context.Context) {
 		defer cancel()
 		var res *broker.IdPLoginResult
