@@ -17,18 +17,28 @@ func NetworkFrom(path string, getenv func(string) string) (*httpclient.Network, 
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	f, _, err := loadConfig(path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return networkOf(f, getenv)
+}
+
+// loadConfig reads the configuration at path, or where getenv says it is when path is "",
+// and returns it with its path.
+func loadConfig(path string, getenv func(string) string) (*config.File, string, error) {
 	if path == "" {
 		p, err := config.PathFrom(getenv)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		path = p
 	}
 	f, err := config.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return networkOf(f, getenv)
+	return f, path, nil
 }
 
 // networkOf is the Network of the loaded configuration f and the environment getenv.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 )
@@ -70,15 +69,7 @@ func Open(ctx context.Context, opts OpenOptions) (*Broker, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	path := opts.ConfigPath
-	if path == "" {
-		p, err := config.PathFrom(getenv)
-		if err != nil {
-			return nil, err
-		}
-		path = p
-	}
-	f, err := config.Load(path)
+	f, path, err := loadConfig(opts.ConfigPath, getenv)
 	if err != nil {
 		return nil, err
 	}
