@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,13 @@ const shutdownTimeout = 5 * time.Second
 // lapseWarning is how long before a sign-in lapses (its token expires with no refresh token)
 // the app says so: time to finish what Claude Code is doing and sign in again.
 const lapseWarning = 10 * time.Minute
+
+// unreachableWarning is how long a bridge must have been unable to reach its server before
+// the app says so: a bridge retries by itself, and a short outage passes unnoticed.
+const unreachableWarning = 3 * time.Minute
+
+// newToolsListed is how many new tools a notification names; the rest it counts.
+const newToolsListed = 5
 
 // trayApp is the running app: it implements tray.Actions, and owns every goroutine it starts
 // (wg; each ends with ctx, which Run cancels once Fyne's loop is over).
@@ -78,6 +86,12 @@ type trayApp struct {
 	// lapseTimer fires when the next warning falls due.
 	lapseWarned map[string]time.Time
 	lapseTimer  *time.Timer
+	// unreachableTold holds the servers the person was told cannot be reached, until they can
+	// again (model.Unreachable); unreachableTimer fires when the next outage becomes news.
+	unreachableTold  map[string]bool
+	unreachableTimer *time.Timer
+	// toolsKnown maps a server to the tool names the app last saw of it (model.NewTools).
+	toolsKnown map[string][]string
 	// signingOut holds the servers this app is signing out of or removing: their sign-in
 	// ending is no failed renewal.
 	signingOut map[string]bool
@@ -164,13 +178,15 @@ func run(ctx context.Context, opts Options, withTray, trayShown bool) error {
 func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string, host trayHost, auto startAtLogin) *trayApp {
 	t := &trayApp{
 		ctx: ctx, opts: opts, runtimeDir: runtimeDir, log: opts.Log, fyne: a, desk: host,
-		watcher: model.NewWatcher(model.Paths{Config: opts.ConfigPath, Bridges: status.BridgesDir(runtimeDir)}, opts.PollInterval, nil),
+		watcher: model.NewWatcher(model.Paths{Config: opts.ConfigPath, Bridges: status.BridgesDir(runtimeDir), Tools: opts.ToolsDir}, opts.PollInterval, nil),
 		notes:   make(chan *fyne.Notification, 16),
 		auto:    auto,
 		signIns: map[string]*signIn{},
 
-		lapseWarned: map[string]time.Time{},
-		signingOut:  map[string]bool{},
+		lapseWarned:     map[string]time.Time{},
+		signingOut:      map[string]bool{},
+		unreachableTold: map[string]bool{},
+		toolsKnown:      map[string][]string{},
 	}
 	if on, err := t.auto.Enabled(); err != nil {
 		t.log.Warn("reading the start-at-login setting", "err", err)
@@ -226,6 +242,9 @@ func (t *trayApp) shutdown() {
 	if t.lapseTimer != nil {
 		t.lapseTimer.Stop()
 	}
+	if t.unreachableTimer != nil {
+		t.unreachableTimer.Stop()
+	}
 	if t.demo != nil {
 		if err := t.demo.Close(); err != nil {
 			t.log.Warn("stopping the demo server", "err", err)
@@ -266,6 +285,64 @@ func (t *trayApp) apply(s model.Snapshot) {
 		}
 	}
 	t.warnLapses()
+	t.warnUnreachable()
+	t.noteNewTools(s)
+}
+
+// warnUnreachable notifies, once per outage, of each server a bridge has been unable to reach
+// for unreachableWarning, and sets a timer for the next one: a bridge retrying does not change
+// its status file, so no snapshot comes as that moment passes.
+func (t *trayApp) warnUnreachable() {
+	for name := range t.unreachableTold {
+		if srv, ok := t.snap.Server(name); !ok {
+			delete(t.unreachableTold, name)
+		} else if _, down := srv.Unreachable(); !down {
+			delete(t.unreachableTold, name)
+		}
+	}
+	now := time.Now()
+	due, next := model.Unreachable(t.snap, now, unreachableWarning, t.unreachableTold)
+	for _, name := range due {
+		srv, _ := t.snap.Server(name)
+		b, _ := srv.Unreachable()
+		t.unreachableTold[name] = true
+		msg := capitalize(model.ClientName(b.Client)) + " has been trying to reach it since " + b.Since.Local().Format("15:04")
+		if b.LastError != "" {
+			msg += " (" + b.LastError + ")"
+		}
+		t.notify(name+" cannot be reached",
+			msg+". Choose "+tray.LabelDiagnose+" for "+name+" in the MCP Broker menu or window to find out why.")
+	}
+	if t.unreachableTimer != nil {
+		t.unreachableTimer.Stop()
+		t.unreachableTimer = nil
+	}
+	if !next.IsZero() && t.ctx.Err() == nil {
+		t.unreachableTimer = time.AfterFunc(next.Sub(now), func() { fyne.Do(t.warnUnreachable) })
+	}
+}
+
+// noteNewTools notifies of the tools a server lists that it did not when the app last looked:
+// Claude Code offers them to the model from now on, and the person may rather hide them.
+func (t *trayApp) noteNewTools(s model.Snapshot) {
+	for _, a := range model.NewTools(t.toolsKnown, s) {
+		shown := a.Tools
+		more := ""
+		if len(shown) > newToolsListed {
+			shown, more = shown[:newToolsListed], " and "+strconv.Itoa(len(a.Tools)-newToolsListed)+" more"
+		}
+		noun := " new tools"
+		if len(a.Tools) == 1 {
+			noun = " new tool"
+		}
+		t.notify(a.Server+" offers "+strconv.Itoa(len(a.Tools))+noun+": "+strings.Join(shown, ", ")+more,
+			"To keep any of them from Claude Code, choose "+tray.LabelTools+" for "+a.Server+" in the MCP Broker menu or window.")
+	}
+	for _, srv := range s.Servers {
+		if srv.Tools != nil {
+			t.toolsKnown[srv.Name] = srv.Tools
+		}
+	}
 }
 
 // warnLapses notifies, once per sign-in, of each sign-in that lapses within lapseWarning, and

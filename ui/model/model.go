@@ -1,7 +1,8 @@
 // Package model is what the tray shows, without any Fyne: a Snapshot of every configured
 // server (from the config and state files, never the keychain) joined with the live bridges
-// (from their status files), with the derived facts the menu needs (sessions per server, a
-// bridge waiting for sign-in, the worst state), and a Watcher that polls for changes.
+// (from their status files) and the tools they last listed (from the bridges' cache), with the
+// derived facts the menu needs (sessions per server, a bridge waiting for sign-in, the worst
+// state), and a Watcher that polls for changes.
 //
 // Keeping it free of Fyne lets its logic be table-tested with plain structs and keeps the
 // question "what should the tray say" apart from "how does Fyne say it".
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 )
@@ -65,6 +67,9 @@ type Server struct {
 	Waiting bool
 	// Problem is a bridge's last error while the server is in the Error state.
 	Problem string
+	// Tools are the names of the tools the bridges last listed, sorted; nil while no bridge
+	// is live or none has listed them yet (filled in by a Watcher with Paths.Tools).
+	Tools []string
 }
 
 // Sessions is the number of live bridges, each an MCP client session.
@@ -247,6 +252,9 @@ type Paths struct {
 	Config string
 	// Bridges is the folder of bridge status files (status.BridgesDir).
 	Bridges string
+	// Tools is the folder of the tools the bridges last listed (toolpolicy.Dir); "" reads
+	// none.
+	Tools string
 }
 
 // DefaultPaths returns the paths of the current user's configuration and runtime folder,
@@ -305,4 +313,95 @@ func RenewalFailed(prev, next Snapshot) []string {
 		}
 	}
 	return names
+}
+
+// Unreachable returns the server's bridge that has been unable to reach it the longest
+// (status.StateReconnecting: the server is unreachable or the connection dropped, and the
+// bridge keeps retrying), and false when every live bridge reaches it or none is live. A
+// bridge in status.StateError cannot work for another reason (an unknown server name) that
+// waiting or diagnosing the server does not change.
+func (s Server) Unreachable() (status.Bridge, bool) {
+	var first status.Bridge
+	found := false
+	for _, b := range s.Bridges {
+		if b.State == status.StateReconnecting && (!found || b.Since.Before(first.Since)) {
+			first, found = b, true
+		}
+	}
+	return first, found
+}
+
+// Unreachable returns the servers a bridge has been unable to reach for at least after at now
+// (Server.Unreachable) and that are not in told, the servers the person was already told of
+// in this episode; and the next moment another falls due (zero when none is known). A bridge
+// retries by itself, so a short outage is no news; the caller forgets a server in told once
+// it is reachable again, so the next outage is news again.
+func Unreachable(s Snapshot, now time.Time, after time.Duration, told map[string]bool) (due []string, next time.Time) {
+	for _, srv := range s.Servers {
+		b, ok := srv.Unreachable()
+		if !ok || told[srv.Name] {
+			continue
+		}
+		if at := b.Since.Add(after); at.After(now) {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		due = append(due, srv.Name)
+	}
+	return due, next
+}
+
+// Added is the tools a server lists that were not there before.
+type Added struct {
+	Server string
+	// Tools are the new tools' names, sorted.
+	Tools []string
+}
+
+// NewTools returns, for each server whose tool names are known in s (Server.Tools), the names
+// that known[server] (what the app saw of it before) lacks. A server missing from known is the
+// app's first look at it and has nothing new: the person chose its tools when adding it.
+func NewTools(known map[string][]string, s Snapshot) []Added {
+	var added []Added
+	for _, srv := range s.Servers {
+		before, ok := known[srv.Name]
+		if srv.Tools == nil || !ok {
+			continue
+		}
+		var names []string
+		for _, name := range srv.Tools {
+			if !slices.Contains(before, name) {
+				names = append(names, name)
+			}
+		}
+		if len(names) > 0 {
+			slices.Sort(names)
+			added = append(added, Added{Server: srv.Name, Tools: names})
+		}
+	}
+	return added
+}
+
+// readTools fills in the Tools of every server in s with a live bridge from the files the
+// bridges keep in dir (toolpolicy.Load). Only a live bridge writes its server's file, so the
+// other servers' files are not read on every poll. A server never listed, or whose file cannot
+// be read, keeps nil.
+func readTools(dir string, s Snapshot) {
+	for i := range s.Servers {
+		srv := &s.Servers[i]
+		if len(srv.Bridges) == 0 {
+			continue
+		}
+		seen, err := toolpolicy.Load(dir, srv.Name)
+		if err != nil {
+			continue
+		}
+		srv.Tools = make([]string, 0, len(seen.Tools))
+		for _, t := range seen.Tools {
+			srv.Tools = append(srv.Tools, t.Name)
+		}
+		slices.Sort(srv.Tools)
+	}
 }

@@ -48,7 +48,7 @@ func (w *Watcher) Kick() {
 // goroutine, one call at a time; it must not block for long (the tray hands the snapshot to
 // the UI thread with fyne.Do). Run returns ctx's error.
 func (w *Watcher) Run(ctx context.Context, emit func(Snapshot)) error {
-	last := Read(w.paths.Config, w.paths.Bridges, w.now())
+	last := w.read()
 	emit(last)
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
@@ -59,10 +59,19 @@ func (w *Watcher) Run(ctx context.Context, emit func(Snapshot)) error {
 		case <-t.C:
 		case <-w.kick:
 		}
-		next := Read(w.paths.Config, w.paths.Bridges, w.now())
+		next := w.read()
 		if !next.Equal(last) {
 			last = next
 			emit(next)
 		}
 	}
+}
+
+// read takes one snapshot of the paths.
+func (w *Watcher) read() Snapshot {
+	s := Read(w.paths.Config, w.paths.Bridges, w.now())
+	if w.paths.Tools != "" {
+		readTools(w.paths.Tools, s)
+	}
+	return s
 }
