@@ -2,7 +2,10 @@ package ui_test
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/internal/testenv"
 	"github.com/mcp-broker/mcp-broker/ui/internal/xwin"
 )
@@ -24,7 +28,13 @@ import (
 //   - tray-submenu.png: the same with the server's submenu open;
 //   - sign-in-window.png: the window shown while the browser sign-in runs;
 //   - main-window.png: the main window, opened with Status…, with the server, its actions and
-//     the live session.
+//     the live session;
+//   - timeline-window.png: the Timeline window, opened with the main window's Traffic… button,
+//     with a request the waiting session relayed while it was watched, and its answer;
+//   - server-form.png: the Add server form;
+//   - claude-window.png: the Configure Claude Code window of the server;
+//   - diagnosis-window.png: the server's diagnosis, once it has run;
+//   - tools-window.png: the Tools window of the server (not signed in, so it says what to do).
 //
 // It also checks that cancelling a sign-in by closing its window brings the menu back.
 func TestScreenshots(t *testing.T) {
@@ -84,18 +94,92 @@ func TestScreenshots(t *testing.T) {
 	settle(t, before, "the main window", time.Second)
 	screenshot(t, "main-window.png")
 
+	// The Timeline window, opened with the Traffic… button at the main window's bottom right.
+	// While it watches, the bridge writes its timeline: send requests until one is in it.
+	before = shot(t)
+	x, y = windowCorner(t, xdotool, "^MCP Broker$")
+	run(t, xdotool, "mousemove", strconv.Itoa(x-60), strconv.Itoa(y-30), "click", "1")
+	poll(t, 30*time.Second, "the Timeline window", func() bool { ok, _ := xwin.Exists("MCP Broker traffic"); return ok })
+	id, sent := 10, time.Time{}
+	poll(t, 30*time.Second, "a relayed request in the timeline", func() bool {
+		if time.Since(sent) > time.Second { // the bridge looks for a watcher once a second
+			fmt.Fprintf(b.stdin, `{"jsonrpc":"2.0","id":%d,"method":"tools/list"}`+"\n", id)
+			id, sent = id+1, time.Now()
+		}
+		return timelineHas(d, `"method":"tools/list"`)
+	})
+	settle(t, before, "the Timeline window", 2*time.Second)
+	screenshot(t, "timeline-window.png")
+	closeWindow(t, "MCP Broker traffic")
+
+	// The other windows, each opened from the menu, pictured, and closed.
+	for _, w := range []struct {
+		path        []string
+		title, file string
+		quiet       time.Duration
+	}{
+		{[]string{"Add server…"}, "Add server", "server-form.png", time.Second},
+		{[]string{"demo", "Configure Claude Code…"}, "Configure Claude Code for demo", "claude-window.png", time.Second},
+		{[]string{"demo", "Diagnose…"}, "Diagnose demo", "diagnosis-window.png", 3 * time.Second},
+		{[]string{"demo", "Tools…"}, "Tools of demo", "tools-window.png", 2 * time.Second},
+	} {
+		before = shot(t)
+		s.click(w.path...)
+		poll(t, 30*time.Second, "the window "+w.title, func() bool { ok, _ := xwin.Exists(w.title); return ok })
+		settle(t, before, "the window "+w.title, w.quiet)
+		screenshot(t, w.file)
+		closeWindow(t, w.title)
+	}
+
 	s.click("Quit")
 	if code := tr.wait(t, 20*time.Second); code != 0 {
 		t.Errorf("exit %d after Quit", code)
 	}
 }
 
+// windowCorner returns the screen position of the bottom right corner of the visible window
+// whose name matches the regular expression name.
+func windowCorner(t *testing.T, xdotool, name string) (int, int) {
+	t.Helper()
+	vals := geometry(t, xdotool, name)
+	return vals["X"] + vals["WIDTH"], vals["Y"] + vals["HEIGHT"]
+}
+
+// timelineHas reports whether an events file of the desk's bridges holds s.
+func timelineHas(d *desk, s string) bool {
+	files, _ := filepath.Glob(filepath.Join(traffic.Dir(d.runtimeDir), "*.jsonl"))
+	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil && strings.Contains(string(data), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// closeWindow closes the window titled title and waits until it is gone.
+func closeWindow(t *testing.T, title string) {
+	t.Helper()
+	if err := xwin.Close(title); err != nil {
+		t.Fatalf("closing %q: %v", title, err)
+	}
+	poll(t, 30*time.Second, "the window "+title+" closed", func() bool { ok, _ := xwin.Exists(title); return !ok })
+}
+
 // hostIcon returns the screen position of the first icon in gtk-sni-tray-standalone's panel.
 func hostIcon(t *testing.T, xdotool string) (int, int) {
 	t.Helper()
+	vals := geometry(t, xdotool, "gtk-sni-tray-standalone")
+	// Icons are laid out from the left, each as tall as the panel.
+	return vals["X"] + vals["HEIGHT"]/2, vals["Y"] + vals["HEIGHT"]/2
+}
+
+// geometry returns xdotool's geometry (X, Y, WIDTH, HEIGHT) of the first visible window whose
+// name matches the regular expression name.
+func geometry(t *testing.T, xdotool, name string) map[string]int {
+	t.Helper()
 	var out string
-	poll(t, 30*time.Second, "the host's panel window", func() bool {
-		o, err := exec.Command(xdotool, "search", "--onlyvisible", "--name", "gtk-sni-tray-standalone").Output()
+	poll(t, 30*time.Second, "the window "+name, func() bool {
+		o, err := exec.Command(xdotool, "search", "--onlyvisible", "--name", name).Output()
 		out = strings.TrimSpace(string(o))
 		return err == nil && out != ""
 	})
@@ -111,8 +195,7 @@ func hostIcon(t *testing.T, xdotool string) (int, int) {
 			vals[k] = n
 		}
 	}
-	// Icons are laid out from the left, each as tall as the panel.
-	return vals["X"] + vals["HEIGHT"]/2, vals["Y"] + vals["HEIGHT"]/2
+	return vals
 }
 
 // settle waits until the screen differs from before and then stays the same for quiet, so a

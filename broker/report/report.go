@@ -1,6 +1,7 @@
 // Package report puts together a bug report for mcp-broker: the versions, how every server
 // stands (status), what a diagnosis of each finds (doctor), the live bridges and their last
-// errors, and the end of the log file, as Markdown ready to paste into an issue tracker.
+// errors, the end of their live-traffic timelines (envelopes only, never a body), and the end
+// of the log file, as Markdown ready to paste into an issue tracker.
 //
 // `mcp-broker report` prints it and the tray's "Copy bug report" puts it on the clipboard;
 // both call Build, so the two never differ. Build reads the configuration, the state file and
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
@@ -49,6 +51,8 @@ const (
 	EnvLogFile = "MCP_BROKER_LOG_FILE"
 	// LogLines is how many of the log file's last lines the report carries.
 	LogLines = 40
+	// TrafficEvents is how many of each server's last live-traffic events the report carries.
+	TrafficEvents = 30
 	// maxLogTail is how much of the log file's end is read to find them.
 	maxLogTail = 64 << 10
 )
@@ -117,6 +121,7 @@ func Build(ctx context.Context, opts Options) (string, error) {
 	writeServers(&b, st, opts.Now)
 	writeNetwork(&b, network, netErr)
 	writeBridges(&b, bridges(opts), opts.Now)
+	writeTraffic(&b, opts)
 	writeDoctor(ctx, &b, f, st, network, opts)
 	writeLog(&b, opts.LogFile)
 
@@ -315,6 +320,75 @@ func writeBridges(w io.Writer, l bridgeList, now time.Time) {
 	}
 	tw.Flush()
 	fmt.Fprint(w, "```\n\n")
+}
+
+// writeTraffic writes the last TrafficEvents events of each reported server's timeline, from
+// the events files in the runtime folder: they exist only while someone watches (`mcp-broker
+// traffic`, the tray's Timeline window) and their bridge runs. A message is shown by its
+// envelope alone, never its body, even when the user turned bodies on.
+func writeTraffic(w io.Writer, opts Options) {
+	if opts.RuntimeDir == "" {
+		return // writeBridges says why
+	}
+	fmt.Fprintf(w, "### Traffic (last %d events per server)\n\n", TrafficEvents)
+	events, err := traffic.NewReader(traffic.Dir(opts.RuntimeDir)).Next()
+	if err != nil {
+		fmt.Fprintf(w, "Could not read them: %v\n\n", err)
+		return
+	}
+	byServer := map[string][]traffic.Event{}
+	var names []string
+	for _, e := range events {
+		if opts.Server != "" && e.Server != opts.Server {
+			continue
+		}
+		if _, ok := byServer[e.Server]; !ok {
+			names = append(names, e.Server)
+		}
+		byServer[e.Server] = append(byServer[e.Server], e)
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(w, "None recorded: a timeline is kept while `mcp-broker traffic` or the tray's Timeline window watches.\n\n")
+		return
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		list := byServer[name]
+		list = list[max(0, len(list)-TrafficEvents):]
+		fmt.Fprintf(w, "#### %s\n\n```text\n", name)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME (UTC)\tPID\tDIRECTION\tKIND\tMETHOD/STEP\tID\tSIZE\tELAPSED\tOUTCOME")
+		for _, e := range list {
+			fmt.Fprintln(tw, trafficRow(e))
+		}
+		tw.Flush()
+		fmt.Fprint(w, "```\n\n")
+	}
+}
+
+// trafficRow is one event as a row of writeTraffic's table: its envelope, without the body.
+func trafficRow(e traffic.Event) string {
+	kind, what, outcome := e.Type, e.Method, "ok"
+	if e.Kind == traffic.KindStep {
+		kind, what = "step", e.Step
+		if e.Outcome != "" {
+			outcome = e.Outcome
+		}
+		if e.Error != "" {
+			outcome += ": " + e.Error
+		}
+	} else if e.ErrorCode != 0 || e.ErrorMessage != "" {
+		outcome = fmt.Sprintf("error %d: %s", e.ErrorCode, e.ErrorMessage)
+	}
+	size, elapsed := "-", "-"
+	if e.Size > 0 {
+		size = fmt.Sprint(e.Size)
+	}
+	if e.ElapsedMS > 0 {
+		elapsed = fmt.Sprintf("%.1fms", e.ElapsedMS)
+	}
+	return fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Time.UTC().Format("15:04:05.000"), e.PID, dash(string(e.Dir)),
+		dash(kind), dash(what), dash(e.ID), size, elapsed, oneLine(outcome))
 }
 
 // oneLine keeps a table row on one line.

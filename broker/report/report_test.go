@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/broker"
 )
 
@@ -163,5 +164,73 @@ func TestTail(t *testing.T) {
 	}
 	if _, err := tail(filepath.Join(t.TempDir(), "none"), 3); err == nil {
 		t.Error("tail of a missing file must fail")
+	}
+}
+
+// TestBuildTraffic puts an events file with more events than the report keeps, a body that
+// holds a secret and a failed step whose error quotes a token in the runtime folder: the
+// report carries the last TrafficEvents events of the reported server only, each by its
+// envelope, never the body, and the token scrubbed.
+func TestBuildTraffic(t *testing.T) {
+	refuse := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(refuse.Close)
+	cfg := setup(t, [2]string{"a", refuse.URL + "/a"}, [2]string{"b", refuse.URL + "/b"})
+	runtime := t.TempDir()
+	dir := traffic.Dir(runtime)
+	if err := status.Ensure(dir); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		bodySecret = "body-secret-5e6f7a8b9c"
+		token      = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+	)
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var lines []byte
+	add := func(e traffic.Event) {
+		data, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(append(lines, data...), '\n')
+	}
+	for i := range TrafficEvents + 5 {
+		add(traffic.Event{Time: start.Add(time.Duration(i) * time.Second), Server: "a", PID: 42, Kind: traffic.KindMessage,
+			Dir: traffic.ToServer, Type: "request", Method: fmt.Sprintf("tools/call-%02d", i), ID: fmt.Sprint(i), Size: 100 + i,
+			Body: json.RawMessage(`{"arguments":{"password":"` + bodySecret + `"}}`)})
+	}
+	add(traffic.Event{Time: start.Add(time.Hour), Server: "a", PID: 42, Kind: traffic.KindMessage, Dir: traffic.ToClient,
+		Type: "response", Method: "tools/call", ID: "7", Size: 80, ElapsedMS: 12.5, ErrorCode: -32000, ErrorMessage: "upstream broke"})
+	add(traffic.Event{Time: start.Add(2 * time.Hour), Server: "a", PID: 42, Kind: traffic.KindStep, Step: "refresh",
+		Outcome: traffic.OutcomeFailed, Error: "refreshing with Authorization: Bearer " + token})
+	if err := os.WriteFile(filepath.Join(dir, "a.42.jsonl"), lines, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := `{"time":"2026-01-02T03:04:05Z","server":"b","pid":43,"kind":"message","dir":"to-server","type":"request","method":"only-b","id":"1","size":9}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "b.43.jsonl"), []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	text, err := Build(t.Context(), Options{ConfigPath: cfg, RuntimeDir: runtime, Server: "a", DoctorTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### Traffic (last 30 events per server)", "tools/call-34", "tools/call-07",
+		"error -32000: upstream broke", "12.5ms", "refresh", "failed: refreshing with Authorization: Bearer " + Redacted, "03:04:12.000"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	for _, unwanted := range []string{"tools/call-04 ", bodySecret, "password", token, "only-b"} {
+		if strings.Contains(text, unwanted) {
+			t.Errorf("the report holds %q:\n%s", unwanted, text)
+		}
+	}
+
+	empty, err := Build(t.Context(), Options{ConfigPath: cfg, RuntimeDir: t.TempDir(), Server: "b", DoctorTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(empty, "None recorded") {
+		t.Errorf("a report without events files:\n%s", empty)
 	}
 }

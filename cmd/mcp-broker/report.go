@@ -19,8 +19,9 @@ func (a *app) reportCmd() *cobra.Command {
 		Long: `Put together, as Markdown ready to paste into an issue tracker, what a bug report about
 mcp-broker needs: the versions (mcp-broker, Go, OS and architecture, desktop session), the
 status of every server (or of NAME), a diagnosis of each (as ` + "`mcp-broker doctor NAME`" + `, each
-bounded to ` + report.DefaultDoctorTimeout.String() + `), the live bridges and their last errors, and the
-last lines of the log file that ` + report.EnvLogFile + ` names, if it is set.
+bounded to ` + report.DefaultDoctorTimeout.String() + `), the live bridges and their last errors,
+the last events of their live-traffic timelines (kept while ` + "`mcp-broker traffic`" + ` watches;
+never a body), and the last lines of the log file that ` + report.EnvLogFile + ` names, if it is set.
 
 Tokens, keys, client secrets and URL queries are taken out, and so is anything else that
 looks like a credential (a bearer token, a JWT, a long run of base64); read the report before

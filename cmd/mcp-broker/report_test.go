@@ -1,17 +1,22 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/broker/secrets"
 	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
@@ -120,7 +125,7 @@ func checkNoSecret(t *testing.T, what, out string, values []string, keys [][]byt
 // TestCLIReport signs in to the demo servers every way that leaves a secret in the store
 // (a browser sign-in with a DPoP key, refresh token and registration; a client secret; a
 // private_key_jwt key; a static token), then makes the report of every server, of one, and
-// into a file: none holds any secret of the store, in any form, and its structure is the
+// into a file, while a bridge of "secret" runs and a watcher keeps its timeline: none holds any secret of the store, in any form, and its structure is the
 // golden's.
 func TestCLIReport(t *testing.T) {
 	t.Parallel()
@@ -147,15 +152,20 @@ func TestCLIReport(t *testing.T) {
 		t.Fatalf("the store holds %d values and %d keys: the test does not see what it checks", len(values), len(keys))
 	}
 
+	stopBridge := bridgeWatched(t, c, "secret")
 	all := c.ok("", "report")
 	checkNoSecret(t, "report", all.stdout+all.stderr, values, keys)
 	for _, want := range []string{"#### browser", "#### secret", "#### signed", "#### static", "(DPoP-bound)",
-		"an ES256 key for private_key_jwt, which the authorization server accepts"} {
+		"an ES256 key for private_key_jwt, which the authorization server accepts", "### Traffic (last 30 events per server)"} {
 		if !strings.Contains(all.stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, all.stdout)
 		}
 	}
-	golden(t, "report.golden", maskReport(all.stdout, as.Issuer(), m.URL()))
+	masked := maskReport(all.stdout, as.Issuer(), m.URL())
+	if !strings.Contains(masked, "CLOCK PID to-client response tools/list 1 ") {
+		t.Errorf("the report lacks the bridge's answer to tools/list:\n%s", masked)
+	}
+	golden(t, "report.golden", masked)
 
 	one := c.ok("", "report", "signed")
 	checkNoSecret(t, "report signed", one.stdout+one.stderr, values, keys)
@@ -181,6 +191,42 @@ func TestCLIReport(t *testing.T) {
 	}
 	if r := c.run("", "report", "nope"); r.code != exitError || !strings.Contains(r.stderr, `no server named "nope"`) {
 		t.Errorf("report nope: exit %d: %s", r.code, r.stderr)
+	}
+	stopBridge()
+}
+
+// bridgeWatched runs, in process, a bridge of server and a watcher of the traffic, and has the
+// bridge relay an initialize and a tools/list once its timeline is being written, so that its
+// events file holds exactly those four messages. The returned func ends both.
+func bridgeWatched(t *testing.T, c *cli, server string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	dir := traffic.Dir(c.runtime)
+	if err := traffic.Watch(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	in, stdin := io.Pipe()
+	var out, errb testenv.SyncBuffer
+	bridged := make(chan int, 1)
+	go func() {
+		bridged <- run(ctx, []string{"bridge", "--server", server}, in, &out, &errb, c.osEnv(""))
+	}()
+	// The bridge creates its events file on its first look at the watcher, before any message.
+	events := filepath.Join(dir, fmt.Sprintf("%s.%d.jsonl", server, os.Getpid()))
+	waitUntil(t, "the events file", func() bool { _, err := os.Stat(events); return err == nil })
+	io.WriteString(stdin, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"report-test","version":"1"}}}`+"\n")
+	waitUntil(t, "the answer to initialize", func() bool { return strings.Contains(out.String(), `"id":0`) })
+	io.WriteString(stdin, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`+"\n")
+	waitUntil(t, "tools/list in the timeline", func() bool {
+		data, _ := os.ReadFile(events)
+		return strings.Contains(string(data), `"dir":"to-client","type":"response","method":"tools/list"`)
+	})
+	return func() {
+		stdin.Close()
+		if code := <-bridged; code != 0 {
+			t.Errorf("bridge exit %d: %s", code, errb.String())
+		}
+		cancel()
 	}
 }
 
@@ -234,7 +280,8 @@ func slicesContain(values []string, v string) bool {
 }
 
 // maskReport replaces what changes from run to run (ports, times, versions, the platform,
-// random client ids, folders) and collapses the tables' padding, which follows their lengths.
+// random client ids, folders, the live bridge's process, clock times, uptime and times to
+// answer) and collapses the tables' padding, which follows their lengths.
 func maskReport(s, issuer, mcpURL string) string {
 	s = strings.ReplaceAll(s, mcpURL, "MCP_URL")
 	s = strings.ReplaceAll(s, issuer, "ISSUER")
@@ -248,7 +295,11 @@ func maskReport(s, issuer, mcpURL string) string {
 		{regexp.MustCompile(`(?m)^- (Go|OS/arch|Desktop session): .*$`), "- $1: MASKED"},
 		{regexp.MustCompile(`(?m)^- mcp-broker: .*$`), "- mcp-broker: MASKED"},
 		{regexp.MustCompile(`dyn-[A-Za-z0-9_-]+|\[REDACTED\] \(dynamic`), "CLIENT_ID (dynamic"},
+		{regexp.MustCompile(`\b\d+\.\dms\b`), "ELAPSED"},
+		{regexp.MustCompile(`\b\d\d:\d\d:\d\d(\.\d{3})?\b`), "CLOCK"},
+		{regexp.MustCompile(`\b` + strconv.Itoa(os.Getpid()) + `\b`), "PID"},
 		{regexp.MustCompile(` {2,}`), " "},
+		{regexp.MustCompile(`(?m)^(\S+ PID .* connected) \d+s CLOCK \d+/\d+`), "$1 UP CLOCK N/N"},
 	} {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
