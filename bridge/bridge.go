@@ -118,6 +118,8 @@ func Run(ctx context.Context, opts Options) error {
 // everything else is set up once.
 type bridge struct {
 	opts   Options
+	// watchingTools starts watchTools once, at the client's first tools/list.
+	watchingTools sync.Once
 	name   string
 	log    *slog.Logger
 	out    *jsonrpc.Writer
@@ -235,9 +237,9 @@ func (b *bridge) run(ctx context.Context) error {
 		}
 	})
 	b.goWait(b.watchURL)
-	if b.opts.ConfigPath != "" {
-		b.goWait(b.watchTools)
-	}
+	// The tool settings are watched from the client's first tools/list on (see forward): a
+	// change matters only to a client that listed the tools, and the watch stays off the
+	// path to the first answer.
 	growPipes(b.opts.In, b.opts.Out)
 	in := b.opts.In
 	if r, undo := ownStdin(in); r != nil {

@@ -252,6 +252,9 @@ func (b *bridge) forward(msg []byte, env jsonrpc.Envelope, ids map[string][]byte
 	var limit time.Duration
 	if env.Kind == jsonrpc.KindRequest && env.Method == "tools/list" {
 		limit = b.opts.ToolsListWait
+		if b.opts.ConfigPath != "" {
+			b.watchingTools.Do(func() { b.goWait(b.watchTools) })
+		}
 	}
 	for {
 		conn, err := b.waitConn(b.ctx, limit)
