@@ -117,22 +117,22 @@ func Run(ctx context.Context, opts Options) error {
 // bridge is one relay. The fields below mu are its state, in named parts (state.go);
 // everything else is set up once.
 type bridge struct {
-	opts   Options
+	opts Options
 	// watchingTools starts watchTools once, at the client's first tools/list.
 	watchingTools sync.Once
-	name   string
-	log    *slog.Logger
-	out    *jsonrpc.Writer
-	http   *http.Client
-	creds  *credentials
-	status *status.Publisher // nil without a status folder
-	ctx    context.Context   // ends at exit
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // every goroutine but the stdin reader
-	notes  sync.WaitGroup // the sends of notifications and answers, flushed at EOF
-	kick   chan struct{}  // wakes the session manager early (sign-in done, retry now)
-	mem    reclaimer      // collections after big messages (memory.go)
-	work   chan func()    // hands a message's work to an idle worker (spawn)
+	name          string
+	log           *slog.Logger
+	out           *jsonrpc.Writer
+	http          *http.Client
+	creds         *credentials
+	status        *status.Publisher // nil without a status folder
+	ctx           context.Context   // ends at exit
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup // every goroutine but the stdin reader
+	notes         sync.WaitGroup // the sends of notifications and answers, flushed at EOF
+	kick          chan struct{}  // wakes the session manager early (sign-in done, retry now)
+	mem           reclaimer      // collections after big messages (memory.go)
+	work          chan func()    // hands a message's work to an idle worker (spawn)
 	// traffic is the timeline (nil without a traffic folder); the relay asks it Watched
 	// (an atomic load) before describing a message.
 	traffic *traffic.Recorder
