@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/mcp-broker/mcp-broker/broker/redact"
 )
@@ -30,13 +31,19 @@ func secretField(name string) bool {
 	return secretFields[n]
 }
 
+// Compiled at first use, not at init: every start of the bridge links this package, and
+// compiling its expressions up front would add to each one.
 var (
 	// schemeValue is an Authorization value inside a text: "Bearer abc", "DPoP abc", "Basic …".
-	schemeValue = regexp.MustCompile(`(?i)\b(bearer|dpop|basic)\s+[A-Za-z0-9\-._~+/]+=*`)
+	schemeValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(bearer|dpop|basic)\s+[A-Za-z0-9\-._~+/]+=*`) })
 	// jwt is a JSON Web Token (or JWS) anywhere in a text.
-	jwt = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+	jwt = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+	})
 	// urlParam is a credential in a URL's query or a form: access_token=…, code=….
-	urlParam = regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|token|code|code_verifier|client_secret|client_assertion|assertion|api_key|apikey|key|password|subject_token|device_code)=([^&\s"'#]+)`)
+	urlParam = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|token|code|code_verifier|client_secret|client_assertion|assertion|api_key|apikey|key|password|subject_token|device_code)=([^&\s"'#]+)`)
+	})
 )
 
 // Text returns s with every credential found in it removed: Authorization values, JWTs,
@@ -51,9 +58,9 @@ func Text(s, serverURL string, known []string) string {
 	if serverURL != "" {
 		s = redact.Text(s, serverURL)
 	}
-	s = schemeValue.ReplaceAllString(s, "$1 "+Redacted)
-	s = jwt.ReplaceAllString(s, Redacted)
-	return urlParam.ReplaceAllString(s, "$1="+Redacted)
+	s = schemeValue().ReplaceAllString(s, "$1 "+Redacted)
+	s = jwt().ReplaceAllString(s, Redacted)
+	return urlParam().ReplaceAllString(s, "$1="+Redacted)
 }
 
 // Body returns a JSON message with every credential removed: the string values of members

@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -147,8 +148,9 @@ func shell(ctx context.Context, line string) *exec.Cmd {
 }
 
 // jwtLike finds what looks like a compact JWS or JWE: base64url parts separated by dots, the
-// first a JOSE header ("eyJ", base64url of `{"`).
-var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){2,4}`)
+// first a JOSE header ("eyJ", base64url of `{"`). Compiled at first use: every bridge start
+// links this package.
+var jwtLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){2,4}`) })
 
 // looksLikeJWT reports whether s is one compact JWT and nothing else: a JWS (three parts) or a
 // JWE (five), each part base64url, the header and the payload (a JWE's initialisation vector)
@@ -183,7 +185,7 @@ func summarize(stderr []byte) string {
 			break
 		}
 	}
-	last = jwtLike.ReplaceAllString(last, "[a JWT, not shown]")
+	last = jwtLike().ReplaceAllString(last, "[a JWT, not shown]")
 	last = strings.Map(func(r rune) rune {
 		if unicode.IsPrint(r) {
 			return r

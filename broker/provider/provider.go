@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The names of the profiles, as `servers add --provider` takes them and config.json keeps them.
@@ -222,12 +223,15 @@ func Resolve(setting, issuer string, endpoints ...string) (Profile, Source) {
 	return Detect(issuer, endpoints...), Detected
 }
 
+// The expressions below are compiled at first use, not at init: every start of the bridge
+// links this package, and compiling them up front would add to each one.
+
 // keycloakRealm matches the path of a Keycloak issuer: /realms/NAME (behind /auth before
 // Keycloak 17).
-var keycloakRealm = regexp.MustCompile(`^(/auth)?/realms/[^/]+/?$`)
+var keycloakRealm = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(/auth)?/realms/[^/]+/?$`) })
 
 // cognitoIssuer matches the host of a Cognito user pool's issuer.
-var cognitoIssuer = regexp.MustCompile(`^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$`)
+var cognitoIssuer = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$`) })
 
 // entraHosts are the hosts of Entra ID's sign-in service, in the public and national clouds.
 var entraHosts = []string{"login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn"}
@@ -254,9 +258,9 @@ func Detect(issuer string, endpoints ...string) Profile {
 		return profiles[Auth0]
 	case strings.HasSuffix(host, ".okta.com") || strings.HasSuffix(host, ".oktapreview.com") || strings.HasSuffix(host, ".okta-emea.com"):
 		return profiles[Okta]
-	case cognitoIssuer.MatchString(host) || strings.HasSuffix(host, ".amazoncognito.com"):
+	case cognitoIssuer().MatchString(host) || strings.HasSuffix(host, ".amazoncognito.com"):
 		return profiles[Cognito]
-	case keycloakRealm.MatchString(u.Path):
+	case keycloakRealm().MatchString(u.Path):
 		return profiles[Keycloak]
 	}
 	for _, e := range endpoints {
@@ -268,11 +272,11 @@ func Detect(issuer string, endpoints ...string) Profile {
 }
 
 // oktaPath matches the issuer path of an Okta custom authorization server.
-var oktaPath = regexp.MustCompile(`^/oauth2/[^/]+/?$`)
+var oktaPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/oauth2/[^/]+/?$`) })
 
 // oktaIssuer warns about Okta's org authorization server.
 func oktaIssuer(u *url.URL) string {
-	if oktaPath.MatchString(u.Path) {
+	if oktaPath().MatchString(u.Path) {
 		return ""
 	}
 	return fmt.Sprintf("the issuer is Okta's org authorization server, whose tokens are for Okta's own APIs: "+
