@@ -127,7 +127,7 @@ func sampleResults() *results {
 			Sizes:      []sizeFigures{{Bytes: 1 << 20, Times: ms(t32 / 32)}, {Bytes: 32 << 20, Times: ms(t32)}},
 		}
 		if relay {
-			f.IdleRSS, f.CPUPer1000 = mb(idle), ms(100)
+			f.IdleRSS, f.IdleAnon, f.CPUPer1000 = mb(idle), mb(idle/4), ms(100)
 			f.Sizes[0].Peak, f.Sizes[1].Peak = mb(idle+3), mb(peak32)
 		}
 		return f
@@ -201,6 +201,7 @@ func TestReportFiles(t *testing.T) {
 	}
 	for _, want := range []string{
 		"### Streamable HTTP", "### legacy HTTP+SSE", "cold start to initialize answer (ms)", " 20.0 |", "40.0×",
+		"| of it private (RssAnon), idle (MB)   |      – |    3.0 |",
 		"**NOT MET**", "not measured", "![chart](results.svg)", "Go microbenchmarks", "test CPU",
 	} {
 		if !strings.Contains(string(md), want) {
@@ -327,7 +328,7 @@ func TestStdioSession(t *testing.T) {
 		return
 	}
 	mem, err := readMemory(s.pid())
-	if err != nil || mem.rss <= 0 || mem.hwm < mem.rss {
+	if err != nil || mem.rss <= 0 || mem.hwm < mem.rss || mem.anon <= 0 || mem.anon > mem.rss {
 		t.Errorf("readMemory = %+v, %v", mem, err)
 	}
 	if err := resetPeak(s.pid()); err != nil {

@@ -65,6 +65,8 @@ type figures struct {
 	ConcP99    []time.Duration `json:"conc_p99_ns"`
 	Throughput []float64       `json:"throughput_per_s"`
 	IdleRSS    []int64         `json:"idle_rss_bytes,omitempty"`
+	// IdleAnon is the anonymous part of IdleRSS (RssAnon): what each further relay adds.
+	IdleAnon   []int64         `json:"idle_anon_bytes,omitempty"`
 	CPUPer1000 []time.Duration `json:"cpu_per_1000_calls_ns,omitempty"`
 	Sizes      []sizeFigures   `json:"sizes"`
 	Err        string          `json:"error,omitempty"`
@@ -171,6 +173,7 @@ func (m *measurer) round(ctx context.Context, f *figures) error {
 			return err
 		}
 		f.IdleRSS = append(f.IdleRSS, mem.rss)
+		f.IdleAnon = append(f.IdleAnon, mem.anon)
 	}
 
 	var cpu0 time.Duration

@@ -16,12 +16,15 @@ import (
 // architecture Go supports.
 const clockTick = 10 * time.Millisecond
 
-// memory is a process's resident set: now, and its high-water mark.
+// memory is a process's resident set: now, and its high-water mark; and of it now, the
+// anonymous pages (RssAnon: heap, stacks, written data), the process's own. The rest of
+// the resident set is the program's file pages, which every process of the same binary
+// shares: a second bridge costs its anonymous pages, not its RSS.
 type memory struct {
-	rss, hwm int64 // bytes
+	rss, hwm, anon int64 // bytes
 }
 
-// readMemory reads VmRSS and VmHWM from /proc/PID/status.
+// readMemory reads VmRSS, VmHWM and RssAnon from /proc/PID/status.
 func readMemory(pid int) (memory, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -39,6 +42,8 @@ func readMemory(pid int) (memory, error) {
 			dst = &m.rss
 		case "VmHWM":
 			dst = &m.hwm
+		case "RssAnon":
+			dst = &m.anon
 		default:
 			continue
 		}
@@ -52,8 +57,8 @@ func readMemory(pid int) (memory, error) {
 		}
 		*dst = kb << 10
 	}
-	if m.rss == 0 || m.hwm == 0 {
-		return memory{}, fmt.Errorf("/proc/%d/status: no VmRSS or VmHWM", pid)
+	if m.rss == 0 || m.hwm == 0 || m.anon == 0 {
+		return memory{}, fmt.Errorf("/proc/%d/status: no VmRSS, VmHWM or RssAnon", pid)
 	}
 	return m, nil
 }

@@ -79,6 +79,7 @@ func figureRows(sizes []int) []figure {
 	}
 	return append(rows,
 		figure{name: "relay RSS, idle after 100 calls", unit: "MB", digits: 1, value: func(f *figures) (float64, bool) { return bytesMB(f.IdleRSS) }},
+		figure{name: "of it private (RssAnon), idle", unit: "MB", digits: 1, value: func(f *figures) (float64, bool) { return bytesMB(f.IdleAnon) }},
 		figure{name: "relay CPU per 1,000 calls", unit: "ms", digits: 0, value: func(f *figures) (float64, bool) { return durMs(f.CPUPer1000) }},
 	)
 }
@@ -341,7 +342,10 @@ Cold start: from process start (a new HTTP connection for direct) to the answer 
 2,000 with 10 in flight, per round; 3 rounds, each on a fresh session; the table shows the
 median of the rounds. Big results: a fresh session per size, 5 calls (fewer when they take
 over 20 s in all); time is the median call, peak RSS the relay's VmHWM over the calls (reset
-after warm-up). Idle RSS: VmRSS one second after the first 100 calls. CPU: the relay's
+after warm-up). Idle RSS: VmRSS one second after the first 100 calls; "of it private" is its
+RssAnon (heap, stacks, written data), what each further relay adds: the rest is the program's
+file pages, which every relay of the same binary shares (for the bridge, they grow with the
+binary's size). CPU: the relay's
 utime+stime over the 1,000 one-at-a-time calls. The bench's own processes collect garbage only
 at 1 GiB, on memory touched at start, so that their page faults stay out of every figure.
 
