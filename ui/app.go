@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/bridge/traffic"
@@ -60,6 +63,9 @@ type trayApp struct {
 	notes   chan *fyne.Notification
 	auto    startAtLogin
 	wg      sync.WaitGroup
+	// openURL opens a URL with the system's opener (Fyne's, which waits for it: call it off
+	// the UI thread); tests record it.
+	openURL func(*url.URL) error
 
 	// runtimeDir is where bridges and the tray announce themselves, and where a second start
 	// asks for the main window (showRequestFile).
@@ -187,6 +193,7 @@ func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string
 		signingOut:      map[string]bool{},
 		unreachableTold: map[string]bool{},
 		toolsKnown:      map[string][]string{},
+		openURL:         a.OpenURL,
 	}
 	if on, err := t.auto.Enabled(); err != nil {
 		t.log.Warn("reading the start-at-login setting", "err", err)
@@ -201,6 +208,7 @@ func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string
 	t.status.Window().Resize(fyne.NewSize(windows.MainWidth, 720))
 	t.status.OnCopyReport = func() { t.CopyBugReport("") }
 	t.status.OnTraffic = t.showTraffic
+	t.status.SetStartAtLogin(t.startAtLogin, t.auto.Supported())
 	if host != nil {
 		// The menu first: Fyne starts the tray with it, and the icon can only be set after.
 		t.root = tray.Menu(model.Snapshot{}, t.menuOptions(), t)
@@ -265,12 +273,13 @@ func (t *trayApp) apply(s model.Snapshot) {
 	for i, srv := range s.Servers {
 		servers[i] = srv.ServerStatus
 	}
+	t.status.SetConfigError(t.opts.ConfigPath, s.ConfigError)
 	t.status.Update(servers, s.Bridges, s.At)
 	t.refresh()
 	for _, name := range model.NewlyWaiting(prev, s) {
 		srv, _ := s.Server(name)
 		t.notify(capitalize(srv.WaitingClient())+" is waiting for you to sign in to "+name,
-			"Choose “Sign in to "+name+"” in the MCP Broker menu.")
+			"Choose “Sign in to "+name+"” in the MCP Broker menu or window.")
 	}
 	for _, name := range model.RenewalFailed(prev, s) {
 		if t.signingOut[name] || t.signIns[name] != nil {
@@ -370,6 +379,7 @@ func (t *trayApp) warnLapses() {
 func (t *trayApp) refresh() {
 	opts := t.menuOptions()
 	t.status.SetActivity(opts.SigningIn, t.demoStarting)
+	t.status.SetStartAtLogin(opts.StartAtLogin, !opts.NoStartAtLogin)
 	m := tray.Menu(t.snap, opts, t)
 	out := tray.Outline(m)
 	if out == t.outline {
@@ -772,7 +782,7 @@ func (t *trayApp) TryDemo() {
 			}
 			t.demo = d
 			t.refresh()
-			msg := "Sign in to it from the MCP Broker menu (demo › Sign in), then choose Configure Claude Code…"
+			msg := "Choose Sign in under demo in the MCP Broker window (or the menu's demo › Sign in), then Configure Claude Code…"
 			if notes := d.Notes(); len(notes) > 0 {
 				msg += " " + strings.Join(notes, " ")
 			}
@@ -805,6 +815,23 @@ func (t *trayApp) SetStartAtLogin(on bool) {
 		if err != nil {
 			t.log.Warn("changing start at login failed", "on", on, "err", err)
 			t.notify("Start at login could not be changed", sentence(err, ""))
+		}
+	})
+}
+
+// OpenConfigFolder implements windows.Actions: the main window offers it when the
+// configuration cannot be read, for the person to mend or move the file.
+func (t *trayApp) OpenConfigFolder() {
+	dir := filepath.Dir(t.opts.ConfigPath)
+	u, err := url.Parse(storage.NewFileURI(dir).String())
+	if err != nil {
+		t.log.Warn("opening the configuration folder", "dir", dir, "err", err)
+		return
+	}
+	t.background(func(context.Context) {
+		if err := t.openURL(u); err != nil {
+			t.log.Warn("opening the configuration folder", "dir", dir, "err", err)
+			t.notify("The configuration folder could not be opened", "It is "+dir+".")
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/bridge/traffic"
@@ -112,7 +114,7 @@ func TestApplyRebuildsOnlyOnChange(t *testing.T) {
 	if last := host.menus[len(host.menus)-1]; !strings.HasPrefix(last, "⚠ Sign in to studio — Claude Code is waiting") {
 		t.Errorf("menu while waiting:\n%s", last)
 	}
-	if got := notes(ta); !slices.Equal(got, []string{"Claude Code is waiting for you to sign in to studio | Choose “Sign in to studio” in the MCP Broker menu."}) {
+	if got := notes(ta); !slices.Equal(got, []string{"Claude Code is waiting for you to sign in to studio | Choose “Sign in to studio” in the MCP Broker menu or window."}) {
 		t.Errorf("notifications = %q", got)
 	}
 }
@@ -189,7 +191,7 @@ func TestSentence(t *testing.T) {
 		{&broker.OpError{Op: broker.OpSignIn, Server: "studio", Err: errors.New("x")}, "other", "Studio: x."},
 		{errors.New("studio: x"), "studio", "Studio: x."}, // not the broker's: its text as it is
 		{errors.New("already a sentence."), "", "Already a sentence."},
-		{fmt.Errorf("wrapped: %w", &broker.SignInRequiredError{Server: "s", Reason: "the sign-in has expired"}), "s", "The sign-in has expired. Choose Sign in in the server's menu."},
+		{fmt.Errorf("wrapped: %w", &broker.SignInRequiredError{Server: "s", Reason: "the sign-in has expired"}), "s", "The sign-in has expired. Choose Sign in for s in the MCP Broker menu or window."},
 		{&broker.OpError{Op: broker.OpSignIn, Server: "k", Err: hint.With(errors.New("the server uses a static token: there is nothing to sign in to"), hint.StoreToken)}, "k",
 			"The server uses a static token: there is nothing to sign in to. Enter its token in the server's settings (Edit server…)."},
 		{errors.New("évidemment"), "", "Évidemment."},
@@ -257,5 +259,115 @@ func TestShowTraffic(t *testing.T) {
 	first.Window().Close()
 	if ta.timeline != nil {
 		t.Error("the closed window is still kept")
+	}
+}
+
+// windowCheck is the main window's check box labelled text, or nil.
+func windowCheck(ta *trayApp, text string) *widget.Check {
+	var found *widget.Check
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if c, ok := o.(*widget.Check); ok && c.Text == text {
+			found = c
+		}
+		switch o := o.(type) {
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(o).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(ta.status.Window().Content())
+	return found
+}
+
+// TestWindowStartAtLogin: the main window's Start at login and the menu's say the same,
+// whichever changed it, and ticking the window's turns it on.
+func TestWindowStartAtLogin(t *testing.T) {
+	ta, host, auto := newTestApp(t)
+	ta.apply(snapshot(nil, "studio"))
+	check := windowCheck(ta, tray.LabelStartAtLogin)
+	if check == nil || check.Checked {
+		t.Fatalf("the window's Start at login: %v", check)
+	}
+	check.SetChecked(true) // as a click or Space does
+	ta.wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(host.menus[len(host.menus)-1], "[x] Start at login") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the window's check did not reach the menu:\n%s", host.menus[len(host.menus)-1])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !auto.on {
+		t.Error("ticking the window's Start at login left it off")
+	}
+
+	// The menu turns it off: the window follows.
+	ta.SetStartAtLogin(false)
+	ta.wg.Wait()
+	for check.Checked {
+		if time.Now().After(deadline) {
+			t.Fatal("the window's check did not follow the menu")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if auto.on {
+		t.Error("Start at login still on")
+	}
+}
+
+// TestWindowConfigError: a configuration that cannot be read is said in the main window, with
+// its file, and the Open the configuration folder button opens the file's folder.
+func TestWindowConfigError(t *testing.T) {
+	ta, _, _ := newTestApp(t)
+	if err := os.WriteFile(ta.opts.ConfigPath, []byte("{\n  \"servers\": [\n}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap := model.Read(ta.opts.ConfigPath, filepath.Join(t.TempDir(), "bridges"), time.Now())
+	if snap.ConfigError == "" {
+		t.Fatal("the broken file reads")
+	}
+	ta.apply(snap)
+	var shown []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Label:
+			shown = append(shown, o.Text)
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(o).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(ta.status.Window().Content())
+	joined := strings.Join(shown, "\n")
+	for _, want := range []string{"The configuration cannot be read", ta.opts.ConfigPath} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the window lacks %q; it shows:\n%s", want, joined)
+		}
+	}
+
+	var opened []string
+	ta.openURL = func(u *url.URL) error { opened = append(opened, u.String()); return nil }
+	ta.OpenConfigFolder()
+	ta.wg.Wait()
+	if want := "file://" + filepath.ToSlash(filepath.Dir(ta.opts.ConfigPath)); !slices.Equal(opened, []string{want}) {
+		t.Errorf("opened %q, want %q", opened, want)
+	}
+	ta.openURL = func(*url.URL) error { return errors.New("no file manager") }
+	ta.OpenConfigFolder()
+	ta.wg.Wait()
+	if got := notes(ta); len(got) != 1 || !strings.Contains(got[0], "The configuration folder could not be opened | It is "+filepath.Dir(ta.opts.ConfigPath)) {
+		t.Errorf("notifications = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package windows
 
 import (
 	"image/color"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,21 +16,35 @@ import (
 )
 
 // Actions is what the main window's buttons do: the tray menu's actions (tray.Actions), plus
-// removing a server, which only the window offers, behind a confirmation. The app implements
-// it; every method is called on Fyne's goroutine and must not block.
+// removing a server, behind a confirmation, and opening the configuration's folder, which only
+// the window offers. The app implements it; every method is called on Fyne's goroutine and
+// must not block.
 type Actions interface {
 	SignIn(name string)
 	SignOut(name string)
+	// SignInIdP signs in to the identity provider of that name, once for every server
+	// configured with it.
+	SignInIdP(name string)
 	ConfigureClaude(name string)
 	CopyClaudeCommand(name string)
 	Diagnose(name string)
 	ShowTools(name string)
+	// CopyBugReport puts a report on the server, without secrets, on the clipboard.
+	CopyBugReport(name string)
 	EditServer(name string)
 	// RemoveServer removes the server, its tokens and its client registration. The window
 	// asks first.
 	RemoveServer(name string)
 	AddServer()
 	TryDemo()
+	// SetStartAtLogin turns starting at login on or off; the app then tells the window what
+	// it is (Status.SetStartAtLogin).
+	SetStartAtLogin(on bool)
+	// OpenConfigFolder opens the folder of the configuration file in the file manager, for a
+	// person to mend a file that cannot be read.
+	OpenConfigFolder()
+	// Quit ends the app.
+	Quit()
 }
 
 // Labels of the window's own buttons; the others are the menu's (tray.Label…), so that
@@ -39,6 +54,8 @@ const (
 	LabelCopyShort     = "Copy command"
 	LabelConfirmRemove = "Remove"
 	LabelCancel        = "Cancel"
+	// LabelOpenConfigFolder opens the folder of a configuration file that cannot be read.
+	LabelOpenConfigFolder = "Open the configuration folder"
 )
 
 // keyButton is a button that keyboard users can work: Space (as every Fyne button) and Enter
@@ -75,6 +92,7 @@ func (b *keyButton) TypedKey(ev *fyne.KeyEvent) {
 func (s *Status) serverActions(srv broker.ServerStatus, waiting bool) fyne.CanvasObject {
 	name, act := srv.Name, s.Actions
 	var buttons []fyne.CanvasObject
+	idpFirst := false
 	add := func(label string, icon fyne.Resource, fn func(string)) *keyButton {
 		b := newKeyButton(label, icon, func() { fn(name) })
 		buttons = append(buttons, b)
@@ -84,6 +102,17 @@ func (s *Status) serverActions(srv broker.ServerStatus, waiting bool) fyne.Canva
 	case s.signingIn[name]:
 		// Shows the sign-in under way (its window, with the link to open again).
 		add(tray.LabelSigningIn, theme.ViewRefreshIcon(), act.SignIn)
+	case srv.Auth == config.AuthEnterprise && !srv.SignedIn && srv.IdP != "":
+		// Its tokens come with the sign-in at the company's identity provider, which signs in
+		// every server configured with it: the menu's "Sign in with your company account",
+		// here on each server that waits for it.
+		idp := srv.IdP
+		if s.signingIn[tray.IdPKey(idp)] {
+			add(tray.LabelSigningIn, theme.ViewRefreshIcon(), func(string) { act.SignInIdP(idp) })
+			break
+		}
+		add(tray.LabelSignInIdP, theme.LoginIcon(), func(string) { act.SignInIdP(idp) }).Importance = widget.HighImportance
+		idpFirst = true
 	case srv.Auth == config.AuthNone:
 	case srv.Auth == config.AuthBearer:
 		if srv.SignedIn {
@@ -102,12 +131,19 @@ func (s *Status) serverActions(srv broker.ServerStatus, waiting bool) fyne.Canva
 	add(LabelCopyShort, theme.ContentCopyIcon(), act.CopyClaudeCommand)
 	add(tray.LabelTools, theme.ListIcon(), act.ShowTools)
 	add(tray.LabelDiagnose, theme.SearchIcon(), act.Diagnose)
+	add(tray.LabelCopyReport, theme.ContentCopyIcon(), act.CopyBugReport)
 	add(tray.LabelEdit, theme.DocumentCreateIcon(), act.EditServer)
 	add(LabelRemove, theme.DeleteIcon(), func(string) { s.confirmRemove(name) })
-	// Two rows, each button as wide as its label: signing in and Claude Code, then the four
-	// that every server has; a window MainWidth wide fits both.
-	mid := len(buttons) - 4
-	return fullPadding(container.NewVBox(container.NewHBox(buttons[:mid]...), container.NewHBox(buttons[mid:]...)))
+	// Two rows, each button as wide as its label: signing in and Claude Code, then the five
+	// that every server has; a window MainWidth wide fits both. The company sign-in's long
+	// label takes a row of its own.
+	mid := len(buttons) - 5
+	lines := container.NewVBox(container.NewHBox(buttons[:mid]...), container.NewHBox(buttons[mid:]...))
+	if idpFirst {
+		lines.Objects = slices.Insert(lines.Objects, 0, fyne.CanvasObject(container.NewHBox(buttons[0])))
+		lines.Objects[1] = container.NewHBox(buttons[1:mid]...)
+	}
+	return fullPadding(lines)
 }
 
 // fullPadding gives buttons inside a compact list the theme's full inner padding: with

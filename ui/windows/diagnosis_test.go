@@ -104,7 +104,7 @@ func TestDiagnosisNetworkAndTrust(t *testing.T) {
 	t.Cleanup(func() { d.Window().Close(); wait(t, &d.bg) })
 	wait(t, &d.bg)
 	content := d.Window().Content()
-	for _, want := range []string{"Through the proxy http://proxy.example.com:3128 (HTTPS_PROXY)", advice(hints.TrustCA, runtime.GOOS)} {
+	for _, want := range []string{"Through the proxy http://proxy.example.com:3128 (HTTPS_PROXY)", advice(hints.TrustCA, runtime.GOOS, place{})} {
 		if !hasText(content, want) {
 			t.Errorf("no %q among %q", want, texts(content))
 		}

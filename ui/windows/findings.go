@@ -107,7 +107,7 @@ func nextStep(f doctor.Finding) string {
 		return ""
 	}
 	if f.Hint != hints.None {
-		return advice(f.Hint, runtime.GOOS)
+		return advice(f.Hint, runtime.GOOS, place{})
 	}
 	switch f.Item {
 	case "server":

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,9 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
 	hints "github.com/mcp-broker/mcp-broker/broker/hint"
+	"github.com/mcp-broker/mcp-broker/ui/model"
 	"github.com/mcp-broker/mcp-broker/ui/tray"
 )
 
@@ -35,6 +38,11 @@ func (f *fakeActions) EditServer(name string)        { f.rec("EditServer", name)
 func (f *fakeActions) RemoveServer(name string)      { f.rec("RemoveServer", name) }
 func (f *fakeActions) AddServer()                    { f.rec("AddServer", "") }
 func (f *fakeActions) TryDemo()                      { f.rec("TryDemo", "") }
+func (f *fakeActions) SignInIdP(name string)         { f.rec("SignInIdP", name) }
+func (f *fakeActions) CopyBugReport(name string)     { f.rec("CopyBugReport", name) }
+func (f *fakeActions) SetStartAtLogin(on bool)       { f.rec("SetStartAtLogin", fmt.Sprint(on)) }
+func (f *fakeActions) OpenConfigFolder()             { f.rec("OpenConfigFolder", "") }
+func (f *fakeActions) Quit()                         { f.rec("Quit", "") }
 
 // newMain is the main window as the app builds it, at the app's size.
 func newMain(t *testing.T, height float32) (*Status, *fakeActions, fyne.Window) {
@@ -43,6 +51,8 @@ func newMain(t *testing.T, height float32) (*Status, *fakeActions, fyne.Window) 
 	act := &fakeActions{}
 	s := NewStatus(fyne.CurrentApp())
 	s.Actions = act
+	// As the app: the bottom line's buttons show.
+	s.OnCopyReport, s.OnTraffic = func() {}, func() {}
 	w := s.Window()
 	w.Resize(fyne.NewSize(MainWidth, height))
 	return s, act, w
@@ -141,10 +151,10 @@ func TestMainSignedIn(t *testing.T) {
 		}
 	}
 	for i, name := range []string{"linear", "studio"} {
-		for _, label := range []string{tray.LabelSignOut, tray.LabelConfigure, LabelCopyShort, tray.LabelTools, tray.LabelDiagnose, tray.LabelEdit} {
+		for _, label := range []string{tray.LabelSignOut, tray.LabelConfigure, LabelCopyShort, tray.LabelTools, tray.LabelDiagnose, tray.LabelCopyReport, tray.LabelEdit} {
 			test.Tap(findKeyButton(t, w.Content(), label, i))
 		}
-		want := []string{"SignOut " + name, "ConfigureClaude " + name, "CopyClaudeCommand " + name, "ShowTools " + name, "Diagnose " + name, "EditServer " + name}
+		want := []string{"SignOut " + name, "ConfigureClaude " + name, "CopyClaudeCommand " + name, "ShowTools " + name, "Diagnose " + name, "CopyBugReport " + name, "EditServer " + name}
 		if !slices.Equal(act.calls, want) {
 			t.Errorf("server %s: calls %q, want %q", name, act.calls, want)
 		}
@@ -222,7 +232,7 @@ func TestMainError(t *testing.T) {
 	refused := &broker.OpError{Op: broker.OpSignIn, Server: "notion", Err: hints.With(errors.New("the authorization server refused the sign-in: access_denied"), hints.SignIn)}
 	s.SetProblem("notion", "Signing in failed.", refused)
 	assertImage(t, "main_error.png", w)
-	want := "Signing in failed. The authorization server refused the sign-in: access_denied. " + Advice(refused)
+	want := "Signing in failed. The authorization server refused the sign-in: access_denied. Choose Sign in."
 	if !hasText(w.Content(), want) {
 		t.Errorf("no %q; the window shows %q", want, texts(w.Content()))
 	}
@@ -292,4 +302,153 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	return f.Close()
+}
+
+// TestMainConfigError: a configuration that cannot be read is said in the window's words,
+// with the file and a button to open its folder, and neither the demo nor Add server is
+// offered (both would write the file); once it reads, the servers show again.
+func TestMainConfigError(t *testing.T) {
+	s, act, w := newMain(t, 520)
+	s.SetStartAtLogin(false, true)
+	// The error as model.Read has it from config.Load.
+	s.SetConfigError("/home/ada/.config/mcp-broker/config.json", `config file /home/ada/.config/mcp-broker/config.json is not valid: line 3, column 2: invalid character '}' looking for beginning of object key string`)
+	s.Update(nil, nil, now)
+	assertImage(t, "main_configerror.png", w)
+	for _, want := range []string{
+		"The configuration cannot be read",
+		"Config file /home/ada/.config/mcp-broker/config.json is not valid: line 3, column 2: invalid character '}' looking for beginning of object key string.",
+		"/home/ada/.config/mcp-broker/config.json",
+	} {
+		if !hasText(w.Content(), want) {
+			t.Errorf("no %q; the window shows %q", want, texts(w.Content()))
+		}
+	}
+	if !hasTextContaining(w.Content(), "adding a server is not possible") {
+		t.Errorf("the window does not say a server cannot be added: %q", texts(w.Content()))
+	}
+	for _, gone := range []string{tray.LabelTryDemo, tray.LabelAddServer, "No servers yet"} {
+		if hasText(w.Content(), gone) {
+			t.Errorf("%q offered while the configuration cannot be read", gone)
+		}
+	}
+	c := w.Canvas()
+	focusOn(t, c, findKeyButton(t, w.Content(), LabelOpenConfigFolder, 0))
+	press(t, c, fyne.KeyReturn)
+	if want := []string{"OpenConfigFolder "}; !slices.Equal(act.calls, want) {
+		t.Errorf("calls %q, want %q", act.calls, want)
+	}
+
+	s.SetConfigError("", "")
+	s.Update([]broker.ServerStatus{signedIn}, nil, now)
+	if hasText(w.Content(), "The configuration cannot be read") || !hasText(w.Content(), tray.LabelAddServer) {
+		t.Errorf("after the file reads again the window shows %q", texts(w.Content()))
+	}
+}
+
+// TestMainEnterprise: an enterprise server whose company sign-in is missing offers the menu's
+// "Sign in with your company account", for its identity provider; while that sign-in is under
+// way it says so (pressing it shows the sign-in), and once signed in it offers Sign out.
+func TestMainEnterprise(t *testing.T) {
+	wiki := broker.ServerStatus{Name: "wiki", URL: "https://wiki.corp.example/mcp", Auth: config.AuthEnterprise, IdP: "corp",
+		Transport: config.TransportAuto, State: broker.StateSignInRequired}
+	jira := wiki
+	jira.Name, jira.URL, jira.IdP = "jira", "https://jira.lab.example/mcp", "lab"
+	s, act, w := newMain(t, 640)
+	s.Update([]broker.ServerStatus{jira, wiki}, nil, now)
+	assertImage(t, "main_enterprise.png", w)
+	if hasText(w.Content(), tray.LabelSignIn) {
+		t.Errorf("plain Sign in offered beside the company sign-in: %q", texts(w.Content()))
+	}
+	c := w.Canvas()
+	focusOn(t, c, findKeyButton(t, w.Content(), tray.LabelSignInIdP, 1))
+	press(t, c, fyne.KeySpace)
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelSignInIdP, 0))
+	if want := []string{"SignInIdP corp", "SignInIdP lab"}; !slices.Equal(act.calls, want) {
+		t.Errorf("calls %q, want %q", act.calls, want)
+	}
+	act.calls = nil
+
+	s.SetActivity(map[string]bool{tray.IdPKey("corp"): true}, false)
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelSigningIn, 0))
+	findKeyButton(t, w.Content(), tray.LabelSignInIdP, 0) // jira's, through another provider
+	if want := []string{"SignInIdP corp"}; !slices.Equal(act.calls, want) {
+		t.Errorf("Signing in…: calls %q, want %q", act.calls, want)
+	}
+	act.calls = nil
+
+	wiki.SignedIn, wiki.State = true, broker.StateSignedInIdP
+	wiki.Account = &broker.Account{Subject: "u1", Email: "ada@corp.example", Source: broker.AccountFromIdP}
+	s.SetActivity(nil, false)
+	s.Update([]broker.ServerStatus{wiki}, nil, now)
+	if hasText(w.Content(), tray.LabelSignInIdP) || !hasText(w.Content(), "ada@corp.example") {
+		t.Errorf("signed in: the window shows %q", texts(w.Content()))
+	}
+	test.Tap(findKeyButton(t, w.Content(), tray.LabelSignOut, 0))
+	if want := []string{"SignOut wiki"}; !slices.Equal(act.calls, want) {
+		t.Errorf("Sign out: calls %q, want %q", act.calls, want)
+	}
+}
+
+// TestMainWaiting: a server an MCP client waits on comes first, as in the menu, with a
+// button to sign in, and says so under the server; the button goes while signing in.
+func TestMainWaiting(t *testing.T) {
+	s, act, w := newMain(t, 900)
+	s.Update([]broker.ServerStatus{someServers[0], someServers[2]}, []status.Bridge{someBridges[0], someBridges[1]}, now)
+	// The menu's words, whose ⚠ is the button's icon.
+	label := strings.TrimPrefix(tray.WaitingLabel(model.Server{ServerStatus: someServers[2], Bridges: someBridges[1:2]}), "⚠ ")
+	c := w.Canvas()
+	test.FocusNext(c)
+	if b, ok := c.Focused().(*keyButton); !ok || b.Text != label {
+		t.Fatalf("the first button is %v, want %q", c.Focused(), label)
+	}
+	press(t, c, fyne.KeyReturn)
+	if want := []string{"SignIn notion"}; !slices.Equal(act.calls, want) {
+		t.Errorf("calls %q, want %q", act.calls, want)
+	}
+	if !hasText(w.Content(), "Claude Code is waiting for you to sign in.") {
+		t.Errorf("the server does not say a client waits: %q", texts(w.Content()))
+	}
+	s.SetActivity(map[string]bool{"notion": true}, false)
+	if hasText(w.Content(), label) {
+		t.Error("the waiting button stays while signing in")
+	}
+}
+
+// TestMainAppRow: the menu's Start at login and Quit are at the bottom of the main window.
+// The check shows what the app says, whichever of menu and window changed it; ticking it
+// (Tab, Space) asks the app, and a change that failed shows as the app's word comes back.
+func TestMainAppRow(t *testing.T) {
+	s, act, w := newMain(t, 360)
+	s.SetStartAtLogin(false, true)
+	s.Update(nil, nil, now)
+	c := w.Canvas()
+	focusOn(t, c, s.login)
+	s.login.TypedRune(' ')
+	if want := []string{"SetStartAtLogin true"}; !slices.Equal(act.calls, want) {
+		t.Fatalf("Space on Start at login: calls %q, want %q", act.calls, want)
+	}
+	// The app could not turn it on: the check shows it off again, asking nothing.
+	s.SetStartAtLogin(false, true)
+	if s.login.Checked || len(act.calls) != 1 {
+		t.Errorf("after a failed change: checked %v, calls %q", s.login.Checked, act.calls)
+	}
+	// The menu turned it on: the check follows, asking nothing.
+	s.SetStartAtLogin(true, true)
+	if !s.login.Checked || len(act.calls) != 1 {
+		t.Errorf("after the menu's change: checked %v, calls %q", s.login.Checked, act.calls)
+	}
+	s.login.TypedRune(' ')
+	if want := []string{"SetStartAtLogin true", "SetStartAtLogin false"}; !slices.Equal(act.calls, want) {
+		t.Errorf("unticking: calls %q, want %q", act.calls, want)
+	}
+	s.SetStartAtLogin(false, false)
+	if s.login.Visible() {
+		t.Error("Start at login shows where the platform has none")
+	}
+	act.calls = nil
+	focusOn(t, c, findKeyButton(t, w.Content(), tray.LabelQuit, 0))
+	press(t, c, fyne.KeyReturn)
+	if want := []string{"Quit "}; !slices.Equal(act.calls, want) {
+		t.Errorf("Quit: calls %q, want %q", act.calls, want)
+	}
 }

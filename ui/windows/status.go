@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/ui/model"
 	"github.com/mcp-broker/mcp-broker/ui/tray"
 )
 
@@ -29,10 +30,13 @@ import (
 // with what it knew.
 //
 // With Actions set it is the app's main window: each server has the tray
-// menu's actions as buttons (and Remove, behind a confirmation), the empty
-// state offers the demo, and a failed action is said under its server. It can
-// be worked with the keyboard alone: Tab moves between the buttons, Space or
-// Enter presses one, Escape closes the confirmation.
+// menu's actions as buttons (and Remove, behind a confirmation), a server an
+// MCP client waits on is named first with a button to sign in, the empty
+// state offers the demo, a configuration that cannot be read is said with
+// what to do, a failed action is said under its server, and the bottom has
+// the menu's Start at login and Quit. It can be worked with the keyboard
+// alone: Tab moves between the buttons, Space or Enter presses one (Space
+// ticks Start at login), Escape closes the confirmation.
 type Status struct {
 	// OnAddServer, when set, is what the "Add server…" button of the empty
 	// state does. Set it before the first Update.
@@ -50,9 +54,15 @@ type Status struct {
 	win     fyne.Window
 	report  *keyButton
 	traffic *keyButton
-	servers *fyne.Container // the servers section's rows
-	bridges *fyne.Container // the sessions section's rows
-	asOf    *widget.RichText
+	// footer is the bottom line; the main window puts Start at login and Quit above it, once
+	// (mainFooter).
+	footer     *fyne.Container
+	mainFooter bool
+	login      *widget.Check
+	quit       *keyButton
+	servers    *fyne.Container // the servers section's rows
+	bridges    *fyne.Container // the sessions section's rows
+	asOf       *widget.RichText
 
 	// What the last Update showed, drawn again when the app's own state
 	// (SetActivity, SetProblem) changes.
@@ -65,6 +75,11 @@ type Status struct {
 	demoStarting bool
 	problems     map[string]string // a failed action's sentence, by server
 	confirm      *dialog.CustomDialog
+	// startAtLogin is what the app last said (SetStartAtLogin): the check shows it, and a
+	// change of the check that the app did not make is the person's.
+	startAtLogin bool
+	// configErr is the configuration file that cannot be read and why (SetConfigError).
+	configErr struct{ path, msg string }
 }
 
 // MainWidth is the main window's width: three buttons to a row, "Configure
@@ -91,6 +106,16 @@ func NewStatus(a fyne.App) *Status {
 		}
 	})
 	s.traffic.Hide()
+	s.login = widget.NewCheck(tray.LabelStartAtLogin, func(on bool) {
+		if on != s.startAtLogin && s.Actions != nil {
+			s.Actions.SetStartAtLogin(on)
+		}
+	})
+	s.quit = newKeyButton(tray.LabelQuit, theme.LogoutIcon(), func() {
+		if s.Actions != nil {
+			s.Actions.Quit()
+		}
+	})
 
 	content := container.NewVBox(
 		heading("Servers"),
@@ -100,7 +125,8 @@ func NewStatus(a fyne.App) *Status {
 		s.bridges,
 	)
 	// Compact: the status window is a dense list to scan, not a form.
-	s.win.SetContent(page(compact(content), container.NewBorder(nil, nil, s.report, s.traffic, s.asOf)))
+	s.footer = container.NewBorder(nil, nil, s.report, s.traffic, s.asOf)
+	s.win.SetContent(page(compact(content), s.footer))
 	s.win.Resize(fyne.NewSize(560, 640))
 	// The tray shows this window again and again: keep it, and what it knows.
 	s.win.SetCloseIntercept(s.win.Hide)
@@ -155,9 +181,34 @@ func (s *Status) SetProblem(name, what string, err error) {
 		if s.problems == nil {
 			s.problems = map[string]string{}
 		}
-		s.problems[name] = explain(what, err)
+		s.problems[name] = explainHere(what, err)
 	}
 	s.render(s.last.servers, s.last.bridges, s.last.now)
+}
+
+// SetConfigError shows that the configuration file at path cannot be read, and why (msg, the
+// error), in place of the servers; msg "" clears it. Call it on Fyne's goroutine.
+func (s *Status) SetConfigError(path, msg string) {
+	if s.configErr.path == path && s.configErr.msg == msg {
+		return
+	}
+	s.configErr.path, s.configErr.msg = path, msg
+	s.render(s.last.servers, s.last.bridges, s.last.now)
+}
+
+// SetStartAtLogin shows whether the app starts at login in the main window's check, which
+// shows only where the platform can (supported). The app calls it whenever the setting may
+// have changed, from the menu or the check, so that both say the same. Call it on Fyne's
+// goroutine.
+func (s *Status) SetStartAtLogin(on, supported bool) {
+	s.startAtLogin = on
+	// SetChecked calls OnChanged, which sees no change from the app's word and does nothing.
+	s.login.SetChecked(on)
+	if supported {
+		s.login.Show()
+	} else {
+		s.login.Hide()
+	}
 }
 
 // render rebuilds both sections. Rebuilding is simpler than diffing and the
@@ -165,13 +216,15 @@ func (s *Status) SetProblem(name, what string, err error) {
 func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, now time.Time) {
 	s.last.servers, s.last.bridges, s.last.now = servers, bridges, now
 	sessions := map[string]int{}
-	waiting := map[string]bool{}
+	waiting := map[string]string{} // the MCP client waiting for a sign-in, by server
 	trouble := map[string]string{} // a bridge's last error, while it cannot reach its server
 	for _, b := range bridges {
 		sessions[b.Server]++
 		switch b.State {
 		case status.StateNeedsSignIn:
-			waiting[b.Server] = true
+			if waiting[b.Server] == "" {
+				waiting[b.Server] = model.ClientName(b.Client)
+			}
 		case status.StateReconnecting, status.StateError:
 			if trouble[b.Server] == "" {
 				trouble[b.Server] = sentence(b.LastError)
@@ -180,7 +233,13 @@ func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, 
 	}
 
 	s.servers.RemoveAll()
-	if len(servers) == 0 {
+	if s.Actions != nil {
+		s.addWaiting(servers, waiting)
+	}
+	switch {
+	case s.configErr.msg != "" && s.Actions != nil:
+		s.servers.Add(s.configError())
+	case len(servers) == 0:
 		s.servers.Add(s.emptyServers())
 	}
 	for i, srv := range servers {
@@ -193,7 +252,7 @@ func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, 
 		}
 		s.servers.Add(block)
 	}
-	if s.Actions != nil && len(servers) > 0 {
+	if s.Actions != nil && len(servers) > 0 && s.configErr.msg == "" {
 		add := newKeyButton(tray.LabelAddServer, theme.ContentAddIcon(), s.Actions.AddServer)
 		s.servers.Add(gap())
 		s.servers.Add(container.NewHBox(fullPadding(add), layout.NewSpacer()))
@@ -218,6 +277,14 @@ func (s *Status) render(servers []broker.ServerStatus, bridges []status.Bridge, 
 	}
 	if s.OnTraffic != nil {
 		s.traffic.Show()
+	}
+	if s.Actions != nil && !s.mainFooter {
+		s.mainFooter = true
+		// The main window: the menu's Start at login and Quit, on a line above the bottom one
+		// (whose corner stays Traffic…'s).
+		bottom := container.NewBorder(nil, nil, s.report, s.traffic, s.asOf)
+		s.footer.Layout = layout.NewVBoxLayout()
+		s.footer.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, s.login, s.quit), bottom}
 	}
 	if now.IsZero() {
 		setQuiet(s.asOf, "")
@@ -251,6 +318,51 @@ func (s *Status) emptyServers() fyne.CanvasObject {
 		// it too small for its label, which ends in an ellipsis.
 		box.Add(container.NewHBox(container.NewThemeOverride(add, current()), layout.NewSpacer()))
 	}
+	return box
+}
+
+// addWaiting puts first, as the menu does, each server an MCP client waits on to be signed
+// in to, with a button to sign in: it is the one thing to do now.
+func (s *Status) addWaiting(servers []broker.ServerStatus, waiting map[string]string) {
+	var buttons []fyne.CanvasObject
+	for _, srv := range servers {
+		client, ok := waiting[srv.Name]
+		if !ok || s.signingIn[srv.Name] || (srv.Auth == config.AuthEnterprise && s.signingIn[tray.IdPKey(srv.IdP)]) {
+			continue
+		}
+		name := srv.Name
+		b := newKeyButton(waitingLabel(name, client), theme.WarningIcon(), func() { s.Actions.SignIn(name) })
+		b.Importance = widget.WarningImportance
+		buttons = append(buttons, b)
+	}
+	if len(buttons) > 0 {
+		s.servers.Add(container.NewHBox(fullPadding(container.NewVBox(buttons...)), layout.NewSpacer()))
+	}
+}
+
+// waitingLabel is the button that stands out while client waits for a sign-in to the server:
+// the menu's item (tray.WaitingLabel), whose ⚠ the button's icon is.
+func waitingLabel(server, client string) string {
+	return "Sign in to " + server + " — " + client + " is waiting"
+}
+
+// configError is what the main window shows when the configuration file cannot be read: no
+// server can be shown, added or used until it is mended, so it says that, why, where the
+// file is, and offers to open its folder. The window follows the file: once it reads, the
+// servers show again.
+func (s *Status) configError() fyne.CanvasObject {
+	why := errorLabel()
+	setMessage(why, sentence(s.configErr.msg))
+	box := container.NewVBox(
+		section("The configuration cannot be read"),
+		why,
+		note("Until it can, MCP Broker shows no servers, Claude Code cannot use them through it, and adding a server is not possible. Correct the file (or move it away to start over): this window follows it and shows your servers as soon as it reads."),
+	)
+	if s.configErr.path != "" {
+		box.Add(rows("File", s.configErr.path))
+	}
+	open := newKeyButton(LabelOpenConfigFolder, theme.FolderOpenIcon(), s.Actions.OpenConfigFolder)
+	box.Add(container.NewHBox(fullPadding(open), layout.NewSpacer()))
 	return box
 }
 
@@ -324,15 +436,18 @@ func bridgeBlock(b status.Bridge, now time.Time) fyne.CanvasObject {
 // serverFooter is what the main window adds under a server: what went wrong
 // (an action of the app's, or a Claude Code session that cannot reach the
 // server), then the server's buttons.
-func (s *Status) serverFooter(srv broker.ServerStatus, waiting bool, trouble string) fyne.CanvasObject {
+func (s *Status) serverFooter(srv broker.ServerStatus, waiting, trouble string) fyne.CanvasObject {
 	box := container.NewVBox()
 	problems := container.New(layout.NewFormLayout())
+	if waiting != "" {
+		addRow(problems, "Waiting", sentenceCase(waiting)+" is waiting for you to sign in.", widget.WarningImportance)
+	}
 	addRow(problems, "Problem", s.problems[srv.Name], widget.DangerImportance)
 	addRow(problems, "Connection", trouble, widget.DangerImportance)
 	if len(problems.Objects) > 0 {
 		box.Add(problems)
 	}
-	box.Add(s.serverActions(srv, waiting))
+	box.Add(s.serverActions(srv, waiting != ""))
 	return box
 }
 

@@ -273,10 +273,17 @@ func sentence(msg string) string {
 
 // explain gives an error one sentence of context: what failed, then the
 // error itself (without the server's name: the window is about that server)
-// and the next step, in the tray's words (Advice).
-func explain(what string, err error) string {
+// and the next step, in the app's words (Advice), for a window other than
+// the main one.
+func explain(what string, err error) string { return explainWith(what, err, Advice) }
+
+// explainHere is explain for the main window, under the server the error is
+// about, whose buttons are right there (adviceHere).
+func explainHere(what string, err error) string { return explainWith(what, err, adviceHere) }
+
+func explainWith(what string, err error, advise func(error) string) string {
 	msg := what + " " + sentence(withoutServer(err).Error())
-	if next := Advice(err); next != "" {
+	if next := advise(err); next != "" {
 		msg += " " + next
 	}
 	return msg
