@@ -55,6 +55,11 @@ type storedToken struct {
 	// (config.Server.SendToken) gets. A secret, kept with the grant it came with.
 	IDToken  string    `json:"id_token,omitempty"`
 	IDExpiry time.Time `json:"id_expiry,omitzero"`
+	// RefreshExpiry is when RefreshToken expires, where the server said (oauth.Token's).
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	// SignedInAt is when the person signed in to start this grant; its refreshes keep it.
+	// Zero for a grant without a person, or stored before it was kept.
+	SignedInAt time.Time `json:"signed_in_at,omitzero"`
 }
 
 // sentTo is the grant as srv is sent it. A server configured to be sent the ID token gets the
@@ -261,7 +266,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 		if err != nil {
 			return nil, fmt.Errorf("renewing the client-credentials token: %w", err)
 		}
-		return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, nil)
+		return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, nil, time.Time{})
 	}
 	rt, err := b.refreshToken(ctx, srv.Name, old)
 	if err != nil {
@@ -280,20 +285,28 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 		// The grant is dead (expired, revoked, or a rotated token replayed). Keeping it would
 		// only fail again; the user has to sign in. Unless the store holds a newer grant by
 		// now: that one is kept, and used when fresh.
-		if newer := b.forgetGrant(ctx, srv.Name, old, rt); newer != nil && newer.sentTo(srv).fresh(b.now()) {
+		newer := b.forgetGrant(ctx, srv.Name, old, rt)
+		if newer == nil {
+			b.renewalRefused(ctx, srv.Name, old)
+		} else if newer.sentTo(srv).fresh(b.now()) {
 			return newer, nil
 		}
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the sign-in has expired or was revoked"}
 	}
 	if err != nil {
+		b.renewalFailed(ctx, srv.Name, err)
 		return nil, fmt.Errorf("refreshing the token: %w", err)
+	}
+	if tok.RefreshExpiry.IsZero() && tok.RefreshToken == rt {
+		// The same refresh token, kept: its expiry is still the one said with it.
+		tok.RefreshExpiry = old.RefreshExpiry
 	}
 	// The grant's account stays, unless the refresh brought a new ID token to say it anew.
 	acct := old.Account
 	if a := b.idTokenAccount(srv.Name, tok.IDToken, old.Issuer, client.ID); a != nil {
 		acct = a
 	}
-	st, err := b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, acct)
+	st, err := b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, acct, old.SignedInAt)
 	if err == nil && srv.SendToken == provider.TokenID && st.IDToken == "" {
 		// Saved all the same: the refresh token may have rotated.
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "the refresh brought no ID token, and the server is sent the ID token"}
@@ -301,24 +314,27 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	return st, err
 }
 
-// saveToken stores a new grant from a sign-in, of no known account: see saveGrant. An
-// old-layout refresh token item may be left from before, so it is deleted.
+// saveToken stores a new grant obtained without a person (client credentials, a workload's or
+// an enterprise grant), of no known account: see saveGrant. An old-layout refresh token item
+// may be left from before, so it is deleted.
 func (b *Broker) saveToken(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string) (*storedToken, error) {
-	return b.saveGrant(ctx, name, tok, issuer, tokenEndpoint, resource, clientID, true, nil)
+	return b.saveGrant(ctx, name, tok, issuer, tokenEndpoint, resource, clientID, true, nil, time.Time{})
 }
 
 // saveGrant stores a new grant, of acct (nil when unknown): its access and refresh token in
 // one item, written with one Set (see storedToken). With oldLayout, the refresh token item of
 // the old layout is deleted afterwards, on a best-effort basis: a grant in one item never
-// reads it.
-func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string, oldLayout bool, acct *Account) (*storedToken, error) {
+// reads it. signedIn is when the person signed in to start the grant: a sign-in passes now (on
+// the broker's clock), a refresh its grant's, and a grant without a person zero. Saving a
+// grant ends any episode of failed renewals (RenewalFailure).
+func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, issuer, tokenEndpoint, resource, clientID string, oldLayout bool, acct *Account, signedIn time.Time) (*storedToken, error) {
 	tok = b.onClock(tok)
 	tok, assumed := b.assumeExpiry(name, tok)
 	st := &storedToken{
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt,
 		Scope: tok.Scope, Issuer: issuer, TokenEndpoint: tokenEndpoint, Resource: resource, ClientID: clientID,
 		RefreshToken: tok.RefreshToken, Format: grantFormat, Grant: rand.Text(), DPoPJKT: tok.DPoPJKT, Account: acct,
-		IDToken: tok.IDToken,
+		IDToken: tok.IDToken, RefreshExpiry: tok.RefreshExpiry, SignedInAt: signedIn.Round(0),
 	}
 	if tok.IDToken != "" {
 		// Unverified, as the server it is sent to will verify it: its exp says only when to
@@ -341,7 +357,14 @@ func (b *Broker) saveGrant(ctx context.Context, name string, tok *oauth.Token, i
 	}
 	err = b.updateState(ctx, func(s *state) {
 		s.server(name).Token = &tokenInfo{Issuer: issuer, ClientID: clientID, Scope: tok.Scope, Expiry: tok.Expiry, ObtainedAt: tok.IssuedAt,
-			Refreshable: tok.RefreshToken != "", DPoP: tok.DPoPJKT != "", Account: acct, ExpiryAssumed: assumed, Deviations: tok.Deviations}
+			Refreshable: tok.RefreshToken != "", DPoP: tok.DPoPJKT != "", Account: acct, ExpiryAssumed: assumed, Deviations: tok.Deviations,
+			RefreshExpiry: tok.RefreshExpiry, SignedInAt: signedIn.Round(0)}
+		s.server(name).RenewalFailure = nil
+		if lim := s.server(name).SessionLimit; lim > 0 && !signedIn.IsZero() && tok.IssuedAt.Sub(signedIn) > lim {
+			// This sign-in outlived the limit learnt: it was no limit (an idle timeout, a
+			// revocation), and warning of it again would be wrong.
+			s.server(name).SessionLimit = 0
+		}
 	})
 	if err != nil {
 		b.log.Warn("updating the state file", "err", err)
@@ -378,6 +401,9 @@ func (b *Broker) onClock(tok *oauth.Token) *oauth.Token {
 	moved.IssuedAt = moved.IssuedAt.Add(shift)
 	if !moved.Expiry.IsZero() {
 		moved.Expiry = moved.Expiry.Add(shift)
+	}
+	if !moved.RefreshExpiry.IsZero() {
+		moved.RefreshExpiry = moved.RefreshExpiry.Add(shift)
 	}
 	return &moved
 }

@@ -84,7 +84,7 @@ func (b *Broker) deviceLogin(ctx context.Context, srv config.Server, res *discov
 		return nil, err
 	}
 	acct := b.identify(ctx, srv.Name, as, client, tok)
-	return b.saveGrant(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID, true, acct)
+	return b.saveGrant(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID, true, acct, b.now())
 }
 
 // deviceClient chooses the client of a device sign-in, in the MCP order: a client the person

@@ -320,7 +320,7 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, res *disco
 	acct := b.identify(ctx, srv.Name, as, client, tok)
 	// The grant is filed under the server's resource whether or not the requests named it: it
 	// is the URL the token belongs to (see checkTokenURL), and what a refresh may name.
-	return b.saveGrant(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID, true, acct)
+	return b.saveGrant(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID, true, acct, b.now())
 }
 
 // signInSettings are the server's escape hatches, as package provider reads them.

@@ -110,6 +110,7 @@ func (b *Broker) deleteTokens(ctx context.Context, name string, static bool) err
 	}
 	return b.updateState(ctx, func(s *state) {
 		s.server(name).Token = nil
+		s.server(name).RenewalFailure = nil // signed out: no renewal is outstanding
 		if static {
 			s.server(name).StaticToken = false
 		}

@@ -34,6 +34,13 @@ type serverState struct {
 	// to read only JSON bodies (oauth.DeviationJSONBody): what the server taught, not a
 	// mirror of the secret store (see learnedFormats).
 	JSONEndpoints []string `json:"json_endpoints,omitempty"`
+	// SessionLimit is how old a sign-in was when the authorization server refused its
+	// refresh token, which had no expiry of its own (see renewalRefused): what the server
+	// taught about how long its sign-ins last. A new sign-in keeps it; `servers remove` drops it.
+	SessionLimit time.Duration `json:"session_limit,omitempty"`
+	// RenewalFailure is the last background renewal that failed, until a renewal or sign-in
+	// succeeds or the person signs out.
+	RenewalFailure *RenewalFailure `json:"renewal_failure,omitempty"`
 }
 
 // registrationInfo describes a registration without its secret.
@@ -56,6 +63,11 @@ type tokenInfo struct {
 	Expiry      time.Time `json:"expiry,omitzero"`
 	ObtainedAt  time.Time `json:"obtained_at,omitzero"`
 	Refreshable bool      `json:"refreshable"`
+	// RefreshExpiry is when the refresh token expires, where the server said (zero if not).
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	// SignedInAt is when the person signed in to start the grant, kept across its refreshes:
+	// a session limit counts from it. Zero when unknown (a grant stored before it was kept).
+	SignedInAt time.Time `json:"signed_in_at,omitzero"`
 	// DPoP is true when the token is bound to the server's DPoP key (RFC 9449).
 	DPoP bool `json:"dpop,omitempty"`
 	// Account is whose the token is, when known: the grant's (storedToken.Account).
@@ -109,7 +121,7 @@ func (b *Broker) updateState(ctx context.Context, fn func(*state)) error {
 	}
 	fn(st)
 	for name, s := range st.Servers {
-		if len(s.Registrations) == 0 && s.Token == nil && !s.StaticToken && len(s.JSONEndpoints) == 0 {
+		if len(s.Registrations) == 0 && s.Token == nil && !s.StaticToken && len(s.JSONEndpoints) == 0 && s.SessionLimit == 0 && s.RenewalFailure == nil {
 			delete(st.Servers, name)
 		}
 	}

@@ -46,6 +46,23 @@ type ServerStatus struct {
 	// Deviations are the ways the server's authorization server bent the rules at the last
 	// sign-in or renewal, each worked around (see oauth.Deviation; Describe words them).
 	Deviations []oauth.Deviation `json:"deviations,omitempty"`
+	// SignInBy is the earliest moment the person must sign in again, while signed in to an
+	// OAuth server and when one is known, and SignInByReason says why: the access token's
+	// expiry when there is no refresh token, the refresh token's own expiry where the server
+	// said it, or the sign-in's start plus SessionLimit.
+	SignInBy       *time.Time     `json:"sign_in_by,omitempty"`
+	SignInByReason SignInByReason `json:"sign_in_by_reason,omitempty"`
+	// SessionLimitSeconds is how long the server's sign-ins last, as learnt from a refresh it
+	// refused (see SessionLimit); 0 when nothing was learnt.
+	SessionLimitSeconds int64 `json:"session_limit_seconds,omitempty"`
+	// RenewalFailure is the last background renewal that failed, until a renewal or sign-in
+	// succeeds or the person signs out.
+	RenewalFailure *RenewalFailure `json:"renewal_failure,omitempty"`
+}
+
+// SessionLimit is SessionLimitSeconds as a duration.
+func (s ServerStatus) SessionLimit() time.Duration {
+	return time.Duration(s.SessionLimitSeconds) * time.Second
 }
 
 // ClientStatus describes a client registration without its secret.
@@ -84,6 +101,11 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 		if s == nil {
 			s = &serverState{}
 		}
+		ss.SessionLimitSeconds = int64(s.SessionLimit / time.Second)
+		if f := s.RenewalFailure; f != nil {
+			rf := *f
+			ss.RenewalFailure = &rf
+		}
 		switch srv.Auth {
 		case config.AuthNone:
 			ss.SignedIn, ss.State = true, StateNoAuth
@@ -110,6 +132,9 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 					ss.SignedIn, ss.State = true, StateSignedIn
 				case t.Refreshable || srv.Auth == config.AuthClientCredentials || srv.Auth == config.AuthWorkload:
 					ss.SignedIn, ss.State = true, StateExpired
+				}
+				if ss.SignedIn && srv.Auth == config.AuthOAuth {
+					ss.SignInBy, ss.SignInByReason = signInBy(t, s)
 				}
 				if ss.SignedIn && t.Account != nil {
 					a := *t.Account

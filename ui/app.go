@@ -37,8 +37,8 @@ import (
 // window loop has ended: quitting must not hang on a keychain that does not answer.
 const shutdownTimeout = 5 * time.Second
 
-// lapseWarning is how long before a sign-in lapses (its token expires with no refresh token)
-// the app says so: time to finish what Claude Code is doing and sign in again.
+// lapseWarning is how long before a sign-in lapses (broker.ServerStatus.SignInBy) the app
+// says so: time to finish what Claude Code is doing and sign in again.
 const lapseWarning = 10 * time.Minute
 
 // unreachableWarning is how long a bridge must have been unable to reach its server before
@@ -285,8 +285,14 @@ func (t *trayApp) apply(s model.Snapshot) {
 		if t.signingOut[name] || t.signIns[name] != nil {
 			continue
 		}
-		t.notify("Signed out of "+name,
-			"Its access token could not be renewed (or it was signed out elsewhere). Choose "+tray.LabelSignIn+" for "+name+" in the MCP Broker menu or window.")
+		srv, _ := s.Server(name)
+		if f := srv.RenewalFailure; f.Kind == broker.RenewalFailed {
+			t.notify("Could not renew the sign-in to "+name,
+				capitalize(f.Reason)+" at "+f.At.Local().Format("15:04")+". It is tried again at the next request; nothing to do unless it keeps failing.")
+			continue
+		}
+		t.notify("Signed out of "+name+": sign in again",
+			"The sign-in server refused to renew its access token. Choose "+tray.LabelSignIn+" for "+name+" in the MCP Broker menu or window.")
 	}
 	for name := range t.signingOut {
 		if srv, ok := s.Server(name); !ok || !srv.SignedIn {
@@ -361,9 +367,9 @@ func (t *trayApp) warnLapses() {
 	due, next := model.LapseDue(t.snap, now, lapseWarning, t.lapseWarned)
 	for _, name := range due {
 		srv, _ := t.snap.Server(name)
-		t.lapseWarned[name] = *srv.Expiry
+		t.lapseWarned[name] = *srv.SignInBy
 		t.notify("Sign in to "+name+" again soon",
-			"Its access token expires at "+srv.Expiry.Local().Format("15:04")+" and the server gave no refresh token: choose "+tray.LabelSignIn+" then, or now.")
+			lapseWhy(srv.ServerStatus)+": choose "+tray.LabelSignIn+" then, or now.")
 	}
 	if t.lapseTimer != nil {
 		t.lapseTimer.Stop()
@@ -372,6 +378,18 @@ func (t *trayApp) warnLapses() {
 	if !next.IsZero() && t.ctx.Err() == nil {
 		t.lapseTimer = time.AfterFunc(next.Sub(now), func() { fyne.Do(t.warnLapses) })
 	}
+}
+
+// lapseWhy says when and why a sign-in ends, for the warning ahead of it.
+func lapseWhy(srv broker.ServerStatus) string {
+	at := srv.SignInBy.Local().Format("15:04")
+	switch srv.SignInByReason {
+	case broker.SignInByNoRefreshToken:
+		return "Its access token expires at " + at + " and the server gave no refresh token"
+	case broker.SignInByRefreshExpiry:
+		return "Its sign-in ends at " + at + ", when the refresh token expires"
+	}
+	return "Its sign-in ends at about " + at + ": " + srv.SignInByReason.Why(srv.SessionLimit())
 }
 
 // refresh rebuilds the menu from the current snapshot and the app's own state, and hands it

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,40 +11,65 @@ import (
 	"github.com/mcp-broker/mcp-broker/ui/model"
 )
 
-// TestLifetimeNotifications: the app warns once, ahead of the moment, that a sign-in without
-// a refresh token lapses, and says when a sign-in that renewed by itself has ended; its own
-// sign-out is no such news.
+// TestLifetimeNotifications: the app warns once, ahead of the moment, that a sign-in lapses
+// (no refresh token, a refresh token that expires, a session limit), and says once when a
+// background renewal failed, in words that tell a refusal (sign in again) from a failure
+// (tried again); its own sign-out is no such news.
 func TestLifetimeNotifications(t *testing.T) {
 	ta, _, _ := newTestApp(t)
 	now := time.Now()
 	soon, later := now.Add(5*time.Minute), now.Add(2*time.Hour)
 	srv := func(name string, st broker.SignInState, exp *time.Time) broker.ServerStatus {
-		return broker.ServerStatus{Name: name, URL: "https://" + name + ".example/mcp", Auth: config.AuthOAuth,
+		s := broker.ServerStatus{Name: name, URL: "https://" + name + ".example/mcp", Auth: config.AuthOAuth,
 			SignedIn: st != broker.StateSignInRequired, State: st, Expiry: exp}
+		if st == broker.StateSignedInNoRefresh {
+			s.SignInBy, s.SignInByReason = exp, broker.SignInByNoRefreshToken
+		}
+		return s
 	}
+	limited := srv("corp", broker.StateSignedIn, &later)
+	limited.SignInBy, limited.SignInByReason, limited.SessionLimitSeconds = &soon, broker.SignInBySessionLimit, 8*3600
 	snap := func(servers ...broker.ServerStatus) model.Snapshot { return model.Build(servers, nil, now) }
 
 	ta.apply(snap(srv("linear", broker.StateSignedInNoRefresh, &soon), srv("later", broker.StateSignedInNoRefresh, &later),
-		srv("studio", broker.StateSignedIn, &later), srv("own", broker.StateSignedIn, &later)))
+		srv("studio", broker.StateSignedIn, &later), srv("own", broker.StateSignedIn, &later), srv("docs", broker.StateSignedIn, &later), limited))
 	got := notes(ta)
-	if len(got) != 1 || !strings.HasPrefix(got[0], "Sign in to linear again soon | Its access token expires at "+soon.Local().Format("15:04")) {
-		t.Errorf("lapse notifications = %q", got)
+	want := []string{
+		"Sign in to corp again soon | Its sign-in ends at about " + soon.Local().Format("15:04") + ": the server ended the last sign-in after 8 hours: choose Sign in then, or now.",
+		"Sign in to linear again soon | Its access token expires at " + soon.Local().Format("15:04") + " and the server gave no refresh token: choose Sign in then, or now.",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("lapse notifications = %q, want %q", got, want)
 	}
 	if ta.lapseTimer == nil {
 		t.Error("no timer for the later sign-in's warning")
 	}
 
-	// The same state again (a poll, a rebuild): no second warning. studio's renewal fails;
-	// "own" is signed out by the app itself.
+	// The same state again (a poll, a rebuild): no second warning. studio's refresh token is
+	// refused, docs' renewal fails for now; "own" is signed out by the app itself.
 	ta.signingOut["own"] = true
+	failedAt := now.Add(-time.Minute)
+	refused, down, own := srv("studio", broker.StateSignInRequired, nil), srv("docs", broker.StateExpired, &soon), srv("own", broker.StateSignInRequired, nil)
+	refused.RenewalFailure = &broker.RenewalFailure{At: failedAt, Kind: broker.RenewalRefused, Reason: "the sign-in server refused the refresh token"}
+	down.RenewalFailure = &broker.RenewalFailure{At: failedAt, Kind: broker.RenewalFailed, Reason: "the sign-in server answered HTTP 503"}
+	own.RenewalFailure = refused.RenewalFailure
 	ta.apply(snap(srv("linear", broker.StateSignedInNoRefresh, &soon), srv("later", broker.StateSignedInNoRefresh, &later),
-		srv("studio", broker.StateSignInRequired, nil), srv("own", broker.StateSignInRequired, nil)))
+		refused, down, own, limited))
 	got = notes(ta)
-	if len(got) != 1 || !strings.HasPrefix(got[0], "Signed out of studio | Its access token could not be renewed") {
-		t.Errorf("after the renewal failed: notifications %q", got)
+	want = []string{
+		"Could not renew the sign-in to docs | The sign-in server answered HTTP 503 at " + failedAt.Local().Format("15:04") + ". It is tried again at the next request; nothing to do unless it keeps failing.",
+		"Signed out of studio: sign in again | The sign-in server refused to renew its access token. Choose Sign in for studio in the MCP Broker menu or window.",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after the renewals failed: notifications %q, want %q", got, want)
 	}
 	if ta.signingOut["own"] {
 		t.Error("the app's own sign-out is still pending after the snapshot showed it")
+	}
+	ta.apply(snap(srv("linear", broker.StateSignedInNoRefresh, &soon), srv("later", broker.StateSignedInNoRefresh, &later),
+		refused, down, own, limited))
+	if got := notes(ta); len(got) != 0 {
+		t.Errorf("the same failures told again: %q", got)
 	}
 	ta.lapseTimer.Stop()
 }

@@ -423,3 +423,43 @@ func TestJSONOnlyWithDPoPNonce(t *testing.T) {
 		t.Errorf("requests %v, want the form, JSON asked for the nonce, JSON with it", types)
 	}
 }
+
+// TestRefreshTokenLifetime: the refresh token's own lifetime is read under Keycloak's name
+// (refresh_expires_in) and GitHub's (refresh_token_expires_in), as a number or a string, in
+// JSON or a form; absent, 0 (Keycloak's offline token) or nonsense is no lifetime known.
+func TestRefreshTokenLifetime(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		want        time.Duration // 0: none known
+	}{
+		{"none said", "application/json", `{"access_token":"AT","token_type":"Bearer","expires_in":300,"refresh_token":"RT"}`, 0},
+		{"Keycloak", "application/json", `{"access_token":"AT","token_type":"Bearer","expires_in":300,"refresh_expires_in":1800,"refresh_token":"RT"}`, 30 * time.Minute},
+		{"Keycloak offline token", "application/json", `{"access_token":"AT","token_type":"Bearer","expires_in":300,"refresh_expires_in":0,"refresh_token":"RT"}`, 0},
+		{"GitHub App", "application/json", `{"access_token":"AT","token_type":"bearer","expires_in":28800,"refresh_token_expires_in":15811200,"refresh_token":"RT"}`, 15811200 * time.Second},
+		{"as a string", "application/json", `{"access_token":"AT","token_type":"Bearer","refresh_token_expires_in":"3600","refresh_token":"RT"}`, time.Hour},
+		{"nonsense", "application/json", `{"access_token":"AT","token_type":"Bearer","refresh_expires_in":"later","refresh_token":"RT"}`, 0},
+		{"form-encoded", "application/x-www-form-urlencoded", `access_token=AT&token_type=bearer&expires_in=28800&refresh_token=RT&refresh_token_expires_in=7200`, 2 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			before := time.Now()
+			tok, err := Refresh(t.Context(), nil, srv.URL, &Client{ID: "cid", AuthMethod: AuthNone}, "RT", "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.want == 0 && !tok.RefreshExpiry.IsZero():
+				t.Errorf("refresh expiry %v, want none known", tok.RefreshExpiry)
+			case tt.want != 0 && (tok.RefreshExpiry.Before(before.Add(tt.want)) || tok.RefreshExpiry.After(time.Now().Add(tt.want))):
+				t.Errorf("refresh token expires in %v, want %v", time.Until(tok.RefreshExpiry), tt.want)
+			}
+		})
+	}
+}

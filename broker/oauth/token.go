@@ -31,6 +31,11 @@ type Token struct {
 	TokenType    string    `json:"token_type,omitempty"`
 	RefreshToken string    `json:"refresh_token,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
+	// RefreshExpiry is when the refresh token itself expires, where the server says so beside
+	// it: refresh_expires_in (Keycloak) or refresh_token_expires_in (GitHub Apps, Entra ID
+	// B2C), neither of them in RFC 6749. Zero when it is not said, or said as 0 (Keycloak's
+	// word for an offline token that does not expire).
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 	// Scope is the granted scope (RFC 6749 §5.1); when the server leaves it out, the scope requested.
 	Scope    string    `json:"scope,omitempty"`
 	IssuedAt time.Time `json:"issued_at,omitzero"`
@@ -206,6 +211,11 @@ type tokenResponse struct {
 	IssuedType   string          `json:"issued_token_type"`
 	Error        string          `json:"error"`
 	Description  string          `json:"error_description"`
+
+	// RefreshExpiresIn and RefreshTokenExpiresIn are the refresh token's own lifetime, by the
+	// names Keycloak and GitHub Apps (and Entra ID B2C) give it; raw, as expires_in.
+	RefreshExpiresIn      json.RawMessage `json:"refresh_expires_in"`
+	RefreshTokenExpiresIn json.RawMessage `json:"refresh_token_expires_in"`
 }
 
 // parseTokenResponse reads an RFC 6749 §5.1/§5.2 response: JSON, or the form-encoded body
@@ -255,7 +265,27 @@ func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Toke
 	if dev != "" {
 		tok.Deviations = append(tok.Deviations, dev)
 	}
+	if secs := refreshLifetime(tj); secs > 0 {
+		// Said of the refresh token sent, or, on a refresh that sent none, of the one kept.
+		tok.RefreshExpiry = now.Add(time.Duration(secs) * time.Second)
+	}
 	return tok, nil
+}
+
+// refreshLifetime is the refresh token's own lifetime in seconds, read as expires_in is (a
+// number or the string of one), from refresh_expires_in or else refresh_token_expires_in; 0
+// when neither says one. Keycloak's 0 for an offline token (no expiry of its own) reads as
+// none said. Writing it oddly is no deviation: neither name is in RFC 6749.
+func refreshLifetime(tj tokenResponse) int64 {
+	for _, raw := range []json.RawMessage{tj.RefreshExpiresIn, tj.RefreshTokenExpiresIn} {
+		if len(raw) == 0 {
+			continue
+		}
+		if secs, _ := expiresIn(raw); secs > 0 {
+			return secs
+		}
+	}
+	return 0
 }
 
 // formTokenResponse reads a form-encoded token response, where every value is a string: an
@@ -270,6 +300,12 @@ func formTokenResponse(v url.Values) tokenResponse {
 		tj.ExpiresIn, _ = json.Marshal(e)
 		if _, err := strconv.ParseUint(e, 10, 63); err == nil {
 			tj.ExpiresIn = json.RawMessage(e)
+		}
+	}
+	// GitHub's OAuth apps answer in this form, and a GitHub App's refresh token has a lifetime.
+	for name, dst := range map[string]*json.RawMessage{"refresh_expires_in": &tj.RefreshExpiresIn, "refresh_token_expires_in": &tj.RefreshTokenExpiresIn} {
+		if e := v.Get(name); e != "" {
+			*dst, _ = json.Marshal(e)
 		}
 	}
 	return tj

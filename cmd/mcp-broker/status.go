@@ -40,7 +40,9 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show every server, whether you are signed in, token expiry and scopes",
 		Long: `Show every configured server: its auth mode, whether you are signed in and as whom
 (ACCOUNT: when the server says, from its ID token, UserInfo endpoint or token
-introspection), when the token expires, its scopes and the registered OAuth client, then the
+introspection), when the token expires, its scopes and the registered OAuth client, then when
+you will have to sign in again (no refresh token, a refresh token that expires, a session limit
+the server showed by refusing a refresh) and the last background renewal that failed, then the
 proxy and CA file in force (see ` + "`mcp-broker config`" + `), and what mcp-broker works around
 for servers that bend the rules (an expiry it had to assume, a token endpoint that reads only
 JSON, ...). Servers that share a URL (two accounts on one server) are pointed out on standard
@@ -91,6 +93,7 @@ needs to unlock the keychain.`,
 					return err
 				}
 				warnSameURL(a.stderr, st)
+				printSignIns(a.stdout, st, now)
 				if err := printDeviations(a.stdout, st); err != nil {
 					return err
 				}
@@ -104,6 +107,44 @@ needs to unlock the keychain.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// printSignIns prints, under the status table, when each sign-in will have to be done again
+// (broker.ServerStatus.SignInBy, with why) and the last background renewal that failed:
+// nothing when no server has either.
+func printSignIns(w io.Writer, servers []broker.ServerStatus, now time.Time) {
+	var lines []string
+	for _, s := range servers {
+		if s.SignInBy != nil {
+			lines = append(lines, fmt.Sprintf("  %s: sign in again by %s (%s)", s.Name, when(*s.SignInBy, now), s.SignInByReason.Why(s.SessionLimit())))
+		}
+		if f := s.RenewalFailure; f != nil {
+			line := fmt.Sprintf("  %s: renewal failed at %s: %s", s.Name, when(f.At, now), f.Reason)
+			switch f.Kind {
+			case broker.RenewalRefused:
+				line += "; sign in again"
+			case broker.RenewalFailed:
+				line += "; tried again at the next request"
+			}
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nSign-ins:")
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+}
+
+// when is a moment for a sentence: its clock time today, with the date on another day.
+func when(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 2 Jan 15:04")
 }
 
 // warnSameURL says, once for each URL that several servers share, that they do: several

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-broker/mcp-broker/broker"
 )
 
 // TestExpiryColumn: the EXPIRES column of `status` says how long a token has left, and says
@@ -32,5 +35,38 @@ func TestExpiryColumn(t *testing.T) {
 				t.Errorf("expiry = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSignInLines: under the table, `status` says when each sign-in must be done again and
+// why, and the last renewal that failed; nothing for a server with neither.
+func TestSignInLines(t *testing.T) {
+	now := time.Date(2026, 3, 14, 10, 30, 0, 0, time.Local)
+	at := func(d time.Duration) *time.Time { e := now.Add(d); return &e }
+	servers := []broker.ServerStatus{
+		{Name: "quiet"},
+		{Name: "kc", SignInBy: at(3*time.Hour + 32*time.Minute), SignInByReason: broker.SignInByRefreshExpiry},
+		{Name: "linear", SignInBy: at(26 * time.Hour), SignInByReason: broker.SignInByNoRefreshToken},
+		{Name: "corp", SignInBy: at(time.Hour), SignInByReason: broker.SignInBySessionLimit, SessionLimitSeconds: 8 * 3600,
+			RenewalFailure: &broker.RenewalFailure{At: *at(-28 * time.Minute), Kind: broker.RenewalFailed, Reason: "the sign-in server answered HTTP 503"}},
+		{Name: "gone", RenewalFailure: &broker.RenewalFailure{At: *at(-28 * time.Minute), Kind: broker.RenewalRefused, Reason: "the sign-in server refused the refresh token"}},
+	}
+	var b strings.Builder
+	printSignIns(&b, servers, now)
+	want := `
+Sign-ins:
+  kc: sign in again by 14:02 (the refresh token expires)
+  linear: sign in again by Sun 15 Mar 12:30 (the server gave no refresh token)
+  corp: sign in again by 11:30 (the server ended the last sign-in after 8 hours)
+  corp: renewal failed at 10:02: the sign-in server answered HTTP 503; tried again at the next request
+  gone: renewal failed at 10:02: the sign-in server refused the refresh token; sign in again
+`
+	if got := b.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	b.Reset()
+	printSignIns(&b, servers[:1], now)
+	if b.Len() != 0 {
+		t.Errorf("a server with nothing to say: %q", b.String())
 	}
 }

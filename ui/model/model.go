@@ -272,21 +272,21 @@ func DefaultPaths() (Paths, error) {
 }
 
 // LapseDue returns the servers whose sign-in lapses within ahead of now and that have not been
-// warned about that moment yet (warned maps a server to the expiry it was warned about), and
-// the next moment another warning falls due (zero when none is known). A sign-in lapses when
-// its access token expires and the authorization server gave no refresh token
-// (broker.StateSignedInNoRefresh): a person must sign in again then. Keying warned by the
-// expiry makes the warning come at most once per sign-in.
+// warned about that moment yet (warned maps a server to the moment it was warned about), and
+// the next moment another warning falls due (zero when none is known). A sign-in lapses at
+// broker.ServerStatus.SignInBy: the access token's expiry when the server gave no refresh
+// token, the refresh token's own expiry, or the end of a session limit the server showed
+// before. Keying warned by the moment makes the warning come at most once per moment.
 func LapseDue(s Snapshot, now time.Time, ahead time.Duration, warned map[string]time.Time) (due []string, next time.Time) {
 	for _, srv := range s.Servers {
-		if srv.ServerStatus.State != broker.StateSignedInNoRefresh || srv.Expiry == nil || !srv.Expiry.After(now) {
+		if !srv.SignedIn || srv.SignInBy == nil || !srv.SignInBy.After(now) {
 			continue
 		}
-		exp := *srv.Expiry
-		if w, ok := warned[srv.Name]; ok && w.Equal(exp) {
+		by := *srv.SignInBy
+		if w, ok := warned[srv.Name]; ok && w.Equal(by) {
 			continue
 		}
-		if at := exp.Add(-ahead); at.After(now) {
+		if at := by.Add(-ahead); at.After(now) {
 			if next.IsZero() || at.Before(next) {
 				next = at
 			}
@@ -297,18 +297,21 @@ func LapseDue(s Snapshot, now time.Time, ahead time.Duration, warned map[string]
 	return due, next
 }
 
-// RenewalFailed returns the servers whose sign-in renewed by itself in prev and needs a person
-// in next: the token was signed in or expired-but-renewable, and is gone. The broker forgets a
-// grant whose refresh the authorization server refused, so this is how a failed background
-// refresh shows in the state file. (Signing out elsewhere, with the command line, looks the
-// same; the app leaves out its own sign-outs.)
+// RenewalFailed returns the servers whose last background renewal failed since prev: next
+// has a broker.RenewalFailure that prev did not (a record of another moment is another
+// failure). The broker records a refresh token refused (the sign-in has ended) and a renewal
+// that did not get through (it tries again), once per episode, so each is told once. A
+// server prev did not know of, such as every server of the first snapshot, is no news: its
+// record is from before the app looked.
 func RenewalFailed(prev, next Snapshot) []string {
 	var names []string
 	for _, srv := range next.Servers {
-		if srv.ServerStatus.State != broker.StateSignInRequired {
+		f := srv.RenewalFailure
+		if f == nil {
 			continue
 		}
-		if p, ok := prev.Server(srv.Name); ok && (p.ServerStatus.State == broker.StateSignedIn || p.ServerStatus.State == broker.StateExpired) {
+		p, ok := prev.Server(srv.Name)
+		if ok && (p.RenewalFailure == nil || !p.RenewalFailure.At.Equal(f.At) || p.RenewalFailure.Kind != f.Kind) {
 			names = append(names, srv.Name)
 		}
 	}

@@ -106,6 +106,7 @@ var (
 		Account: &broker.Account{Subject: "a1", Email: "ada@example.com", Source: broker.AccountFromIDToken}}
 	noRefresh = broker.ServerStatus{Name: "linear", URL: "https://mcp.linear.app/mcp", Auth: "oauth", Transport: "auto",
 		SignedIn: true, State: broker.StateSignedInNoRefresh, Expiry: at(3*time.Hour + 10*time.Minute), Issuer: "https://linear.app",
+		SignInBy: at(3*time.Hour + 10*time.Minute), SignInByReason: broker.SignInByNoRefreshToken,
 		Account: &broker.Account{Subject: "u7", Username: "ada", Source: broker.AccountFromIntrospection}}
 )
 
@@ -163,6 +164,35 @@ func TestMainSignedIn(t *testing.T) {
 	test.Tap(findKeyButton(t, w.Content(), tray.LabelAddServer, 0))
 	if !slices.Equal(act.calls, []string{"AddServer "}) {
 		t.Errorf("Add server: calls %q", act.calls)
+	}
+}
+
+// TestMainLapse: a server says when its sign-in ends, for each reason the broker knows
+// (a refresh token that expires, a session limit the server showed), and how its last
+// background renewal failed: refused, it needs a sign-in; not got through, it is tried again.
+func TestMainLapse(t *testing.T) {
+	s, _, w := newMain(t, 1240)
+	keycloak := signedIn
+	keycloak.Name, keycloak.Account = "keycloak", nil
+	keycloak.SignInBy, keycloak.SignInByReason = at(25*time.Minute), broker.SignInByRefreshExpiry
+	keycloak.RenewalFailure = &broker.RenewalFailure{At: now.Add(-12 * time.Minute), Kind: broker.RenewalFailed, Reason: "the sign-in server answered HTTP 503"}
+	corp := signedIn
+	corp.Name = "corp"
+	corp.SignInBy, corp.SignInByReason, corp.SessionLimitSeconds = at(7*time.Hour+30*time.Minute), broker.SignInBySessionLimit, 8*3600
+	gone := broker.ServerStatus{Name: "gone", URL: "https://gone.example.com/mcp", Auth: "oauth", Transport: "auto", State: broker.StateSignInRequired,
+		SessionLimitSeconds: 8 * 3600,
+		RenewalFailure:      &broker.RenewalFailure{At: now.Add(-3 * time.Minute), Kind: broker.RenewalRefused, Reason: "the sign-in server refused the refresh token"}}
+	s.Update([]broker.ServerStatus{corp, gone, keycloak}, nil, now)
+	assertImage(t, "main_lapse.png", w)
+	for _, want := range []string{
+		"at 14:15 (in 25 min): the refresh token expires",
+		"at about 21:20 (in 7 h 30 min): the server ended the last sign-in after 8 hours",
+		"failed at 13:38 (12 min ago): the sign-in server answered HTTP 503. Tried again at the next request.",
+		"failed at 13:47 (3 min ago): the sign-in server refused the refresh token. Choose Sign in.",
+	} {
+		if !hasText(w.Content(), want) {
+			t.Errorf("main window lacks %q; it shows %q", want, texts(w.Content()))
+		}
 	}
 }
 

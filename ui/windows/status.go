@@ -388,23 +388,26 @@ func serverBlock(srv broker.ServerStatus, sessions int, now time.Time) *fyne.Con
 	if sessions > 0 {
 		running = fmt.Sprintf("%d running", sessions)
 	}
-	return container.NewVBox(
-		titleRow(srv.Name, badge(state, imp)),
-		url,
-		indented(rows(
-			"Sign-in", authName(srv.Auth),
-			"Account", srv.Account.String(),
-			"Same URL as", strings.Join(srv.SameURLAs, ", "),
-			"Token", token,
-			"Renews", renews(srv, now),
-			"Sign in again", signInAgain(srv, now),
-			"Scopes", scopes,
-			"Issuer", issuer,
-			"Client", client,
-			"Transport", transportName(string(srv.Transport)),
-			"Sessions", running,
-		)),
+	details := rows(
+		"Sign-in", authName(srv.Auth),
+		"Account", srv.Account.String(),
+		"Same URL as", strings.Join(srv.SameURLAs, ", "),
+		"Token", token,
+		"Renews", renews(srv, now),
+		"Sign in again", signInAgain(srv, now),
 	)
+	renewal, rimp := lastRenewal(srv, now)
+	addRow(details, "Last renewal", renewal, rimp)
+	for _, kv := range [][2]string{
+		{"Scopes", scopes},
+		{"Issuer", issuer},
+		{"Client", client},
+		{"Transport", transportName(string(srv.Transport))},
+		{"Sessions", running},
+	} {
+		addRow(details, kv[0], kv[1], widget.MediumImportance)
+	}
+	return container.NewVBox(titleRow(srv.Name, badge(state, imp)), url, indented(details))
 }
 
 // bridgeBlock is one live bridge: the client and server, state, details.
@@ -463,14 +466,39 @@ func renews(srv broker.ServerStatus, now time.Time) string {
 	return fmt.Sprintf("by itself at %s (in %s)", clock(now, *srv.Expiry), span(srv.Expiry.Sub(now)))
 }
 
-// signInAgain says when the person will have to sign in again: at the expiry
-// of a token that came without a refresh token. "" when no such moment is
-// known.
+// signInAgain says when the person will have to sign in again, and why
+// (broker.ServerStatus.SignInBy): at the expiry of a token that came without a
+// refresh token, when the refresh token expires, or when a session limit the
+// server showed before ends. "" when no such moment is known.
 func signInAgain(srv broker.ServerStatus, now time.Time) string {
-	if srv.State != broker.StateSignedInNoRefresh || srv.Expiry == nil {
+	if !srv.SignedIn || srv.SignInBy == nil {
 		return ""
 	}
-	return fmt.Sprintf("at %s (in %s): the server gave no refresh token", clock(now, *srv.Expiry), span(srv.Expiry.Sub(now)))
+	by, why := *srv.SignInBy, srv.SignInByReason.Why(srv.SessionLimit())
+	if !by.After(now) {
+		return fmt.Sprintf("now (since %s): %s", clock(now, by), why)
+	}
+	about := ""
+	if srv.SignInByReason == broker.SignInBySessionLimit {
+		about = "about " // learnt from one sign-in's end, not said by the server
+	}
+	return fmt.Sprintf("at %s%s (in %s): %s", about, clock(now, by), span(by.Sub(now)), why)
+}
+
+// lastRenewal says how the last background renewal failed
+// (broker.ServerStatus.RenewalFailure), and in what importance: a refused
+// refresh token needs a sign-in, a renewal that did not get through is tried
+// again. "" when none failed since the last sign-in or renewal.
+func lastRenewal(srv broker.ServerStatus, now time.Time) (string, widget.Importance) {
+	f := srv.RenewalFailure
+	if f == nil {
+		return "", widget.MediumImportance
+	}
+	msg := "failed at " + since(now, f.At) + ": " + f.Reason
+	if f.Kind == broker.RenewalRefused {
+		return msg + ". Choose " + tray.LabelSignIn + ".", widget.DangerImportance
+	}
+	return msg + ". Tried again at the next request.", widget.WarningImportance
 }
 
 // renewable reports whether tokens of the auth mode are renewed without a person: a refresh

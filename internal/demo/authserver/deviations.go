@@ -90,12 +90,15 @@ func (s *Server) jsonForm(w http.ResponseWriter, r *http.Request, mediaType stri
 // tokenBody is the token response as the server writes it: resp, bent as Deviations say.
 func (s *Server) tokenBody(resp tokenResponse) any {
 	d := s.opts.Deviations
-	if !d.ExpiresInString && !d.NoExpiresIn && !d.LowerCaseTokenType && !d.NoTokenType {
+	if !d.ExpiresInString && !d.NoExpiresIn && !d.LowerCaseTokenType && !d.NoTokenType && resp.RefreshLifetime == nil {
 		return resp
 	}
 	b, _ := json.Marshal(resp)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
+	if resp.RefreshLifetime != nil {
+		m[s.opts.Mimic.RefreshExpiry] = *resp.RefreshLifetime
+	}
 	switch {
 	case d.NoExpiresIn:
 		delete(m, "expires_in")

@@ -37,7 +37,18 @@ type Mimic struct {
 	// RegistrationNeedsToken refuses registration requests without an Authorization header
 	// (401 invalid_token), as Okta's registration endpoint does for anyone without an API token.
 	RegistrationNeedsToken bool
+	// RefreshExpiry, when not "", names the field of a token response that says when its
+	// refresh token expires, as RefreshExpiresIn (Keycloak) or RefreshTokenExpiresIn (GitHub
+	// Apps, Entra ID B2C) do: the seconds left of Options.SessionMax, or 0 without one (as
+	// Keycloak says of an offline token).
+	RefreshExpiry string
 }
+
+// The names of Mimic.RefreshExpiry.
+const (
+	RefreshExpiresIn      = "refresh_expires_in"
+	RefreshTokenExpiresIn = "refresh_token_expires_in"
+)
 
 // openIDScopes are OpenID Connect's own scopes, which name no API.
 var openIDScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access"}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
@@ -177,5 +178,52 @@ func TestMimicRegistrationNeedsToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("registration with a token: %d", resp.StatusCode)
+	}
+}
+
+// TestSessionMax: a grant's refresh tokens are refused once Options.SessionMax has passed
+// since its sign-in, and Mimic.RefreshExpiry says in every token response, under the name it
+// gives, how many seconds of it are left.
+func TestSessionMax(t *testing.T) {
+	clock := newFakeClock()
+	as := start(t, authserver.Options{AutoApprove: true, SessionMax: 8 * time.Hour, Now: clock.Now,
+		Mimic: authserver.Mimic{RefreshExpiry: authserver.RefreshExpiresIn}})
+	client := registerPublic(t, as)
+	tok := obtain(t, as, client)
+	if got := tok["refresh_expires_in"]; got != float64(8*3600) {
+		t.Errorf("refresh_expires_in = %v, want %d", got, 8*3600)
+	}
+	refresh := func(rt string) (int, map[string]any) {
+		return token(t, as, clientAuth{method: authserver.AuthNone, id: client}, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+	}
+	clock.Advance(3 * time.Hour)
+	status, tok := refresh(tok["refresh_token"].(string))
+	if status != http.StatusOK || tok["refresh_expires_in"] != float64(5*3600) {
+		t.Fatalf("a refresh three hours in: %d, refresh_expires_in %v, want 200, %d", status, tok["refresh_expires_in"], 5*3600)
+	}
+	clock.Advance(5 * time.Hour)
+	status, m := refresh(tok["refresh_token"].(string))
+	wantOAuthError(t, status, m, http.StatusBadRequest, "invalid_grant")
+}
+
+// TestTokenOutage: SetTokenOutage makes the token endpoint answer with the status and no
+// token, until it is set back to 0.
+func TestTokenOutage(t *testing.T) {
+	as := start(t, authserver.Options{AutoApprove: true})
+	client := registerPublic(t, as)
+	tok := obtain(t, as, client)
+	as.SetTokenOutage(http.StatusServiceUnavailable)
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}, "client_id": {client}}
+	resp, err := http.PostForm(as.Issuer()+"/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("during the outage: HTTP %d, want 503", resp.StatusCode)
+	}
+	as.SetTokenOutage(0)
+	if status, m := token(t, as, clientAuth{method: authserver.AuthNone, id: client}, form); status != http.StatusOK {
+		t.Errorf("after the outage: %d %v", status, m)
 	}
 }

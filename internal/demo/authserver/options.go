@@ -81,6 +81,11 @@ type Options struct {
 	// default a refresh token (rotating on every use) is issued to clients
 	// whose grant_types include refresh_token.
 	NoRefreshTokens bool
+	// SessionMax ends every person's grant this long after its sign-in (the code or device
+	// grant that started it), as identity providers cap a session (Keycloak's SSO Session
+	// Max, Entra ID's sign-in frequency): its refresh tokens are refused from then on
+	// (invalid_grant). Zero means never. Mimic.RefreshExpiry says so in token responses.
+	SessionMax time.Duration
 	// AutoApprove makes GET /authorize redirect at once with a code, like the
 	// MCP conformance suite's server; otherwise a consent page is shown.
 	AutoApprove bool

@@ -41,6 +41,9 @@ type Server struct {
 	// every authorization is approved for, unless the consent page names another
 	// (SignInAs).
 	user string
+	// outage is the HTTP status the token endpoint answers every request with (SetTokenOutage);
+	// 0 while it works.
+	outage int
 
 	// devices are the device codes issued (Options.Device); userCodes maps their user codes
 	// to them.
@@ -300,6 +303,21 @@ func (s *Server) signedIn() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.user
+}
+
+// SetTokenOutage makes the token endpoint answer every request with the HTTP status (such as
+// 503) and no token until it is called with 0, as a token service that is down does.
+func (s *Server) SetTokenOutage(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = status
+}
+
+// tokenOutage is the status SetTokenOutage set.
+func (s *Server) tokenOutage() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outage
 }
 
 // RevokeAll revokes every access and refresh token issued so far, as if the

@@ -30,6 +30,8 @@ type family struct {
 	clientID string
 	subject  string
 	revoked  bool
+	// started is when the grant began: a session limit (Options.SessionMax) counts from it.
+	started time.Time
 }
 
 // accessToken is an issued access token.
@@ -58,6 +60,10 @@ type tokenResponse struct {
 	IDToken string `json:"id_token,omitempty"`
 	// IssuedTokenType is the type of an exchanged token (RFC 8693 §2.2.1).
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
+
+	// RefreshLifetime is the refresh token's own lifetime in seconds (Mimic.RefreshExpiry),
+	// sent under the name Mimic.RefreshExpiry gives; never sent as itself.
+	RefreshLifetime *int64 `json:"-"`
 
 	// subject is the grant's resource owner, for its ID token; never sent.
 	subject string
@@ -103,6 +109,13 @@ func (s *Server) issueLocked(f *family, scopes, grantScopes []string, resource s
 		rt := randomToken()
 		s.refresh[rt] = &refreshToken{fam: f, scopes: slices.Clone(grantScopes), resource: resource}
 		resp.RefreshToken = rt
+		if s.opts.Mimic.RefreshExpiry != "" {
+			var left int64
+			if m := s.opts.SessionMax; m > 0 {
+				left = max(int64(f.started.Add(m).Sub(now)/time.Second), 0)
+			}
+			resp.RefreshLifetime = &left
+		}
 	}
 	if s.opts.Hostile.NoAccessToken {
 		resp.AccessToken = ""
@@ -112,7 +125,7 @@ func (s *Server) issueLocked(f *family, scopes, grantScopes []string, resource s
 
 // newFamilyLocked starts a token family. s.mu must be held.
 func (s *Server) newFamilyLocked(clientID, subject string) *family {
-	f := &family{clientID: clientID, subject: subject}
+	f := &family{clientID: clientID, subject: subject, started: s.now()}
 	s.families = append(s.families, f)
 	return f
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -25,6 +26,12 @@ func errf(code, format string, args ...any) *tokenError {
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	form, client, ok := s.clientRequest(w, r, EndpointToken)
 	if !ok {
+		return
+	}
+	if status := s.tokenOutage(); status != 0 {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, "the token service is down\n")
 		return
 	}
 	jkt, ok := s.tokenProof(w, r, form)
@@ -243,6 +250,9 @@ func (s *Server) grantRefreshToken(client *Client, form url.Values) (tokenRespon
 	}
 	if rec.fam.revoked {
 		return tokenResponse{}, errf("invalid_grant", "the refresh token was revoked")
+	}
+	if m := s.opts.SessionMax; m > 0 && !s.now().Before(rec.fam.started.Add(m)) {
+		return tokenResponse{}, errf("invalid_grant", "the session has ended: sign in again")
 	}
 	scopes := rec.scopes
 	if len(requested) > 0 {
