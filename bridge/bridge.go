@@ -224,8 +224,10 @@ func (b *bridge) run(ctx context.Context) error {
 			b.log.Warn("not recording the traffic", "err", err)
 		} else {
 			b.traffic = rec
-			// The sign-ins and renewals the bridge runs report their steps to the timeline.
-			b.ctx = broker.WithTrace(b.ctx, func(s broker.Step) { rec.Step(string(s.Name), s.Err) })
+			// The sign-ins and renewals the bridge runs report their steps to the timeline: its
+			// own sign-ins run under b.ctx, the credentials' renewals also under the transports'.
+			b.creds.trace = func(s broker.Step) { rec.Step(string(s.Name), s.Err) }
+			b.ctx = broker.WithTrace(b.ctx, b.creds.trace)
 		}
 	}
 

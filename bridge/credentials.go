@@ -43,6 +43,11 @@ type credentials struct {
 	moved func(error)
 	// device: sign-ins use the device grant when offered (Options.Headless).
 	device bool
+	// trace, when set (before the bridge's goroutines start), is told the steps of the
+	// renewals and sign-ins the broker runs for these credentials (see broker.WithTrace). It
+	// goes on every call rather than on the bridge's context alone: a transport's own requests
+	// (the GET stream, a re-initialization) run under a context of their own.
+	trace func(broker.Step)
 
 	// nonces are the DPoP nonces the server supplied (RFC 9449 §9), kept across renewals of
 	// the token: a nonce belongs to the server, not to one token.
@@ -81,6 +86,14 @@ func (c *credentials) Authorize(ctx context.Context, req *http.Request) (string,
 	return cred.Value, nil
 }
 
+// traced is ctx with the credentials' trace, if any.
+func (c *credentials) traced(ctx context.Context) context.Context {
+	if c.trace == nil {
+		return ctx
+	}
+	return broker.WithTrace(ctx, c.trace)
+}
+
 // Nonce keeps the DPoP nonce the server at u supplied, for the next proofs.
 func (c *credentials) Nonce(u *url.URL, nonce string) { c.nonces.Set(u, nonce) }
 
@@ -117,7 +130,7 @@ func (c *credentials) current(ctx context.Context) (*broker.Credential, error) {
 		c.fetching = nil
 		c.mu.Unlock()
 	}()
-	cred, err := c.broker.Credential(ctx, c.name)
+	cred, err := c.broker.Credential(c.traced(ctx), c.name)
 	if errors.Is(err, broker.ErrSignInRequired) {
 		if err := c.checkConfig(); err != nil {
 			return nil, err // no sign-in for a URL this bridge does not relay to
@@ -162,7 +175,7 @@ func (c *credentials) forget() {
 // many requests (or processes) were refused at the same time. When a sign-in is needed
 // instead, the challenge's scope is kept for it (challengeScope).
 func (c *credentials) Refresh(ctx context.Context, rejected, scope string) error {
-	cred, err := c.broker.Refresh(ctx, c.name, rejected)
+	cred, err := c.broker.Refresh(c.traced(ctx), c.name, rejected)
 	if errors.Is(err, broker.ErrSignInRequired) {
 		if err := c.checkConfig(); err != nil {
 			return err
@@ -194,7 +207,7 @@ func (c *credentials) StepUp(ctx context.Context, operation, scope string) error
 		return err
 	}
 	c.forget()
-	_, err := c.broker.StepUp(ctx, c.name, operation, scope, broker.LoginOptions{DeviceIfOffered: c.device})
+	_, err := c.broker.StepUp(c.traced(ctx), c.name, operation, scope, broker.LoginOptions{DeviceIfOffered: c.device})
 	return err
 }
 
@@ -208,7 +221,7 @@ func (c *credentials) usable(ctx context.Context) bool {
 	if c.checkConfig() != nil {
 		return false
 	}
-	cred, err := c.broker.Credential(ctx, c.name)
+	cred, err := c.broker.Credential(c.traced(ctx), c.name)
 	if err != nil || c.checkCred(cred) != nil {
 		return false
 	}

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +22,9 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/dpop"
 	"github.com/mcp-broker/mcp-broker/broker/jws"
+	"github.com/mcp-broker/mcp-broker/broker/secrets"
+	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
+	"github.com/mcp-broker/mcp-broker/internal/demo/mcpserver"
 )
 
 const cacheTestURL = "https://mcp.example/mcp"
@@ -291,4 +298,60 @@ func BenchmarkAuthorize(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestCredentialsReportRenewals: with a trace set, the credentials report the steps of the
+// grants and renewals the broker runs for them even under a context without the bridge's
+// trace, as a transport's own requests (the GET stream, a re-initialization) have. Here a
+// client-credentials server, against real servers on 127.0.0.1.
+func TestCredentialsReportRenewals(t *testing.T) {
+	as := authserver.New(authserver.Options{ClientCredentials: true})
+	if _, err := as.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { as.Close() })
+	m := mcpserver.New(mcpserver.Options{Verifier: as, AuthServers: []string{as.Issuer()}})
+	if _, err := m.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	b, err := broker.New(broker.Options{ConfigPath: filepath.Join(t.TempDir(), "config.json"), Secrets: secrets.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := config.Server{Name: "demo", URL: m.URL(), Auth: config.AuthClientCredentials}
+	if err := b.AddServer(t.Context(), srv, ""); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var steps []string
+	c := &credentials{broker: b, name: "demo", url: m.URL(), log: slog.New(slog.DiscardHandler), now: time.Now, moved: func(error) {},
+		trace: func(s broker.Step) {
+			mu.Lock()
+			defer mu.Unlock()
+			steps = append(steps, string(s.Name))
+		}}
+	took := func(what string, want ...string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(steps, want) {
+			t.Errorf("%s: steps = %q, want %q", what, steps, want)
+		}
+		steps = nil
+	}
+
+	// A context of its own, as a transport's.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, m.URL(), nil)
+	value, err := c.Authorize(ctx, req)
+	if err != nil || value == "" {
+		t.Fatalf("Authorize = %q, %v", value, err)
+	}
+	took("first grant", "discovery", "registration", "token")
+	if err := c.Refresh(ctx, value, ""); err != nil {
+		t.Fatal(err)
+	}
+	took("renewal after a 401", "token")
 }

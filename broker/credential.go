@@ -263,6 +263,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 	}
 	if srv.Auth == config.AuthClientCredentials {
 		tok, err := oauth.ClientCredentials(ctx, b.http, old.TokenEndpoint, client, old.Scope, old.Resource)
+		trace(ctx, srv.Name, StepToken, err)
 		if err != nil {
 			return nil, fmt.Errorf("renewing the client-credentials token: %w", err)
 		}

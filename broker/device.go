@@ -63,6 +63,7 @@ func (b *Broker) deviceLogin(ctx context.Context, srv config.Server, res *discov
 	}
 	da, err := oauth.AuthorizeDevice(ctx, b.http, as.DeviceAuthorizationEndpoint, client, scope, sreq.Resource, b.now())
 	if err != nil {
+		trace(ctx, srv.Name, StepAuthorization, err)
 		return nil, err
 	}
 	code, err := deviceCodeFor(srv.Name, da)
@@ -76,10 +77,16 @@ func (b *Broker) deviceLogin(ctx context.Context, srv config.Server, res *discov
 	tok, err := oauth.PollDeviceToken(tokenCtx, b.http, as.TokenEndpoint, client, da, b.devicePoll)
 	switch {
 	case errors.Is(err, oauth.ErrDeviceExpired), errors.Is(err, oauth.ErrDeviceDenied):
+		// The person refused, or never came: the authorization failed, no token was due.
+		trace(ctx, srv.Name, StepAuthorization, err)
 		return nil, hint.With(err, hint.TryAgain)
 	case err != nil:
+		// The poll's answer cannot tell an approval from none: only the token's step failed.
+		trace(ctx, srv.Name, StepToken, err)
 		return nil, err
 	}
+	trace(ctx, srv.Name, StepAuthorization, nil)
+	trace(ctx, srv.Name, StepToken, nil)
 	if err := b.saveClient(ctx, srv.Name, client); err != nil {
 		return nil, err
 	}
@@ -112,10 +119,12 @@ func (b *Broker) deviceClient(ctx context.Context, srv config.Server, as *discov
 		}
 		return nil, hint.With(fmt.Errorf("the authorization server %s offers no dynamic client registration", issuer), next)
 	}
-	return oauth.Register(ctx, b.http, oauth.RegistrationParams{
+	c, err := oauth.Register(ctx, b.http, oauth.RegistrationParams{
 		Endpoint: as.RegistrationEndpoint, Issuer: issuer, AuthMethods: as.AuthMethods(),
 		GrantTypes: as.GrantTypesSupported, Scope: scope, SoftwareVersion: b.version, Device: true,
 	})
+	trace(ctx, srv.Name, StepRegistration, err)
+	return c, err
 }
 
 // deviceCodeFor checks what a device authorization response asks the person to open: web

@@ -30,7 +30,7 @@ func (b *Broker) enterpriseGrant(ctx context.Context, srv config.Server, old *st
 	if err != nil {
 		return nil, err
 	}
-	sess, err := b.idpIDToken(ctx, p)
+	sess, err := b.idpIDToken(ctx, p, srv.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +43,7 @@ func (b *Broker) enterpriseGrant(ctx context.Context, srv config.Server, old *st
 		SubjectToken: sess.IDToken, SubjectTokenType: oauth.TokenTypeIDToken,
 		RequestedTokenType: oauth.TokenTypeIDJAG, Audience: t.issuer, Resource: t.resource, Scope: t.scope,
 	})
+	trace(ctx, srv.Name, StepExchange, err)
 	if err != nil {
 		err = fmt.Errorf("the identity provider %s did not grant access to this server: %w", p.Name, err)
 		if oauth.IsInvalidGrant(err) {
@@ -52,6 +53,7 @@ func (b *Broker) enterpriseGrant(ctx context.Context, srv config.Server, old *st
 		return nil, err
 	}
 	tok, err := oauth.JWTBearer(ctx, b.http, t.tokenEndpoint, client, jag.AccessToken, t.scope, t.resource)
+	trace(ctx, srv.Name, StepToken, err)
 	if err != nil {
 		return nil, fmt.Errorf("exchanging the identity provider's grant at the authorization server: %w", err)
 	}

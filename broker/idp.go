@@ -561,8 +561,9 @@ func (b *Broker) idpLogout(ctx context.Context, name string) error {
 // idpIDToken returns an ID token of the sign-in at p that is good for a while yet: the one
 // stored, or, once it is due, a new one from a refresh, under the identity provider's lock so
 // that a rotating refresh token is spent once. Without a usable sign-in it returns an
-// *IdPSignInRequiredError.
-func (b *Broker) idpIDToken(ctx context.Context, p config.IdP) (*idpSession, error) {
+// *IdPSignInRequiredError. server names the server the ID token is for: the refresh is
+// reported to the trace as one of its steps.
+func (b *Broker) idpIDToken(ctx context.Context, p config.IdP, server string) (*idpSession, error) {
 	sess, err := b.loadIdPSession(ctx, p.Issuer)
 	if err != nil {
 		return nil, err
@@ -584,7 +585,9 @@ func (b *Broker) idpIDToken(ctx context.Context, p config.IdP) (*idpSession, err
 		case sess.RefreshToken == "":
 			return &IdPSignInRequiredError{IdP: p.Name, Reason: "the sign-in has expired"}
 		}
-		return b.refreshIdPSession(ctx, p, sess)
+		err := b.refreshIdPSession(ctx, p, sess)
+		trace(ctx, server, StepRefresh, err)
+		return err
 	})
 	if err != nil {
 		return nil, err

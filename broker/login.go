@@ -471,6 +471,7 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 				Endpoint: as.RegistrationEndpoint, Issuer: as.Issuer, AuthMethods: as.AuthMethods(),
 				Scope: scope, ClientCredentials: true, SoftwareVersion: b.version,
 			})
+			trace(ctx, srv.Name, StepRegistration, err)
 			if err != nil {
 				// Or the person gives a client of their own.
 				return nil, hint.With(err, hint.ClientSecret)
@@ -482,6 +483,7 @@ func (b *Broker) clientCredentialsSignIn(ctx context.Context, srv config.Server,
 		return nil, err
 	}
 	tok, err := oauth.ClientCredentials(tokenCtx, b.http, as.TokenEndpoint, client, scope, res.Resource)
+	trace(ctx, srv.Name, StepToken, err)
 	if err != nil {
 		return nil, err
 	}

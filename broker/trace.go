@@ -12,11 +12,18 @@ const (
 	StepDiscovery StepName = "discovery"
 	// StepRegistration: the client registered itself (dynamic client registration).
 	StepRegistration StepName = "registration"
-	// StepAuthorization: the browser came back to the callback with a code (or did not).
+	// StepAuthorization: the browser came back to the callback with a code (or did not); for
+	// a device sign-in, the device code was issued and then approved (or refused, or expired).
 	StepAuthorization StepName = "authorization"
-	// StepToken: the code was exchanged for a token.
+	// StepToken: a token was requested from the server's authorization server: the code
+	// exchanged (browser sign-in), the device code (device sign-in), or a grant without a
+	// person (client credentials, a workload's or an identity provider's JWT).
 	StepToken StepName = "token"
-	// StepRefresh: a refresh token was exchanged for a new access token.
+	// StepExchange: the identity provider exchanged the person's sign-in there for a grant to
+	// the server (enterprise-managed authorization, RFC 8693 token exchange).
+	StepExchange StepName = "exchange"
+	// StepRefresh: a refresh token was exchanged for a new access token (for an enterprise
+	// server, the identity provider's sign-in was renewed).
 	StepRefresh StepName = "refresh"
 )
 

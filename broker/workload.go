@@ -103,6 +103,7 @@ func (b *Broker) workloadGrant(ctx context.Context, srv config.Server, old *stor
 	}
 	b.log.Info("requesting a token with the workload's JWT", "server", srv.Name, "source", src.Describe())
 	tok, err := oauth.JWTBearer(ctx, b.http, t.tokenEndpoint, client, jwt, t.scope, t.resource)
+	trace(ctx, srv.Name, StepToken, err)
 	var refused *oauth.TokenError
 	if errors.As(err, &refused) {
 		b.refusedJWTs.put(srv.Name, sum, refused)

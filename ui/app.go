@@ -131,10 +131,14 @@ func run(ctx context.Context, opts Options, withTray, trayShown bool) error {
 	}
 	if withTray && status.TrayRunning(runtimeDir) {
 		// Started again (from the app launcher) while the tray runs: one app, its window shown.
-		if err := requestShow(runtimeDir); err != nil {
+		if opts.Background {
+			opts.Log.Info("the app is running already")
+			return nil
+		}
+		if err := requestShow(runtimeDir, opts.Show); err != nil {
 			return err
 		}
-		opts.Log.Info("the app is running already: asked it to show its main window")
+		opts.Log.Info("the app is running already: asked it to show its window", "window", opts.Show)
 		return nil
 	}
 	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: appName, Version: opts.Version, Icon: tray.AppIcon(), Release: true})
@@ -151,6 +155,13 @@ func run(ctx context.Context, opts Options, withTray, trayShown bool) error {
 		// with the tray's menu as its menu), and closing it ends the app.
 		t.status.Window().SetCloseIntercept(a.Quit)
 		t.status.Show()
+	} else if !opts.Background {
+		// Started by a person (the app launcher, the command typed), not at login: they
+		// want to see the app, not only its icon.
+		t.status.Show()
+	}
+	if opts.Show == ShowTimeline {
+		t.showTraffic()
 	}
 	if host != nil {
 		// Bridges leave interactive sign-in to a live tray (which tells the user); without a
@@ -179,6 +190,21 @@ func run(ctx context.Context, opts Options, withTray, trayShown bool) error {
 	return nil
 }
 
+// upgradeStartAtLogin rewrites a start-at-login entry an earlier release wrote, which starts
+// the app without autostart.BackgroundFlag and so would open the main window at every login.
+func (t *trayApp) upgradeStartAtLogin() {
+	exe, err := os.Executable()
+	if err == nil {
+		var done bool
+		if done, err = t.auto.Upgrade(exe); done {
+			t.log.Info("rewrote the start-at-login entry to start with the icon alone")
+		}
+	}
+	if err != nil {
+		t.log.Warn("updating the start-at-login entry", "err", err)
+	}
+}
+
 // newTrayApp builds the app's state, its status window and, with a host, the first tray menu
 // and icon. Nothing runs in the background until start.
 func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string, host trayHost, auto startAtLogin) *trayApp {
@@ -199,6 +225,9 @@ func newTrayApp(ctx context.Context, a fyne.App, opts Options, runtimeDir string
 		t.log.Warn("reading the start-at-login setting", "err", err)
 	} else {
 		t.startAtLogin = on
+		if on {
+			t.upgradeStartAtLogin()
+		}
 	}
 	// The status window is the main window: every server with its actions.
 	t.status = windows.NewStatus(a)

@@ -39,9 +39,10 @@ func (h *fakeHost) SetSystemTrayIcon(res fyne.Resource) { h.icons = append(h.ico
 
 // fakeAutostart is an autostart that remembers.
 type fakeAutostart struct {
-	on      bool
-	enabled []string
-	fail    error
+	on       bool
+	enabled  []string
+	upgraded []string
+	fail     error
 }
 
 func (f *fakeAutostart) Supported() bool        { return true }
@@ -54,6 +55,10 @@ func (f *fakeAutostart) Enable(bin string) error {
 	return nil
 }
 func (f *fakeAutostart) Disable() error { f.on = false; return nil }
+func (f *fakeAutostart) Upgrade(bin string) (bool, error) {
+	f.upgraded = append(f.upgraded, bin)
+	return true, nil
+}
 
 func newTestApp(t *testing.T) (*trayApp, *fakeHost, *fakeAutostart) {
 	t.Helper()
@@ -178,6 +183,24 @@ func TestSetStartAtLogin(t *testing.T) {
 	got := notes(ta)
 	if len(got) != 1 || !strings.Contains(got[0], "Start at login could not be changed | The autostart folder is read-only.") {
 		t.Errorf("notifications = %q", got)
+	}
+}
+
+// TestStartAtLoginUpgradedAtStart: with start at login on, the app rewrites the entry an
+// earlier release wrote for this executable (autostart.Upgrade: without the flag that keeps a
+// start at login to the icon); with it off, the entry is not touched.
+func TestStartAtLoginUpgradedAtStart(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		a := test.NewTempApp(t)
+		dir := t.TempDir()
+		auto := &fakeAutostart{on: on}
+		opts := Options{ConfigPath: filepath.Join(dir, "config.json"), Binary: "/opt/mcp-broker/mcp-broker", Log: slog.New(slog.DiscardHandler)}
+		ta := newTrayApp(t.Context(), a, opts, filepath.Join(dir, "run"), &fakeHost{}, auto)
+		ta.wg.Wait()
+		exe, _ := os.Executable()
+		if want := []string{exe}; on && !slices.Equal(auto.upgraded, want) || !on && auto.upgraded != nil {
+			t.Errorf("start at login %v: upgraded %q", on, auto.upgraded)
+		}
 	}
 }
 

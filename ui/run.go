@@ -59,7 +59,20 @@ type Options struct {
 	// ToolsDir is where the bridges keep the tools they last saw of each server
 	// (toolpolicy.Seen); "" means toolpolicy.Dir(os.UserCacheDir()).
 	ToolsDir string
+	// Background is a start at login (the autostart entry's autostart.BackgroundFlag): with a
+	// tray host to show the icon, the icon alone, and no window. Any other start (the app
+	// launcher, `mcp-broker` typed) opens the main window too.
+	Background bool
+	// Show names a window to open besides: ShowTimeline, or "" for none. When the app runs
+	// already, the running one opens it.
+	Show string
 }
+
+// The windows Options.Show can name.
+const (
+	// ShowTimeline is the Timeline window of the bridges' traffic.
+	ShowTimeline = "timeline"
+)
 
 // Run runs the tray app until the user quits it or ctx ends. It must be called from the main
 // goroutine (Fyne's GL driver runs its event loop there).
@@ -69,8 +82,10 @@ type Options struct {
 // a tray icon, with the tray's menu as the window's menu, and quits when the window is closed:
 // enabling Fyne's tray without a bus would crash on quit (fyne-io/fyne#6403). With a bus but
 // no tray host to show the icon (stock GNOME), it also shows the main window at start, and
-// closing it quits. When a tray of this user already runs, the new start (the app launcher)
-// asks it to show its main window and returns.
+// closing it quits. With a tray host, it shows the main window at start too, unless it was
+// started at login (Options.Background). When a tray of this user already runs, the new start
+// (the app launcher, or Options.Show) asks it to show its main window (or the window named)
+// and returns.
 func Run(ctx context.Context, opts Options) error {
 	if err := display.Check(os.Getenv); err != nil {
 		return err

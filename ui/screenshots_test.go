@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/bridge/traffic"
 	"github.com/mcp-broker/mcp-broker/internal/testenv"
+	"github.com/mcp-broker/mcp-broker/ui/autostart"
 	"github.com/mcp-broker/mcp-broker/ui/internal/xwin"
 )
 
@@ -253,7 +254,7 @@ func startVisibleTray(t *testing.T, d *desk, conn *dbus.Conn, host, trayBin stri
 		var tr *proc
 		var s *sni
 		if watching {
-			tr = d.start(trayBin, nil, nil)
+			tr = d.start(trayBin, nil, nil, autostart.BackgroundFlag) // the icon alone, as at login
 			s = waitForTray(t, conn, tr.cmd.Process.Pid)
 			// The watcher lists the item by the tray's well-known or unique bus name.
 			var owner string

@@ -11,27 +11,46 @@ import (
 )
 
 // showRequestFile is what a second start of the app (the app launcher, while the tray runs)
-// leaves in the runtime folder to ask the running tray to show its main window. The folder is
-// the user's own (0700, status.Ensure), so no one else can ask; the file holds nothing.
-const showRequestFile = "show-window"
+// leaves in the runtime folder to ask the running tray to show its main window; a start with
+// Options.Show leaves showRequestPrefix+window instead. The folder is the user's own (0700,
+// status.Ensure), so no one else can ask; the file holds nothing.
+const (
+	showRequestFile   = "show-window"
+	showRequestPrefix = "show-"
+)
 
-// requestShow asks the tray running in runtimeDir to show its main window.
-func requestShow(runtimeDir string) error {
-	if err := os.WriteFile(filepath.Join(runtimeDir, showRequestFile), nil, 0o600); err != nil {
+// requestFile is the request file for window: "" the main window, else an Options.Show name.
+func requestFile(runtimeDir, window string) string {
+	if window == "" {
+		return filepath.Join(runtimeDir, showRequestFile)
+	}
+	return filepath.Join(runtimeDir, showRequestPrefix+window)
+}
+
+// requestShow asks the tray running in runtimeDir to show window ("" the main window).
+func requestShow(runtimeDir, window string) error {
+	if err := os.WriteFile(requestFile(runtimeDir, window), nil, 0o600); err != nil {
 		return fmt.Errorf("asking the running app to show its window: %w", err)
 	}
 	return nil
 }
 
-// takeShowRequest reports whether a show request was waiting, and removes it.
-func takeShowRequest(runtimeDir string) bool {
-	return os.Remove(filepath.Join(runtimeDir, showRequestFile)) == nil
+// takeShowRequest reports whether a request to show window was waiting, and removes it.
+func takeShowRequest(runtimeDir, window string) bool {
+	return os.Remove(requestFile(runtimeDir, window)) == nil
 }
 
-// watchShowRequests shows the main window whenever another start of the app asks for it,
-// checking every interval until ctx ends. A request left from before this start is dropped.
+// watchShowRequests shows the main window, or the Timeline, whenever another start of the
+// app asks for it, checking every interval until ctx ends. Requests left from before this
+// start are dropped.
 func (t *trayApp) watchShowRequests(ctx context.Context, interval time.Duration) {
-	takeShowRequest(t.runtimeDir)
+	wins := []struct {
+		name string
+		show func()
+	}{{"", t.ShowStatus}, {ShowTimeline, t.showTraffic}}
+	for _, w := range wins {
+		takeShowRequest(t.runtimeDir, w.name)
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -39,8 +58,10 @@ func (t *trayApp) watchShowRequests(ctx context.Context, interval time.Duration)
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if takeShowRequest(t.runtimeDir) {
-				fyne.Do(t.ShowStatus)
+			for _, w := range wins {
+				if takeShowRequest(t.runtimeDir, w.name) {
+					fyne.Do(w.show)
+				}
 			}
 		}
 	}

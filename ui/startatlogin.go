@@ -13,6 +13,9 @@ type startAtLogin interface {
 	Enable(binary string) error
 	// Disable stops it.
 	Disable() error
+	// Upgrade rewrites an entry an earlier release wrote for binary, and reports whether it
+	// did (autostart.Upgrade).
+	Upgrade(binary string) (bool, error)
 }
 
 // systemStartAtLogin is the platform's autostart (package autostart).
@@ -24,3 +27,6 @@ func (platformAutostart) Supported() bool            { return autostart.Supporte
 func (platformAutostart) Enabled() (bool, error)     { return autostart.Enabled() }
 func (platformAutostart) Enable(binary string) error { return autostart.Enable(binary) }
 func (platformAutostart) Disable() error             { return autostart.Disable() }
+func (platformAutostart) Upgrade(binary string) (bool, error) {
+	return autostart.Upgrade(binary)
+}

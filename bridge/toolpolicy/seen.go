@@ -38,6 +38,10 @@ func Dir(userCache string) string { return filepath.Join(userCache, "mcp-broker"
 // (config.ValidateName).
 func path(dir, server string) string { return filepath.Join(dir, server+".json") }
 
+// Path is the file of server's tools in dir, for a reader that checks whether it changed
+// before it loads it again (the tray polls it).
+func Path(dir, server string) string { return path(dir, server) }
+
 // Save writes s to its file in dir, which it makes private to the user (0700, the file 0600).
 func Save(dir string, s Seen) error {
 	if err := config.ValidateName(s.Server); err != nil {

@@ -111,12 +111,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func (a *app) rootCmd() *cobra.Command {
+	tray := &trayFlags{}
 	root := &cobra.Command{
 		Use:   "mcp-broker",
 		Short: "Sign in to remote MCP servers and keep their tokens in the OS keychain",
 		Long: `mcp-broker signs in to remote, OAuth-protected MCP servers (OAuth 2.1 with PKCE,
 client credentials, or a static token) and keeps every secret in the OS keychain.
-Without a command it starts the tray app (mcp-broker-tray, installed beside it).
+Without a command it starts the tray app (mcp-broker-tray, installed beside it) and
+opens its main window; with --show timeline, its live traffic too (in the app already
+running, if one is).
 
 Add a server, sign in, check:
   mcp-broker servers add studio https://mcp.example.com/mcp
@@ -133,12 +136,18 @@ When a server misbehaves, ask what its discovery documents say:
   mcp-broker doctor https://mcp.example.com/mcp
 
 New here? mcp-broker demo runs a demo server to sign in to.`,
-		Version:       buildVersion(),
-		Args:          cobra.NoArgs,
-		RunE:          a.runTray,
+		Version: buildVersion(),
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := tray.check(); err != nil {
+				return err
+			}
+			return a.runTray(cmd, tray)
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	tray.add(root)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.AddCommand(a.serversCmd(), a.loginCmd(), a.logoutCmd(), a.statusCmd(), a.doctorCmd(), a.bridgeCmd())

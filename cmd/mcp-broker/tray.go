@@ -4,6 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-broker/mcp-broker/ui/autostart"
 )
 
 // MCP Broker ships as two builds of this command, so that the bridge stays fast and needs no
@@ -49,4 +54,46 @@ func (a *app) sibling(name string) (string, bool) {
 		return "", false
 	}
 	return path, true
+}
+
+// showTimeline is the value of --show that opens the Timeline window (ui.ShowTimeline).
+const showTimeline = "timeline"
+
+// trayFlags are the flags of `mcp-broker` alone, the tray app: the tray build hands them to
+// ui.Options, the command-line build on to the tray build.
+type trayFlags struct {
+	// background: started at login (the start-at-login entry's --background): the tray icon
+	// alone, no window. Hidden from the help: people start the app to see it.
+	background bool
+	// show names a window to open (showTimeline), in the running app if there is one.
+	show string
+}
+
+// backgroundFlag is --background's name: the flag the start-at-login entry passes.
+var backgroundFlag = strings.TrimPrefix(autostart.BackgroundFlag, "--")
+
+func (f *trayFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.background, backgroundFlag, false, "start with the tray icon alone, as at login")
+	_ = cmd.Flags().MarkHidden(backgroundFlag)
+	cmd.Flags().StringVar(&f.show, "show", "", "open a window of the app, in the running one if it runs: "+showTimeline+" (the live traffic)")
+}
+
+// check refuses a window --show does not know.
+func (f *trayFlags) check() error {
+	if f.show != "" && f.show != showTimeline {
+		return usageError{"--show takes " + showTimeline + ", not " + f.show}
+	}
+	return nil
+}
+
+// args are the flags again, for the tray build.
+func (f *trayFlags) args() []string {
+	var args []string
+	if f.background {
+		args = append(args, autostart.BackgroundFlag)
+	}
+	if f.show != "" {
+		args = append(args, "--show", f.show)
+	}
+	return args
 }

@@ -13,7 +13,7 @@ import (
 // runTray is `mcp-broker` with no arguments in the command-line build: it starts the tray
 // build installed next to it. Without a display it says so and points to the commands; without
 // the tray build (a server install) it shows the help.
-func (a *app) runTray(cmd *cobra.Command, _ []string) error {
+func (a *app) runTray(cmd *cobra.Command, flags *trayFlags) error {
 	path, ok := a.sibling(trayName)
 	if !ok {
 		fmt.Fprintf(a.stderr, "(The tray app, %s, is not installed next to this program: this is the command-line build.)\n\n", trayName)
@@ -22,5 +22,5 @@ func (a *app) runTray(cmd *cobra.Command, _ []string) error {
 	if err := display.Check(a.env.Getenv); err != nil {
 		return err
 	}
-	return startTray(path)
+	return startTray(path, flags.args()...)
 }

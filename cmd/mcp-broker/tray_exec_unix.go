@@ -9,8 +9,8 @@ import (
 	"syscall"
 )
 
-// startTray replaces this process with the tray build.
-func startTray(path string) error { return handOver(path) }
+// startTray replaces this process with the tray build, run with args.
+func startTray(path string, args ...string) error { return handOver(path, args...) }
 
 // handOver replaces this process with the build at path, run with args: it keeps our pid,
 // stdio and environment, so a terminal (or a script) waits for it, and sees its exit status,

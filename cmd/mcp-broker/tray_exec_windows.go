@@ -9,9 +9,9 @@ import (
 	"os/exec"
 )
 
-// startTray starts the tray build and returns: Windows has no exec.
-func startTray(path string) error {
-	cmd := exec.Command(path)
+// startTray starts the tray build with args and returns: Windows has no exec.
+func startTray(path string, args ...string) error {
+	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the tray app %s: %w", path, err)

@@ -9,12 +9,14 @@ import (
 )
 
 // runTray is `mcp-broker-tray` with no arguments: the tray app.
-func (a *app) runTray(cmd *cobra.Command, _ []string) error {
+func (a *app) runTray(cmd *cobra.Command, flags *trayFlags) error {
 	return ui.Run(cmd.Context(), ui.Options{
-		Binary:  a.bridgeBinary(),
-		Version: buildVersion(),
-		Log:     a.logger(),
-		Stderr:  a.stderr,
+		Binary:     a.bridgeBinary(),
+		Version:    buildVersion(),
+		Log:        a.logger(),
+		Stderr:     a.stderr,
+		Background: flags.background,
+		Show:       flags.show,
 	})
 }
 

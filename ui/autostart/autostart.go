@@ -53,13 +53,19 @@ type Entry struct {
 	// Icon is the desktop entry's icon: an icon name from the theme (`make
 	// package` installs share/pixmaps/<AppID>.png) or an absolute path.
 	Icon string
-	// Args follow the binary on the command line; none starts the tray.
+	// Args follow the binary on the command line.
 	Args []string
 }
 
+// BackgroundFlag is the argument MCP Broker's entry starts the app with: a start at login
+// puts the tray icon up and opens no window, while any other start (the app launcher, the
+// command typed) opens the main window too. Entries written before it existed start the app
+// without it; Upgrade rewrites them.
+const BackgroundFlag = "--background"
+
 // Default returns MCP Broker's entry.
 func Default() Entry {
-	return Entry{ID: AppID, Name: AppName, Comment: comment, Icon: AppID}
+	return Entry{ID: AppID, Name: AppName, Comment: comment, Icon: AppID, Args: []string{BackgroundFlag}}
 }
 
 // Enabled reports whether MCP Broker's entry starts something at login.
@@ -70,6 +76,27 @@ func Enable(binary string) error { return Default().Enable(binary) }
 
 // Disable stops MCP Broker from starting at login.
 func Disable() error { return Default().Disable() }
+
+// Upgrade rewrites MCP Broker's entry for binary when an earlier release wrote it (see
+// Entry.Upgrade), and reports whether it did.
+func Upgrade(binary string) (bool, error) { return Default().Upgrade(binary) }
+
+// Upgrade rewrites the user's entry as Enable(binary) writes it now when it is exactly what
+// Enable wrote for binary without e.Args (MCP Broker's entries before BackgroundFlag), and
+// reports whether it did. Any other entry is left alone: one switched off, one that starts
+// another copy of the program, one the person edited.
+func (e Entry) Upgrade(binary string) (bool, error) {
+	if len(e.Args) == 0 {
+		return false, nil
+	}
+	was := e
+	was.Args = nil
+	old, err := e.writtenAs(was, binary)
+	if err != nil || !old {
+		return false, err
+	}
+	return true, e.Enable(binary)
+}
 
 // MalformedError reports an entry file that cannot be read as what it should
 // be. It is left as it is: the user is told where it is and what to do.

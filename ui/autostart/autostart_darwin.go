@@ -3,6 +3,7 @@
 package autostart
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -80,6 +81,27 @@ func (e Entry) Enable(binary string) error {
 		return fmt.Errorf("writing the start-at-login entry: %w", err)
 	}
 	return nil
+}
+
+// writtenAs reports whether the LaunchAgent is byte for byte what Enable(binary) of was
+// writes.
+func (e Entry) writtenAs(was Entry, binary string) (bool, error) {
+	path, err := e.agentFile()
+	if err != nil {
+		return false, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the start-at-login entry: %w", err)
+	}
+	want, err := renderPlist(was, binary)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(data, want), nil
 }
 
 // Disable removes the LaunchAgent; a missing one is fine.

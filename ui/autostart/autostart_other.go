@@ -22,3 +22,6 @@ func (e Entry) Enable(string) error { return errUnsupported }
 
 // Disable has nothing to do.
 func (e Entry) Disable() error { return nil }
+
+// writtenAs: there is no entry here.
+func (e Entry) writtenAs(Entry, string) (bool, error) { return false, nil }

@@ -84,6 +84,31 @@ func (e Entry) Enable(binary string) error {
 	return deleteValue(approvedKey, e.ID)
 }
 
+// writtenAs reports whether the Run value is the command line Enable(binary) of was writes,
+// and Task Manager has not disabled it (Enable would switch it back on).
+func (e Entry) writtenAs(was Entry, binary string) (bool, error) {
+	if err := checkID(e.ID); err != nil {
+		return false, err
+	}
+	want, err := windowsCommandLine(append([]string{binary}, was.Args...))
+	if err != nil {
+		return false, err
+	}
+	k, err := registry.OpenKey(registry.CURRENT_USER, runKey, registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the start-at-login entry: %w", err)
+	}
+	defer k.Close()
+	got, _, err := k.GetStringValue(e.ID)
+	if err != nil {
+		return false, nil // none, or not a string: not ours to rewrite
+	}
+	return got == want && !approvedDisabled(e.ID), nil
+}
+
 // Disable deletes the Run value (and Task Manager's mark for it); a missing
 // one is fine.
 func (e Entry) Disable() error {

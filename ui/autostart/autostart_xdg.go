@@ -3,6 +3,7 @@
 package autostart
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -113,6 +114,27 @@ func (e Entry) Enable(binary string) error {
 		return err
 	}
 	return writeEntry(path, data)
+}
+
+// writtenAs reports whether the user's entry is byte for byte what Enable(binary) of was
+// writes.
+func (e Entry) writtenAs(was Entry, binary string) (bool, error) {
+	path, err := e.userFile()
+	if err != nil {
+		return false, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the start-at-login entry: %w", err)
+	}
+	want, err := renderDesktop(was, binary)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(data, want), nil
 }
 
 // Disable removes the user's autostart entry. When a system-wide entry of the

@@ -139,7 +139,7 @@ func TestRenderDesktopGolden(t *testing.T) {
 	if !desktopStarts(keys) || keys["Type"] != "Application" || keys["Name"] != AppName || keys["Terminal"] != "false" {
 		t.Errorf("parsed back %v", keys)
 	}
-	if argv := splitExec(t, keys["Exec"]); !reflect.DeepEqual(argv, []string{"/opt/MCP Broker/bin/mcp-broker"}) {
+	if argv := splitExec(t, keys["Exec"]); !reflect.DeepEqual(argv, []string{"/opt/MCP Broker/bin/mcp-broker", BackgroundFlag}) {
 		t.Errorf("Exec reads back as %q", argv)
 	}
 }

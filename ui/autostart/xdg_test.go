@@ -137,7 +137,7 @@ func TestExistingEntries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if argv := splitExec(t, keys["Exec"]); !reflect.DeepEqual(argv, []string{bin}) || keys["Hidden"] != "" {
+			if argv := splitExec(t, keys["Exec"]); !reflect.DeepEqual(argv, []string{bin, BackgroundFlag}) || keys["Hidden"] != "" {
 				t.Errorf("after Enable: %v", keys)
 			}
 		})
@@ -239,6 +239,71 @@ func TestEnableKeepsASymlinkedEntry(t *testing.T) {
 	mustEnabled(t, true)
 }
 
+// TestUpgrade: an entry an earlier release wrote (the binary without BackgroundFlag) is
+// rewritten as Enable writes it now; one already current, one switched off, one for another
+// binary, one the person edited and none at all are left as they are.
+func TestUpgrade(t *testing.T) {
+	user, _, bin := xdgEnv(t)
+	earlier := Default()
+	earlier.Args = nil
+	written := func(e Entry, binary string) []byte {
+		t.Helper()
+		data, err := renderDesktop(e, binary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	current := written(Default(), bin)
+	off := bytes.Replace(written(earlier, bin), []byte("X-GNOME-Autostart-enabled=true"), []byte("X-GNOME-Autostart-enabled=false"), 1)
+	edited := append(written(earlier, bin), []byte("X-KDE-autostart-phase=2\n")...)
+	tests := []struct {
+		name    string
+		entry   []byte // nil: none
+		upgrade bool
+	}{
+		{"written by an earlier release", written(earlier, bin), true},
+		{"current", current, false},
+		{"switched off", off, false},
+		{"another binary", written(earlier, "/usr/local/bin/mcp-broker"), false},
+		{"edited", edited, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_ = os.Remove(user)
+			if tt.entry != nil {
+				if err := os.MkdirAll(filepath.Dir(user), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(user, tt.entry, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := Upgrade(bin)
+			if err != nil || got != tt.upgrade {
+				t.Fatalf("Upgrade = %v, %v; want %v", got, err, tt.upgrade)
+			}
+			data, err := os.ReadFile(user)
+			switch {
+			case tt.entry == nil:
+				if err == nil {
+					t.Error("Upgrade wrote an entry where there was none")
+				}
+			case tt.upgrade:
+				if !bytes.Equal(data, current) {
+					t.Errorf("upgraded entry:\n%s\nwant:\n%s", data, current)
+				}
+				validate(t, user)
+			default:
+				if !bytes.Equal(data, tt.entry) {
+					t.Errorf("entry changed:\n%s", data)
+				}
+			}
+		})
+	}
+}
+
 // TestGioLaunchesTheEntry has GLib, which GNOME's session manager uses to
 // start autostart entries, parse the Exec line and run it: the binary's path
 // is full of characters the Exec rules make special. Not %: GLib looks for
@@ -255,7 +320,7 @@ func TestGioLaunchesTheEntry(t *testing.T) {
 	}
 	marker := filepath.Join(root, "ran")
 	bin := filepath.Join(dir, "mcp-broker")
-	script := "#!/bin/sh\nprintf '%s|%s' \"$0\" \"$#\" > '" + marker + "'\n"
+	script := "#!/bin/sh\nprintf '%s|%s|%s' \"$0\" \"$#\" \"$*\" > '" + marker + "'\n"
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -271,8 +336,8 @@ func TestGioLaunchesTheEntry(t *testing.T) {
 	for {
 		got, err := os.ReadFile(marker)
 		if err == nil && len(got) > 0 {
-			if string(got) != bin+"|0" {
-				t.Errorf("GLib ran %q, want %q with no arguments", got, bin)
+			if string(got) != bin+"|1|"+BackgroundFlag {
+				t.Errorf("GLib ran %q, want %q with %s alone", got, bin, BackgroundFlag)
 			}
 			return
 		}

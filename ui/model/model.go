@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
-	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 )
@@ -70,6 +69,9 @@ type Server struct {
 	// Tools are the names of the tools the bridges last listed, sorted; nil while no bridge
 	// is live or none has listed them yet (filled in by a Watcher with Paths.Tools).
 	Tools []string
+	// Hidden are the names among Tools that the server's tool settings keep from Claude Code
+	// (hidden by name, or not annotated readOnlyHint in read-only mode), sorted.
+	Hidden []string
 }
 
 // Sessions is the number of live bridges, each an MCP client session.
@@ -365,7 +367,9 @@ type Added struct {
 
 // NewTools returns, for each server whose tool names are known in s (Server.Tools), the names
 // that known[server] (what the app saw of it before) lacks. A server missing from known is the
-// app's first look at it and has nothing new: the person chose its tools when adding it.
+// app's first look at it and has nothing new: the person chose its tools when adding it. A
+// tool its settings hide (Server.Hidden) is no news either: Claude Code does not see it, and
+// the person chose to keep it away (by name, or every tool that may change things).
 func NewTools(known map[string][]string, s Snapshot) []Added {
 	var added []Added
 	for _, srv := range s.Servers {
@@ -375,7 +379,7 @@ func NewTools(known map[string][]string, s Snapshot) []Added {
 		}
 		var names []string
 		for _, name := range srv.Tools {
-			if !slices.Contains(before, name) {
+			if !slices.Contains(before, name) && !slices.Contains(srv.Hidden, name) {
 				names = append(names, name)
 			}
 		}
@@ -385,26 +389,4 @@ func NewTools(known map[string][]string, s Snapshot) []Added {
 		}
 	}
 	return added
-}
-
-// readTools fills in the Tools of every server in s with a live bridge from the files the
-// bridges keep in dir (toolpolicy.Load). Only a live bridge writes its server's file, so the
-// other servers' files are not read on every poll. A server never listed, or whose file cannot
-// be read, keeps nil.
-func readTools(dir string, s Snapshot) {
-	for i := range s.Servers {
-		srv := &s.Servers[i]
-		if len(srv.Bridges) == 0 {
-			continue
-		}
-		seen, err := toolpolicy.Load(dir, srv.Name)
-		if err != nil {
-			continue
-		}
-		srv.Tools = make([]string, 0, len(seen.Tools))
-		for _, t := range seen.Tools {
-			srv.Tools = append(srv.Tools, t.Name)
-		}
-		slices.Sort(srv.Tools)
-	}
 }

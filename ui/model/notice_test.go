@@ -63,27 +63,37 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
-// TestNewTools: names a server gained since the app last looked are new, sorted; a server the
-// app looks at for the first time, one with fewer tools, one unchanged and one whose tools are
-// not known have none.
+// TestNewTools: names a server gained since the app last looked are new, sorted, unless its
+// settings hide them; a server the app looks at for the first time, one with fewer tools, one
+// unchanged, one whose tools are not known and one whose new tools are all hidden have none.
 func TestNewTools(t *testing.T) {
-	snap := Build([]broker.ServerStatus{signedIn("grew"), signedIn("first"), signedIn("shrank"), signedIn("same"), signedIn("unknown")}, nil, t0)
+	snap := Build([]broker.ServerStatus{signedIn("grew"), signedIn("first"), signedIn("shrank"), signedIn("same"), signedIn("unknown"),
+		signedIn("partly"), signedIn("hid")}, nil, t0)
 	tools := map[string][]string{
 		"grew":   {"a", "b", "c", "search", "fetch"},
 		"first":  {"a"},
 		"shrank": {"a"},
 		"same":   {"a", "b"},
+		"partly": {"a", "delete", "read"},
+		"hid":    {"a", "delete", "write"},
+	}
+	hidden := map[string][]string{
+		"partly": {"delete"},
+		"hid":    {"a", "delete", "write"},
 	}
 	for i := range snap.Servers {
 		snap.Servers[i].Tools = tools[snap.Servers[i].Name]
+		snap.Servers[i].Hidden = hidden[snap.Servers[i].Name]
 	}
 	known := map[string][]string{
 		"grew":    {"a", "b", "c"},
 		"shrank":  {"a", "b"},
 		"same":    {"a", "b"},
 		"unknown": {"a"},
+		"partly":  {"a"},
+		"hid":     {"a"},
 	}
-	want := []Added{{Server: "grew", Tools: []string{"fetch", "search"}}}
+	want := []Added{{Server: "grew", Tools: []string{"fetch", "search"}}, {Server: "partly", Tools: []string{"read"}}}
 	if got := NewTools(known, snap); !reflect.DeepEqual(got, want) {
 		t.Errorf("NewTools = %+v, want %+v", got, want)
 	}

@@ -20,6 +20,7 @@ type Watcher struct {
 	interval time.Duration
 	now      func() time.Time
 	kick     chan struct{}
+	tools    *toolsReader // nil without Paths.Tools
 }
 
 // NewWatcher returns a Watcher of paths that polls every interval (DefaultInterval when 0).
@@ -31,7 +32,11 @@ func NewWatcher(paths Paths, interval time.Duration, now func() time.Time) *Watc
 	if now == nil {
 		now = time.Now
 	}
-	return &Watcher{paths: paths, interval: interval, now: now, kick: make(chan struct{}, 1)}
+	w := &Watcher{paths: paths, interval: interval, now: now, kick: make(chan struct{}, 1)}
+	if paths.Tools != "" {
+		w.tools = newToolsReader(paths.Tools, paths.Config)
+	}
+	return w
 }
 
 // Kick asks for a poll now rather than at the next tick, for example after the tray signed in,
@@ -70,8 +75,8 @@ func (w *Watcher) Run(ctx context.Context, emit func(Snapshot)) error {
 // read takes one snapshot of the paths.
 func (w *Watcher) read() Snapshot {
 	s := Read(w.paths.Config, w.paths.Bridges, w.now())
-	if w.paths.Tools != "" {
-		readTools(w.paths.Tools, s)
+	if w.tools != nil {
+		w.tools.read(s)
 	}
 	return s
 }
