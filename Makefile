@@ -54,11 +54,15 @@ run: build ## build, then start the tray app (RUN_ARGS=... runs a command instea
 test: ## install test deps, npm peers and real authorization servers, then vet, gofmt, go test (private D-Bus, keyring, Xvfb), the peer and sign-in tests, fuzz
 	scripts/test.sh
 
-bench: cli ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go microbenchmarks: results in bench/
+# The bench runs on a private display (Xvfb, never the user's screen): one column measures the
+# bridge while the app's Timeline window shows its traffic.
+bench: cli tray ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go microbenchmarks: results in bench/
+	scripts/install-deps.sh test
 	scripts/install-peers.sh || echo "make bench: the npm peers did not install: mcp-remote is left out" >&2
 	mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem ./bridge/jsonrpc ./bridge/sse | tee bench/micro.txt
-	$(GO) run ./bench -bin $(BIN) -peers "$$(scripts/install-peers.sh --print-dir)" \
+	env -u DISPLAY -u WAYLAND_DISPLAY scripts/with-desktop.sh \
+		$(GO) run ./bench -bin $(BIN) -tray $(TRAY_BIN) -peers "$$(scripts/install-peers.sh --print-dir)" \
 		-micro bench/micro.txt -out bench $(BENCHFLAGS)
 
 # fyne package rewrites the FyneApp.toml it reads (it bumps Build), and wants Go

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// colors of the three clients in the chart.
-var colors = map[kind]string{direct: "#8c8c8c", bridgeK: "#2f6fdf", bridgeWatched: "#7fa6ee", mcpRemote: "#e07b39"}
+// colors of the clients in the chart.
+var colors = map[kind]string{direct: "#8c8c8c", bridgeK: "#2f6fdf", bridgeWatched: "#7fa6ee", bridgeWindow: "#b9cdf5", mcpRemote: "#e07b39"}
 
 // chartPanels are the figures the chart shows, one panel each: the ones the targets are about.
 func chartPanels() []figure {

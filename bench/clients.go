@@ -51,11 +51,14 @@ const (
 	// bridgeWatched is the bridge while someone watches its traffic (`mcp-broker traffic
 	// --follow`, bodies off): what the timeline costs, against bridgeK, which no one watches.
 	bridgeWatched kind = "bridge-watched"
-	mcpRemote     kind = "mcp-remote"
+	// bridgeWindow is the bridge while the app's Timeline window shows its traffic: the
+	// watching of bridgeWatched, plus the app drawing every event on the same two cores.
+	bridgeWindow kind = "bridge-window"
+	mcpRemote    kind = "mcp-remote"
 )
 
 // kinds are measured, and shown, in this order.
-var kinds = []kind{direct, bridgeK, bridgeWatched, mcpRemote}
+var kinds = []kind{direct, bridgeK, bridgeWatched, bridgeWindow, mcpRemote}
 
 // maxLine bounds one message read from a peer: the largest result and then some.
 const maxLine = 2 * maxBlob

@@ -53,6 +53,7 @@ func main() {
 // options are the command line.
 type options struct {
 	bin        string
+	tray       string
 	peers      string
 	out        string
 	micro      string
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.bin, "bin", "bin/mcp-broker", "the mcp-broker binary to measure")
+	fs.StringVar(&o.tray, "tray", "", "the mcp-broker-tray binary whose Timeline window watches the bridge-window client (needs a display); empty: that client is left out")
 	fs.StringVar(&o.peers, "peers", "", "the folder scripts/install-peers.sh installs into (holds node_modules/mcp-remote); empty: no mcp-remote")
 	fs.StringVar(&o.out, "out", "bench", "folder for results.md, results.svg and results.json")
 	fs.StringVar(&o.micro, "micro", "", "a `file` of `go test -bench -benchmem` output to include in the results")
@@ -89,14 +91,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.serve, "serve", 0, "only set up (servers, sign-in, config folder), print how to run the relays by hand, and wait this long: for profiling")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (relay logs) and print where it is")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on the whole run")
-	fs.StringVar(&kindList, "clients", "direct,bridge,bridge-watched,mcp-remote", "clients to measure (bridge-watched: the bridge while `mcp-broker traffic` watches)")
+	fs.StringVar(&kindList, "clients", "direct,bridge,bridge-watched,bridge-window,mcp-remote", "clients to measure (bridge-watched: the bridge while `mcp-broker traffic --follow` watches; bridge-window: while the app's Timeline window does)")
 	fs.StringVar(&transportList, "transports", "streamable-http,sse", "transports to measure")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	for _, k := range strings.Split(kindList, ",") {
 		switch kind(k) {
-		case direct, bridgeK, bridgeWatched, mcpRemote:
+		case direct, bridgeK, bridgeWatched, bridgeWindow, mcpRemote:
 			o.kinds = append(o.kinds, kind(k))
 		default:
 			return o, fmt.Errorf("unknown client %q", k)
@@ -246,9 +248,21 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 		}
 	}
 	if _, err := os.Stat(bin); err != nil {
-		for _, k := range []kind{bridgeK, bridgeWatched} {
+		for _, k := range []kind{bridgeK, bridgeWatched, bridgeWindow} {
 			if slices.Contains(o.kinds, k) {
 				res.Skipped[k] = err.Error()
+			}
+		}
+	}
+	if slices.Contains(o.kinds, bridgeWindow) && res.Skipped[bridgeWindow] == "" {
+		switch {
+		case o.tray == "":
+			res.Skipped[bridgeWindow] = "no -tray binary given (make bench passes bin/mcp-broker-tray)"
+		case os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "":
+			res.Skipped[bridgeWindow] = "no display for the Timeline window (make bench runs under scripts/with-desktop.sh)"
+		default:
+			if _, err := os.Stat(o.tray); err != nil {
+				res.Skipped[bridgeWindow] = err.Error()
 			}
 		}
 	}
@@ -283,7 +297,7 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 			switch k {
 			case direct:
 				start = directStarter(t, endpoint(srv.base, t), auth[t])
-			case bridgeK, bridgeWatched:
+			case bridgeK, bridgeWatched, bridgeWindow:
 				argv := []string{bin, "bridge", "--server", serverName(t)}
 				start = stdioStarter(argv, append(slices.Clip(env), o.bridgeEnv...), logFile)
 			case mcpRemote:
@@ -298,7 +312,7 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 			f := &figures{}
 			m := &measurer{plan: p, start: start, log: log.With("client", k, "transport", t), procStats: linux && k != direct}
 			t0 := time.Now()
-			stopWatching, err := watchTraffic(ctx, k, dirs["run"])
+			stopWatching, err := watchTraffic(ctx, k, watcher{cli: bin, tray: o.tray, env: env, run: dirs["run"], logs: dirs["logs"]})
 			if err != nil {
 				return nil, err
 			}
@@ -313,25 +327,74 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 	return res, nil
 }
 
-// watchTraffic watches the bridges' traffic, as `mcp-broker traffic --follow` does, while
-// bridgeWatched is measured (the relays' runtime folder is run/mcp-broker: see childEnv), and
-// returns what stops it once no bridge sees the mark any more. Other kinds are not watched.
-func watchTraffic(ctx context.Context, k kind, run string) (func(), error) {
-	if k != bridgeWatched {
+// watcher is what watches the bridges' traffic while bridgeWatched or bridgeWindow is measured:
+// the command-line build and the tray build, started in the relays' environment env (the
+// relays' runtime folder is run/mcp-broker: see childEnv), their output in logs.
+type watcher struct {
+	cli, tray string
+	env       []string
+	run, logs string
+}
+
+// watchTraffic starts the watcher of kind k, as a person would: for bridgeWatched,
+// `mcp-broker traffic --follow` (bodies off), which reads and prints every event; for
+// bridgeWindow, the app with its Timeline window open (`mcp-broker-tray --show timeline`),
+// which draws them. It returns once the bridges see the watch mark, and gives what stops the
+// watcher and waits until no bridge sees the mark any more. Other kinds are not watched.
+func watchTraffic(ctx context.Context, k kind, w watcher) (func(), error) {
+	var argv []string
+	switch k {
+	case bridgeWatched:
+		argv = []string{w.cli, "traffic", "--follow"}
+	case bridgeWindow:
+		argv = []string{w.tray, "--show", "timeline"}
+	default:
 		return func() {}, nil
 	}
-	dir := traffic.Dir(filepath.Join(run, "mcp-broker"))
-	wctx, cancel := context.WithCancel(ctx)
-	if err := traffic.Watch(wctx, dir); err != nil {
-		cancel()
-		return nil, fmt.Errorf("watching the traffic: %w", err)
+	dir := traffic.Dir(filepath.Join(w.run, "mcp-broker"))
+	out, err := os.Create(filepath.Join(w.logs, string(k)+"-watcher.log"))
+	if err != nil {
+		return nil, err
 	}
-	return func() {
-		cancel()
-		for deadline := time.Now().Add(5 * time.Second); traffic.Watched(dir, time.Now()) && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = w.env, out, out
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("starting the traffic watcher: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
 		}
-	}, nil
+		out.Close()
+		// A watcher that was stopped leaves its mark until it goes stale.
+		for deadline := time.Now().Add(10 * time.Second); traffic.Watched(dir, time.Now()) && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// The app takes a moment to draw its first frame; the command line, milliseconds.
+	for deadline := time.Now().Add(30 * time.Second); !traffic.Watched(dir, time.Now()); {
+		select {
+		case err := <-exited:
+			out.Close()
+			return nil, fmt.Errorf("the traffic watcher %s exited before watching (%v): see %s", filepath.Base(argv[0]), err, out.Name())
+		case <-ctx.Done():
+			stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("the traffic watcher %s did not watch within 30 s: see %s", filepath.Base(argv[0]), out.Name())
+		}
+	}
+	return stop, nil
 }
 
 // authEnv is the variable mcp-remote reads the Authorization header from: the token never

@@ -32,7 +32,7 @@ type plan struct {
 
 func defaultPlan() plan {
 	return plan{
-		coldReps:    map[kind]int{direct: 30, bridgeK: 30, bridgeWatched: 30, mcpRemote: 10},
+		coldReps:    map[kind]int{direct: 30, bridgeK: 30, bridgeWatched: 30, bridgeWindow: 30, mcpRemote: 10},
 		rounds:      3,
 		warmup:      20,
 		idleCalls:   100,
@@ -49,7 +49,7 @@ func defaultPlan() plan {
 
 func quickPlan() plan {
 	p := defaultPlan()
-	p.coldReps = map[kind]int{direct: 3, bridgeK: 3, bridgeWatched: 3, mcpRemote: 2}
+	p.coldReps = map[kind]int{direct: 3, bridgeK: 3, bridgeWatched: 3, bridgeWindow: 3, mcpRemote: 2}
 	p.rounds, p.warmup, p.idleCalls, p.idleWait = 1, 5, 100, 200*time.Millisecond
 	p.seqCalls, p.concCalls, p.sizeReps = 100, 100, 1
 	return p

@@ -117,19 +117,20 @@ func ratio(a, b float64, aok, bok bool) string {
 // table renders one transport's figures as a Markdown table with aligned columns, which reads
 // as well in a terminal.
 func table(res *results, t transport) string {
-	header := []string{"figure (median)", "direct", "bridge", "bridge, watched", "mcp-remote", "bridge ÷ direct", "watched ÷ bridge", "mcp-remote ÷ bridge"}
+	header := []string{"figure (median)", "direct", "bridge", "bridge, watched", "bridge, window open", "mcp-remote", "bridge ÷ direct", "watched ÷ bridge", "window ÷ bridge", "mcp-remote ÷ bridge"}
 	rows := [][]string{header}
 	for _, r := range figureRows(sizesOf(res)) {
 		d, dok := r.of(res, t, direct)
 		b, bok := r.of(res, t, bridgeK)
 		w, wok := r.of(res, t, bridgeWatched)
+		win, winok := r.of(res, t, bridgeWindow)
 		m, mok := r.of(res, t, mcpRemote)
 		rows = append(rows, []string{
-			r.name + " (" + r.unit + ")", r.format(d, dok), r.format(b, bok), r.format(w, wok), r.format(m, mok),
-			ratio(b, d, bok, dok), ratio(w, b, wok, bok), ratio(m, b, mok, bok),
+			r.name + " (" + r.unit + ")", r.format(d, dok), r.format(b, bok), r.format(w, wok), r.format(win, winok), r.format(m, mok),
+			ratio(b, d, bok, dok), ratio(w, b, wok, bok), ratio(win, b, winok, bok), ratio(m, b, mok, bok),
 		})
 	}
-	return markdownTable(rows, []bool{false, true, true, true, true, true, true, true})
+	return markdownTable(rows, []bool{false, true, true, true, true, true, true, true, true, true})
 }
 
 // markdownTable pads every column to its widest cell; right marks right-aligned columns.
@@ -329,10 +330,13 @@ tool returning N bytes of text). The token comes from a real sign-in through the
 - **bridge**: ` + "`mcp-broker bridge --server NAME`" + ` (the binary ` + "`make build`" + ` makes), driven over
   stdio as Claude Code drives it (initialize written at once, one JSON-RPC message per line),
   reading the stored token. No one watches its traffic.
-- **bridge, watched**: the same, while the measuring process watches the traffic as
-  ` + "`mcp-broker traffic --follow`" + ` does (bodies off): the bridge describes every message
-  and writes its timeline. "watched ÷ bridge" is what watching costs; the bridge column is
-  what the timeline costs when no one watches (one atomic load a message).
+- **bridge, watched**: the same, while ` + "`mcp-broker traffic --follow`" + ` (bodies off) runs
+  beside it, reading and printing every event: the bridge describes every message and writes
+  its timeline. "watched ÷ bridge" is what watching costs; the bridge column is what the
+  timeline costs when no one watches (one atomic load a message).
+- **bridge, window open**: the same, while the app (` + "`mcp-broker-tray --show timeline`" + `, under
+  the display ` + "`make bench`" + ` gives it) shows the traffic in its Timeline window: the watching
+  above, plus the app reading and drawing every event on the same two cores.
 - **mcp-remote**: ` + "`node proxy.js URL --allow-http --transport http-only|sse-only --header Authorization:${VAR}`" + `
   with the same token (from the environment, never on the command line), driven the same way,
   with HOME and MCP_REMOTE_CONFIG_DIR isolated.
