@@ -23,8 +23,10 @@
 package autostart
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -141,4 +143,16 @@ func checkID(id string) error {
 		}
 	}
 	return nil
+}
+
+// holds reports whether the file at path holds exactly want; a missing file does not.
+func holds(path string, want []byte) (bool, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the start-at-login entry: %w", err)
+	}
+	return bytes.Equal(data, want), nil
 }

@@ -3,7 +3,6 @@
 package autostart
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -90,18 +89,11 @@ func (e Entry) writtenAs(was Entry, binary string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reading the start-at-login entry: %w", err)
-	}
 	want, err := renderPlist(was, binary)
 	if err != nil {
 		return false, err
 	}
-	return bytes.Equal(data, want), nil
+	return holds(path, want)
 }
 
 // Disable removes the LaunchAgent; a missing one is fine.
