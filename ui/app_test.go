@@ -288,24 +288,28 @@ func TestShowTraffic(t *testing.T) {
 // windowCheck is the main window's check box labelled text, or nil.
 func windowCheck(ta *trayApp, text string) *widget.Check {
 	var found *widget.Check
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
+	eachObject(ta.status.Window().Content(), func(o fyne.CanvasObject) {
 		if c, ok := o.(*widget.Check); ok && c.Text == text {
 			found = c
 		}
-		switch o := o.(type) {
-		case *fyne.Container:
-			for _, c := range o.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(o).Objects() {
-				walk(c)
-			}
+	})
+	return found
+}
+
+// eachObject calls fn with o and everything drawn inside it: the objects of containers and
+// of widgets' renderers, depth first.
+func eachObject(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	fn(o)
+	switch o := o.(type) {
+	case *fyne.Container:
+		for _, c := range o.Objects {
+			eachObject(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(o).Objects() {
+			eachObject(c, fn)
 		}
 	}
-	walk(ta.status.Window().Content())
-	return found
 }
 
 // TestWindowStartAtLogin: the main window's Start at login and the menu's say the same,
@@ -357,22 +361,11 @@ func TestWindowConfigError(t *testing.T) {
 	}
 	ta.apply(snap)
 	var shown []string
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch o := o.(type) {
-		case *widget.Label:
-			shown = append(shown, o.Text)
-		case *fyne.Container:
-			for _, c := range o.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(o).Objects() {
-				walk(c)
-			}
+	eachObject(ta.status.Window().Content(), func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			shown = append(shown, l.Text)
 		}
-	}
-	walk(ta.status.Window().Content())
+	})
 	joined := strings.Join(shown, "\n")
 	for _, want := range []string{"The configuration cannot be read", ta.opts.ConfigPath} {
 		if !strings.Contains(joined, want) {
