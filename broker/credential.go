@@ -244,13 +244,16 @@ func (b *Broker) staticCredential(ctx context.Context, srv config.Server) (*Cred
 func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken) (*storedToken, error) {
 	switch srv.Auth {
 	case config.AuthWorkload:
-		return b.workloadGrant(ctx, srv, old, LoginOptions{})
+		tok, err := b.workloadGrant(ctx, srv, old, LoginOptions{})
+		return tok, b.grantRenewalFailed(ctx, srv.Name, err)
 	case config.AuthEnterprise:
-		return b.enterpriseGrant(ctx, srv, old, LoginOptions{})
+		tok, err := b.enterpriseGrant(ctx, srv, old, LoginOptions{})
+		return tok, b.grantRenewalFailed(ctx, srv.Name, err)
 	}
 	if old == nil {
 		if srv.Auth == config.AuthClientCredentials {
-			return b.clientCredentialsLogin(ctx, srv)
+			tok, err := b.clientCredentialsLogin(ctx, srv)
+			return tok, b.grantRenewalFailed(ctx, srv.Name, err)
 		}
 		return nil, &SignInRequiredError{Server: srv.Name, Reason: "not signed in"}
 	}
@@ -265,7 +268,7 @@ func (b *Broker) renew(ctx context.Context, srv config.Server, old *storedToken)
 		tok, err := oauth.ClientCredentials(ctx, b.http, old.TokenEndpoint, client, old.Scope, old.Resource)
 		trace(ctx, srv.Name, StepToken, err)
 		if err != nil {
-			return nil, fmt.Errorf("renewing the client-credentials token: %w", err)
+			return nil, b.grantRenewalFailed(ctx, srv.Name, fmt.Errorf("renewing the client-credentials token: %w", err))
 		}
 		return b.saveGrant(ctx, srv.Name, tok, old.Issuer, old.TokenEndpoint, old.Resource, client.ID, old.Format < grantFormat, nil, time.Time{})
 	}

@@ -72,7 +72,9 @@ type RenewalFailureKind string
 // The kinds.
 const (
 	// RenewalRefused: the authorization server refused the refresh token (invalid_grant): the
-	// sign-in has ended and a person must sign in again.
+	// sign-in has ended and a person must sign in again. For a grant without a person (client
+	// credentials, workload, enterprise), the server refused the grant itself (invalid_client,
+	// invalid_grant, unauthorized_client, …): its client or setup needs a person's look.
 	RenewalRefused RenewalFailureKind = "refused"
 	// RenewalFailed: the renewal did not get through (the server unreachable, an answer of
 	// HTTP 5xx, an error other than invalid_grant): the grant is kept and the next request
@@ -151,22 +153,66 @@ func (b *Broker) renewalRefused(ctx context.Context, name string, old *storedTok
 }
 
 // renewalFailed records that a refresh did not get through (RenewalFailed), once per
-// episode: a bridge asks again at every request, and the state file is written only when
-// no failure is recorded yet or the last one was of another kind. A request cancelled by its
-// caller is no failure of the server's.
+// episode: see recordFailure.
 func (b *Broker) renewalFailed(ctx context.Context, name string, err error) {
+	b.recordFailure(ctx, name, RenewalFailed, failureReason(err))
+}
+
+// grantRenewalFailed records, when err is not nil, that a background renewal by a grant
+// without a person (client credentials, a workload's JWT, an enterprise exchange) failed at
+// the authorization server or on the way to it: RenewalRefused when the server refused the
+// grant (refusedGrant), RenewalFailed when it could not be reached or failed itself. An error
+// of this machine's (the keychain, the workload's JWT file, no sign-in at the identity
+// provider) is no renewal of the server's that failed, and is left to the caller's error. It
+// returns err, for the caller to return. Login makes the same grants and records nothing: a
+// person who asked sees the error.
+func (b *Broker) grantRenewalFailed(ctx context.Context, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *oauth.TokenError
+	var ne net.Error
+	switch {
+	case errors.As(err, &te) && refusedGrant(te):
+		b.recordFailure(ctx, name, RenewalRefused, failureReason(err))
+	case errors.As(err, &te), errors.As(err, &ne), errors.Is(err, net.ErrClosed):
+		b.recordFailure(ctx, name, RenewalFailed, failureReason(err))
+	}
+	return err
+}
+
+// refusedGrant reports whether the token endpoint's error te refuses the grant itself (RFC
+// 6749 §5.2: the client, its credentials or the assertion are not accepted), so that asking
+// again changes nothing until a person acts; an error of the server's (HTTP 5xx, 429,
+// server_error, temporarily_unavailable) is a failure that may pass.
+func refusedGrant(te *oauth.TokenError) bool {
+	switch te.Code {
+	case "invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope",
+		"invalid_target", "unsupported_grant_type", "invalid_request":
+		return true
+	case "":
+		return te.Status == 400 || te.Status == 401 || te.Status == 403
+	}
+	return false
+}
+
+// recordFailure records a RenewalFailure of kind, once per episode: a bridge asks again at
+// every request, and the state file is written only when no failure is recorded yet or the
+// last one was of another kind. A request cancelled by its caller is no failure of the
+// server's.
+func (b *Broker) recordFailure(ctx context.Context, name string, kind RenewalFailureKind, reason string) {
 	if ctx.Err() != nil {
 		return
 	}
 	if st, lerr := loadState(statePath(b.configPath)); lerr == nil {
-		if s := st.Servers[name]; s != nil && s.RenewalFailure != nil && s.RenewalFailure.Kind == RenewalFailed {
+		if s := st.Servers[name]; s != nil && s.RenewalFailure != nil && s.RenewalFailure.Kind == kind {
 			return
 		}
 	}
-	f := &RenewalFailure{At: b.now().Round(0), Kind: RenewalFailed, Reason: failureReason(err)}
+	f := &RenewalFailure{At: b.now().Round(0), Kind: kind, Reason: reason}
 	uerr := b.updateState(ctx, func(st *state) {
 		s := st.server(name)
-		if s.RenewalFailure == nil || s.RenewalFailure.Kind != RenewalFailed {
+		if s.RenewalFailure == nil || s.RenewalFailure.Kind != kind {
 			s.RenewalFailure = f
 		}
 	})

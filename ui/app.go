@@ -289,6 +289,26 @@ func (t *trayApp) shutdown() {
 	}
 }
 
+// notifyRefused says that the authorization server refused a background renewal of srv
+// (broker.RenewalRefused), with the next step for how it signs in: a person signs in again;
+// a machine's grant (client credentials, a workload's JWT) needs its setup looked at, since
+// the same grant would be refused again; an enterprise server's, the company account's
+// sign-in.
+func (t *trayApp) notifyRefused(srv model.Server) {
+	name, f := srv.Name, srv.RenewalFailure
+	switch srv.Auth {
+	case config.AuthClientCredentials, config.AuthWorkload:
+		t.notify("The sign-in server refused "+name+"'s credentials",
+			capitalize(f.Reason)+" at "+f.At.Local().Format("15:04")+". Check its client, secret, key or JWT with "+tray.LabelEdit+" for "+name+" in the MCP Broker menu or window.")
+	case config.AuthEnterprise:
+		t.notify("Could not renew the sign-in to "+name,
+			capitalize(f.Reason)+" at "+f.At.Local().Format("15:04")+". Choose “"+tray.LabelSignInIdP+"” in the MCP Broker menu or window.")
+	default:
+		t.notify("Signed out of "+name+": sign in again",
+			"The sign-in server refused to renew its access token. Choose "+tray.LabelSignIn+" for "+name+" in the MCP Broker menu or window.")
+	}
+}
+
 // apply shows a new snapshot: menu, icon, status window, and a notification for each server
 // a client has just started waiting on.
 func (t *trayApp) apply(s model.Snapshot) {
@@ -320,8 +340,7 @@ func (t *trayApp) apply(s model.Snapshot) {
 				capitalize(f.Reason)+" at "+f.At.Local().Format("15:04")+". It is tried again at the next request; nothing to do unless it keeps failing.")
 			continue
 		}
-		t.notify("Signed out of "+name+": sign in again",
-			"The sign-in server refused to renew its access token. Choose "+tray.LabelSignIn+" for "+name+" in the MCP Broker menu or window.")
+		t.notifyRefused(srv)
 	}
 	for name := range t.signingOut {
 		if srv, ok := s.Server(name); !ok || !srv.SignedIn {

@@ -74,6 +74,36 @@ func TestLifetimeNotifications(t *testing.T) {
 	ta.lapseTimer.Stop()
 }
 
+// TestMachineGrantRefusedNotification: a refused renewal of a machine's grant (client
+// credentials, a workload's JWT) sends the person to the server's setup, not to a sign-in
+// that would be refused again; an enterprise server's, to the company account's sign-in.
+func TestMachineGrantRefusedNotification(t *testing.T) {
+	ta, _, _ := newTestApp(t)
+	now := time.Now()
+	failedAt := now.Add(-time.Minute)
+	srv := func(name string, auth config.AuthMode) broker.ServerStatus {
+		return broker.ServerStatus{Name: name, URL: "https://" + name + ".example/mcp", Auth: auth, State: broker.StateExpired, SignedIn: true}
+	}
+	bot, wl, wiki := srv("bot", config.AuthClientCredentials), srv("ci", config.AuthWorkload), srv("wiki", config.AuthEnterprise)
+	ta.apply(model.Build([]broker.ServerStatus{bot, wl, wiki}, nil, now))
+	if got := notes(ta); len(got) != 0 {
+		t.Fatalf("notifications before any failure: %q", got)
+	}
+	bot.RenewalFailure = &broker.RenewalFailure{At: failedAt, Kind: broker.RenewalRefused, Reason: "the sign-in server answered invalid_client"}
+	wl.RenewalFailure = &broker.RenewalFailure{At: failedAt, Kind: broker.RenewalRefused, Reason: "the sign-in server answered invalid_grant"}
+	wiki.RenewalFailure = &broker.RenewalFailure{At: failedAt, Kind: broker.RenewalRefused, Reason: "the sign-in server answered invalid_grant"}
+	ta.apply(model.Build([]broker.ServerStatus{bot, wl, wiki}, nil, now))
+	hm := failedAt.Local().Format("15:04")
+	want := []string{
+		"The sign-in server refused bot's credentials | The sign-in server answered invalid_client at " + hm + ". Check its client, secret, key or JWT with Edit server… for bot in the MCP Broker menu or window.",
+		"The sign-in server refused ci's credentials | The sign-in server answered invalid_grant at " + hm + ". Check its client, secret, key or JWT with Edit server… for ci in the MCP Broker menu or window.",
+		"Could not renew the sign-in to wiki | The sign-in server answered invalid_grant at " + hm + ". Choose “Sign in with your company account” in the MCP Broker menu or window.",
+	}
+	if got := notes(ta); !slices.Equal(got, want) {
+		t.Errorf("notifications:\n%q\nwant:\n%q", got, want)
+	}
+}
+
 // TestServerNotifications: the app says once per outage that a server has been unreachable for
 // a few minutes, naming what to do, and again only after it recovered and fell again; it says
 // which tools a server gained, but not on its first look at the server.

@@ -266,7 +266,8 @@ func TestNoDisplay(t *testing.T) {
 }
 
 // TestMalformedConfig checks that the tray never writes the configuration by itself: a
-// malformed file stays as it is, and the menu says it cannot be read.
+// malformed file stays as it is, and the menu says it cannot be read and, like the main
+// window, offers neither Add server nor the demo, which would write over it.
 func TestMalformedConfig(t *testing.T) {
 	testenv.RequireDisplay(t)
 	conn := testenv.RequireSessionBus(t)
@@ -279,9 +280,11 @@ func TestMalformedConfig(t *testing.T) {
 	}
 	tr := d.start(trayBin, nil, nil)
 	s := waitForTray(t, conn, tr.cmd.Process.Pid)
-	s.waitMenu(10*time.Second, "the configuration error", func(m item) bool {
+	s.waitMenu(10*time.Second, "the configuration error, without Add server or the demo", func(m item) bool {
 		it, ok := m.find("⚠ The configuration cannot be read")
-		return ok && !it.Enabled
+		_, add := m.find("Add server…")
+		_, demo := m.find("Try the demo server")
+		return ok && !it.Enabled && !add && !demo
 	})
 	s.waitIcon(10*time.Second, "tray-error.png")
 	s.click("Quit")

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
@@ -40,6 +42,11 @@ type Setup struct {
 	// Deviations are the ways the server bent the rules at its last sign-in or renewal, as
 	// status shows them (broker.ServerStatus.Deviations).
 	Deviations []oauth.Deviation
+	// Status is the server's status as the broker recorded it (broker.ReadStatus), for the
+	// last background renewal that failed and when the person must sign in again; nil when it
+	// was not read. Now is when it was read (zero: the time of the report).
+	Status *broker.ServerStatus
+	Now    time.Time
 }
 
 // assertionMode reports whether the server is configured for the JWT bearer grant.

@@ -9,7 +9,8 @@
 // says whether its setup fits: the server's own sign-in settings, the
 // assertion grants of workload identity and enterprise-managed authorization,
 // an enterprise server's identity provider, and the other servers configured
-// with the same URL; and what the broker saw of the server at its last sign-in.
+// with the same URL; what the broker saw of the server at its last sign-in; and what it
+// recorded since (the last background renewal that failed, a sign-in due within a day).
 //
 // Doctor never needs or shows a secret: it sends no token (its probe of the
 // token endpoint comes from a client no server knows, with nothing secret),
@@ -185,6 +186,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 	var insecure *discovery.InsecureEndpointError
 	if errors.As(err, &insecure) && insecure.Field == "server URL" {
 		d.add(itemServer, Fail, err.Error())
+		d.lapse()
 		return d.report
 	}
 	post := finalProbe(res.Trace, http.MethodPost)
@@ -195,6 +197,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 		}
 		d.add(itemServer, Fail, msg)
 		d.untrusted(err)
+		d.lapse()
 		return d.report
 	}
 
@@ -221,6 +224,7 @@ func run(ctx context.Context, f *discovery.Fetcher, serverURL string, setup *Set
 		d.tokenRequests(ctx, f, m)
 	}
 	d.learned()
+	d.lapse()
 	d.identityProvider(ctx, f)
 	d.sameURL()
 	d.transports(ctx, f, serverURL, post)

@@ -51,3 +51,20 @@ func learnedDeviations(configPath, name string) []oauth.Deviation {
 	}
 	return nil
 }
+
+// recordedStatus is the status of the named server, for doctor to say what the broker recorded
+// of its sign-ins (the last renewal that failed, when to sign in again), and when it was read;
+// nil when the status cannot be read (doctor still diagnoses).
+func recordedStatus(configPath, name string) (*broker.ServerStatus, time.Time) {
+	now := time.Now()
+	st, err := broker.ReadStatus(configPath, now)
+	if err != nil {
+		return nil, now
+	}
+	for _, s := range st {
+		if s.Name == name {
+			return &s, now
+		}
+	}
+	return nil, now
+}

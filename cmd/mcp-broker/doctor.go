@@ -62,7 +62,7 @@ a refresh token (a warning when it will not: you would sign in again at every ex
 			}
 			fetcher := &discovery.Fetcher{HTTP: httpclient.New(httpclient.WithTimeout(discovery.DefaultTimeout), httpclient.WithNetwork(network))}
 			var report *doctor.Report
-			serverURL := args[0]
+			serverURL, name, idp := args[0], "", ""
 			if strings.Contains(args[0], "://") {
 				report = doctor.Run(cmd.Context(), fetcher, args[0])
 			} else {
@@ -70,7 +70,7 @@ a refresh token (a warning when it will not: you would sign in again at every ex
 				if err != nil {
 					return err
 				}
-				serverURL = setup.Server.URL
+				serverURL, name, idp = setup.Server.URL, setup.Server.Name, setup.Server.IdP
 				report = doctor.RunFor(cmd.Context(), fetcher, *setup)
 			}
 			report.Network = doctor.NetworkLines(network, serverURL)
@@ -84,7 +84,7 @@ a refresh token (a warning when it will not: you would sign in again at every ex
 				}
 			} else {
 				report.WriteText(a.stdout)
-				a.findingSteps(report)
+				a.findingSteps(report, name, idp)
 			}
 			if report.Blocking() {
 				a.exitCode = exitProblem
@@ -112,6 +112,7 @@ func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, erro
 		return nil, &broker.UnknownServerError{Name: name}
 	}
 	setup := &doctor.Setup{Server: *srv, SameURLAs: broker.SameURLServers(f.Servers, *srv), Deviations: learnedDeviations(path, name)}
+	setup.Status, setup.Now = recordedStatus(path, name)
 	if p, ok := f.IdP(srv.IdP); ok && srv.IdP != "" {
 		setup.IdP = p
 	}
@@ -134,15 +135,21 @@ func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, erro
 	return setup, nil
 }
 
-// findingSteps prints the next step of each finding that names one (its hint), once each.
-func (a *app) findingSteps(report *doctor.Report) {
+// findingSteps prints the next step of each finding that names one (its hint), once each,
+// for the configured server name and its identity provider idp ("" for a URL: the step then
+// says NAME).
+func (a *app) findingSteps(report *doctor.Report, name, idp string) {
 	seen := map[hint.Hint]bool{}
 	for _, f := range report.Findings {
 		if f.Hint == hint.None || seen[f.Hint] {
 			continue
 		}
 		seen[f.Hint] = true
-		if step := nextStep(f.Hint, "", "", runtime.GOOS); step != "" {
+		who := name
+		if f.Hint == hint.SignInIdP {
+			who = idp // its step signs in to the identity provider
+		}
+		if step := nextStep(f.Hint, who, "", runtime.GOOS); step != "" {
 			fmt.Fprintln(a.stdout, step)
 		}
 	}

@@ -481,3 +481,31 @@ func TestCLIDoctor(t *testing.T) {
 		t.Errorf("doctor --json: %v", err)
 	}
 }
+
+// TestCLIDoctorRecordedRenewal: `doctor NAME` says the background renewal the broker recorded
+// as refused, when, why and what to do, and does not call a server with one healthy.
+func TestCLIDoctorRecordedRenewal(t *testing.T) {
+	t.Parallel()
+	_, m := servers(t, authserver.Options{}, mcpserver.Options{})
+	c := newCLI(t)
+	c.ok("", "servers", "add", "studio", m.URL())
+	if r := c.run("", "doctor", "studio"); r.code != 0 || !strings.Contains(r.stdout, "No problems found") || strings.Contains(r.stdout, "last renewal") {
+		t.Fatalf("doctor before any renewal: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// What the broker writes when the authorization server refuses a refresh in the background
+	// (see broker.TestSessionLimitLearnt for the real thing).
+	failed := time.Now().Add(-5 * time.Minute).UTC().Round(time.Second)
+	state := fmt.Sprintf(`{"servers":{"studio":{"renewal_failure":{"at":%q,"kind":"refused","reason":"the sign-in server refused the refresh token"}}}}`, failed.Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(c.dir, "state.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run("", "doctor", "studio")
+	clock := failed.Local().Format("15:04")
+	if failed.Local().Day() != time.Now().Day() {
+		clock = failed.Local().Format("Jan 2 15:04")
+	}
+	want := "refused at " + clock + ": the sign-in server refused the refresh token"
+	if r.code != 0 || !strings.Contains(r.stdout, "! last renewal") || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "\nRun `mcp-broker login studio`.\n") || strings.Contains(r.stdout, "No problems found") {
+		t.Errorf("doctor with a refused renewal recorded: exit %d, want %q and the login step\n%s%s", r.code, want, r.stdout, r.stderr)
+	}
+}

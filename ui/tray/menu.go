@@ -185,7 +185,11 @@ func Menu(snap model.Snapshot, opts Options, act Actions) *fyne.Menu {
 			add(idps...)
 			add(fyne.NewMenuItemSeparator())
 		}
-		add(fyne.NewMenuItem(LabelAddServer, act.AddServer))
+		if snap.ConfigError == "" {
+			// With the file unreadable, adding a server would write over it, as the main
+			// window knows too: it offers neither Add server nor the demo then.
+			add(fyne.NewMenuItem(LabelAddServer, act.AddServer))
+		}
 	}
 	add(fyne.NewMenuItem(LabelStatus, act.ShowStatus))
 	if !opts.NoStartAtLogin {
@@ -215,6 +219,12 @@ func serverMenu(srv model.Server, opts Options, act Actions) *fyne.Menu {
 	}
 	if srv.State == model.Error {
 		items = append(items, disabled("error: "+shorten(srv.Problem, 70)))
+	}
+	if line := signInByLine(srv, opts); line != "" {
+		items = append(items, disabled(line))
+	}
+	if line := renewalLine(srv, opts); line != "" {
+		items = append(items, disabled(line))
 	}
 	items = append(items, fyne.NewMenuItemSeparator())
 
@@ -293,6 +303,33 @@ func SignInLine(srv model.Server, opts Options) string {
 		line += Sep + "expires " + clock(*srv.Expiry, opts.Now, opts.Location)
 	}
 	return line
+}
+
+// signInByLine says when the person will have to sign in again to the server, and why
+// (broker.ServerStatus.SignInBy, in the reason's own words, as the main window and `status`
+// say it): "Sign in again by 14:02 (the refresh token expires)". A moment learnt from one
+// sign-in's end is "about" it. "" when no such moment is known.
+func signInByLine(srv model.Server, opts Options) string {
+	if !srv.SignedIn || srv.SignInBy == nil {
+		return ""
+	}
+	about := ""
+	if srv.SignInByReason == broker.SignInBySessionLimit {
+		about = "about "
+	}
+	return shorten("Sign in again by "+about+clock(*srv.SignInBy, opts.Now, opts.Location)+" ("+srv.SignInByReason.Why(srv.SessionLimit())+")", 80)
+}
+
+// renewalLine says when the last background renewal failed and why
+// (broker.ServerStatus.RenewalFailure): "Renewal failed at 10:02: the sign-in server answered
+// HTTP 503". A refusal needs no advice here: the Sign in item follows. "" when none failed
+// since the last renewal or sign-in.
+func renewalLine(srv model.Server, opts Options) string {
+	f := srv.RenewalFailure
+	if f == nil {
+		return ""
+	}
+	return shorten("Renewal failed at "+clock(f.At, opts.Now, opts.Location)+": "+f.Reason, 80)
 }
 
 // clock shows a time as 15:04, with the date in front when it is not today.

@@ -84,6 +84,21 @@ func TestSignInWithCompanyAccount(t *testing.T) {
 	}
 }
 
+// lapseServers are servers whose sign-ins end at a known moment, for each reason, and whose
+// last background renewal failed: for a while (tried again), or refused (sign in again).
+func lapseServers() []broker.ServerStatus {
+	noRefresh := oauth("docs", broker.StateSignedInNoRefresh, at(14, 2))
+	noRefresh.SignInBy, noRefresh.SignInByReason = at(14, 2), broker.SignInByNoRefreshToken
+	expiring := oauth("studio", broker.StateSignedIn, at(12, 30))
+	expiring.SignInBy, expiring.SignInByReason = &[]time.Time{time.Date(2026, 3, 5, 9, 5, 0, 0, time.UTC)}[0], broker.SignInByRefreshExpiry
+	expiring.RenewalFailure = &broker.RenewalFailure{At: *at(10, 2), Kind: broker.RenewalFailed, Reason: "the sign-in server answered HTTP 503"}
+	limited := oauth("tracker", broker.StateSignedIn, at(13, 0))
+	limited.SignInBy, limited.SignInByReason, limited.SessionLimitSeconds = at(18, 0), broker.SignInBySessionLimit, 8*3600
+	refused := oauth("wiki", broker.StateSignInRequired, nil)
+	refused.RenewalFailure = &broker.RenewalFailure{At: *at(10, 2), Kind: broker.RenewalRefused, Reason: "the sign-in server refused the refresh token"}
+	return []broker.ServerStatus{noRefresh, expiring, limited, refused}
+}
+
 func at(h, m int) *time.Time {
 	t := time.Date(2026, 3, 4, h, m, 0, 0, time.UTC)
 	return &t
@@ -138,6 +153,12 @@ func TestMenuGolden(t *testing.T) {
 		{name: "enterprise-signing-in", opts: Options{SigningIn: map[string]bool{IdPKey("corp"): true}},
 			servers: []broker.ServerStatus{enterprise("wiki", false)}, idps: []broker.IdPStatus{idp("corp", false, "wiki"), idp("lab", false)}},
 		{name: "config-error", cfgErr: "config.json: line 3, column 2: invalid character '}' looking for beginning of object key string"},
+		// Servers the state file still knows, with the configuration unreadable: no Add server,
+		// as in the main window (it would write over the file).
+		{name: "config-error-servers", servers: []broker.ServerStatus{oauth("studio", broker.StateSignedIn, at(14, 32))},
+			cfgErr: "config.json: unexpected end of JSON input"},
+		// When each sign-in ends, and the last background renewal that failed.
+		{name: "lapse", servers: lapseServers()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
