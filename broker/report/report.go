@@ -418,7 +418,7 @@ func writeDoctor(ctx context.Context, w io.Writer, f *config.File, st []broker.S
 			out[i] = "(removed while the report was made)\n"
 			continue
 		}
-		setup := doctor.Setup{Server: *srv, SameURLAs: s.SameURLAs, Deviations: s.Deviations}
+		setup := doctor.Setup{Server: *srv, SameURLAs: s.SameURLAs, Deviations: s.Deviations, Status: &s, Now: opts.Now}
 		if p, ok := f.IdP(srv.IdP); ok && srv.IdP != "" {
 			setup.IdP = p
 		}

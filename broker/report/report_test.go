@@ -127,6 +127,26 @@ func TestBuildOneServer(t *testing.T) {
 	}
 }
 
+// TestBuildRecordedRenewal: a background renewal the authorization server refused, as the
+// broker records it in state.json, is in the server's diagnosis, so a report never says a
+// server has no problem while its sign-in is gone.
+func TestBuildRecordedRenewal(t *testing.T) {
+	refuse := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(refuse.Close)
+	cfg := setup(t, [2]string{"gone", refuse.URL + "/mcp"})
+	state := `{"servers": {"gone": {"renewal_failure": {"at": "2026-12-06T10:02:00Z", "kind": "refused", "reason": "the sign-in server refused the refresh token"}}}}`
+	if err := os.WriteFile(filepath.Join(filepath.Dir(cfg), "state.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, err := Build(t.Context(), Options{ConfigPath: cfg, Now: time.Date(2026, 12, 6, 10, 30, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "last renewal") || !strings.Contains(text, "the sign-in server refused the refresh token") {
+		t.Errorf("the report does not show the refused renewal:\n%s", text)
+	}
+}
+
 func TestSession(t *testing.T) {
 	for _, tt := range []struct {
 		goos string
