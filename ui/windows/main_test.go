@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/mcp-broker/mcp-broker/bridge/status"
 	"github.com/mcp-broker/mcp-broker/broker"
@@ -192,6 +193,26 @@ func TestMainLapse(t *testing.T) {
 	} {
 		if !hasText(w.Content(), want) {
 			t.Errorf("main window lacks %q; it shows %q", want, texts(w.Content()))
+		}
+	}
+}
+
+// TestLastRenewalAdvice: a refused renewal points to what helps for the server's kind of
+// sign-in: a person signs in again, a machine's credentials are mended in its settings.
+func TestLastRenewalAdvice(t *testing.T) {
+	refused := &broker.RenewalFailure{At: now.Add(-time.Minute), Kind: broker.RenewalRefused, Reason: "the sign-in server refused the grant"}
+	for _, tt := range []struct {
+		auth config.AuthMode
+		want string
+	}{
+		{config.AuthOAuth, "Choose " + tray.LabelSignIn + "."},
+		{config.AuthClientCredentials, "Check its credentials in " + tray.LabelEdit + "."},
+		{config.AuthWorkload, "Check its credentials in " + tray.LabelEdit + "."},
+		{config.AuthEnterprise, "Choose " + tray.LabelSignInIdP + "."},
+	} {
+		got, imp := lastRenewal(broker.ServerStatus{Auth: tt.auth, RenewalFailure: refused}, now)
+		if !strings.HasSuffix(got, tt.want) || imp != widget.DangerImportance {
+			t.Errorf("%s: %q (%v), want it to end %q, in danger", tt.auth, got, imp, tt.want)
 		}
 	}
 }

@@ -496,6 +496,14 @@ func lastRenewal(srv broker.ServerStatus, now time.Time) (string, widget.Importa
 	}
 	msg := "failed at " + since(now, f.At) + ": " + f.Reason
 	if f.Kind == broker.RenewalRefused {
+		// What the server was refused decides what helps: a person signs in again; a
+		// machine's credentials (client secret or key, workload JWT) are mended in its settings.
+		switch srv.Auth {
+		case config.AuthClientCredentials, config.AuthWorkload:
+			return msg + ". Check its credentials in " + tray.LabelEdit + ".", widget.DangerImportance
+		case config.AuthEnterprise:
+			return msg + ". Choose " + tray.LabelSignInIdP + ".", widget.DangerImportance
+		}
 		return msg + ". Choose " + tray.LabelSignIn + ".", widget.DangerImportance
 	}
 	return msg + ". Tried again at the next request.", widget.WarningImportance
