@@ -885,7 +885,7 @@ func (t *trayApp) SetStartAtLogin(on bool) {
 	})
 }
 
-// OpenConfigFolder implements windows.Actions: the main window offers it when the
+// OpenConfigFolder implements tray.Actions: the menu and the main window offer it when the
 // configuration cannot be read, for the person to mend or move the file.
 func (t *trayApp) OpenConfigFolder() {
 	dir := filepath.Dir(t.opts.ConfigPath)

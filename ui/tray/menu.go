@@ -54,6 +54,9 @@ type Actions interface {
 	TryDemo()
 	// SetStartAtLogin turns starting at login on or off.
 	SetStartAtLogin(on bool)
+	// OpenConfigFolder opens the folder of the configuration file in the file manager, for a
+	// person to mend a file that cannot be read.
+	OpenConfigFolder()
 	// Quit ends the app.
 	Quit()
 }
@@ -79,24 +82,26 @@ type Options struct {
 // Labels of the fixed items, for the app and the tests (which find items by label: dbusmenu ids
 // change with every rebuild).
 const (
-	LabelAddServer    = "Add server…"
-	LabelStatus       = "Status…"
-	LabelTryDemo      = "Try the demo server"
-	LabelDemoStarting = "Starting the demo server…"
-	LabelStartAtLogin = "Start at login"
-	LabelQuit         = "Quit"
-	LabelNoServers    = "No servers yet"
-	LabelSignIn       = "Sign in"
-	LabelSignInAgain  = "Sign in again"
-	LabelSigningIn    = "Signing in…"
-	LabelSignOut      = "Sign out"
-	LabelForgetToken  = "Forget the stored token"
-	LabelConfigure    = "Configure Claude Code…"
-	LabelCopyCommand  = "Copy Claude Code command"
-	LabelDiagnose     = "Diagnose…"
-	LabelTools        = "Tools…"
-	LabelCopyReport   = "Copy bug report"
-	LabelEdit         = "Edit server…"
+	LabelAddServer = "Add server…"
+	LabelStatus    = "Status…"
+	LabelTryDemo   = "Try the demo server"
+	// LabelOpenConfigFolder opens the folder of a configuration file that cannot be read.
+	LabelOpenConfigFolder = "Open the configuration folder"
+	LabelDemoStarting     = "Starting the demo server…"
+	LabelStartAtLogin     = "Start at login"
+	LabelQuit             = "Quit"
+	LabelNoServers        = "No servers yet"
+	LabelSignIn           = "Sign in"
+	LabelSignInAgain      = "Sign in again"
+	LabelSigningIn        = "Signing in…"
+	LabelSignOut          = "Sign out"
+	LabelForgetToken      = "Forget the stored token"
+	LabelConfigure        = "Configure Claude Code…"
+	LabelCopyCommand      = "Copy Claude Code command"
+	LabelDiagnose         = "Diagnose…"
+	LabelTools            = "Tools…"
+	LabelCopyReport       = "Copy bug report"
+	LabelEdit             = "Edit server…"
 	// LabelSignInIdP signs in to a company's identity provider, once for all its servers.
 	LabelSignInIdP = "Sign in with your company account"
 )
@@ -146,7 +151,8 @@ func Menu(snap model.Snapshot, opts Options, act Actions) *fyne.Menu {
 	add := func(it ...*fyne.MenuItem) { items = append(items, it...) }
 
 	if snap.ConfigError != "" {
-		add(disabled("⚠ The configuration cannot be read"), disabled(shorten(snap.ConfigError, 70)))
+		add(disabled("⚠ The configuration cannot be read"), disabled(shorten(snap.ConfigError, 70)),
+			fyne.NewMenuItem(LabelOpenConfigFolder, act.OpenConfigFolder))
 		add(fyne.NewMenuItemSeparator())
 	}
 	// A server an MCP client is waiting on comes first and says so: that is the one thing the

@@ -44,6 +44,7 @@ func (r *recorder) ShowStatus()                   { r.rec("ShowStatus()") }
 func (r *recorder) TryDemo()                      { r.rec("TryDemo()") }
 func (r *recorder) SetStartAtLogin(on bool)       { r.rec("SetStartAtLogin(%v)", on) }
 func (r *recorder) Quit()                         { r.rec("Quit()") }
+func (r *recorder) OpenConfigFolder()             { r.rec("OpenConfigFolder()") }
 
 func oauth(name string, state broker.SignInState, expiry *time.Time) broker.ServerStatus {
 	return broker.ServerStatus{Name: name, URL: "https://" + name + ".example/mcp", Auth: config.AuthOAuth,
@@ -262,6 +263,13 @@ func TestMenuActions(t *testing.T) {
 	find(t, Menu(model.Build(nil, nil, now), Options{}, r), LabelTryDemo).Action()
 	if !slices.Equal(r.calls, []string{"TryDemo()"}) {
 		t.Errorf("Try the demo server: calls = %q", r.calls)
+	}
+	r = &recorder{}
+	broken := model.Build(nil, nil, now)
+	broken.ConfigError, broken.State = "config.json: invalid character", model.Error
+	find(t, Menu(broken, Options{}, r), LabelOpenConfigFolder).Action()
+	if !slices.Equal(r.calls, []string{"OpenConfigFolder()"}) {
+		t.Errorf("%s: calls = %q", LabelOpenConfigFolder, r.calls)
 	}
 }
 

@@ -54,8 +54,6 @@ const (
 	LabelCopyShort     = "Copy command"
 	LabelConfirmRemove = "Remove"
 	LabelCancel        = "Cancel"
-	// LabelOpenConfigFolder opens the folder of a configuration file that cannot be read.
-	LabelOpenConfigFolder = "Open the configuration folder"
 )
 
 // keyButton is a button that keyboard users can work: Space (as every Fyne button) and Enter

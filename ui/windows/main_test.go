@@ -383,7 +383,7 @@ func TestMainConfigError(t *testing.T) {
 		}
 	}
 	c := w.Canvas()
-	focusOn(t, c, findKeyButton(t, w.Content(), LabelOpenConfigFolder, 0))
+	focusOn(t, c, findKeyButton(t, w.Content(), tray.LabelOpenConfigFolder, 0))
 	press(t, c, fyne.KeyReturn)
 	if want := []string{"OpenConfigFolder "}; !slices.Equal(act.calls, want) {
 		t.Errorf("calls %q, want %q", act.calls, want)

@@ -361,7 +361,7 @@ func (s *Status) configError() fyne.CanvasObject {
 	if s.configErr.path != "" {
 		box.Add(rows("File", s.configErr.path))
 	}
-	open := newKeyButton(LabelOpenConfigFolder, theme.FolderOpenIcon(), s.Actions.OpenConfigFolder)
+	open := newKeyButton(tray.LabelOpenConfigFolder, theme.FolderOpenIcon(), s.Actions.OpenConfigFolder)
 	box.Add(container.NewHBox(fullPadding(open), layout.NewSpacer()))
 	return box
 }
