@@ -24,6 +24,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/doctor"
 	"github.com/mcp-broker/mcp-broker/broker/opener"
 	"github.com/mcp-broker/mcp-broker/broker/report"
@@ -766,7 +767,31 @@ func (t *trayApp) Diagnose(name string) {
 	if !ok {
 		return
 	}
-	windows.ShowDiagnosis(t.fyne, name, srv.URL, func(ctx context.Context) (*doctor.Report, error) { return diagnose(ctx, t.opts.ConfigPath, srv.URL) })
+	windows.ShowDiagnosis(t.fyne, name, srv.URL, func(ctx context.Context) (*doctor.Report, error) { return t.diagnoseServer(ctx, name) })
+}
+
+// diagnoseServer diagnoses the configured server called name as `mcp-broker doctor NAME`
+// does: with its setup (doctor.Configured), so that the findings judge its sign-in method,
+// its accounts and what the broker recorded of its sign-ins, and, for a private_key_jwt
+// client, its key from the secret store.
+func (t *trayApp) diagnoseServer(ctx context.Context, name string) (*doctor.Report, error) {
+	f, err := config.Load(t.opts.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	setup, err := doctor.Configured(t.opts.ConfigPath, f, name, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if setup.Server.ClientAuth == config.ClientAuthPrivateKeyJWT {
+		b, err := t.openBroker(ctx, nil)
+		if err != nil {
+			setup.WithClientKey(nil, err)
+		} else {
+			setup.WithClientKey(b.ClientKey(ctx, name))
+		}
+	}
+	return diagnoseWith(t.opts.ConfigPath, setup.Server.URL, func(f *discovery.Fetcher) *doctor.Report { return doctor.RunFor(ctx, f, setup) })
 }
 
 // ShowTools implements tray.Actions.

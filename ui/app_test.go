@@ -23,6 +23,7 @@ import (
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/claudeconfig"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/doctor"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/ui/model"
 	"github.com/mcp-broker/mcp-broker/ui/tray"
@@ -385,5 +386,34 @@ func TestWindowConfigError(t *testing.T) {
 	ta.wg.Wait()
 	if got := notes(ta); len(got) != 1 || !strings.Contains(got[0], "The configuration folder could not be opened | It is "+filepath.Dir(ta.opts.ConfigPath)) {
 		t.Errorf("notifications = %q", got)
+	}
+}
+
+// TestDiagnoseConfiguredServer: the menu's and the window's Diagnose judge the server as
+// `mcp-broker doctor NAME` does, with what the broker recorded of its sign-ins: a refused
+// renewal in state.json is a finding, which the diagnosis of the URL alone cannot know.
+func TestDiagnoseConfiguredServer(t *testing.T) {
+	ta, _, _ := newTestApp(t)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(gone.Close)
+	cfg := `{"version": 1, "servers": [{"name": "studio", "url": "` + gone.URL + `/mcp", "auth": "oauth"}]}`
+	if err := os.WriteFile(ta.opts.ConfigPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := `{"servers": {"studio": {"renewal_failure": {"at": "2026-12-06T10:02:00Z", "kind": "refused", "reason": "the sign-in server refused the refresh token"}}}}`
+	if err := os.WriteFile(filepath.Join(filepath.Dir(ta.opts.ConfigPath), "state.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ta.diagnoseServer(t.Context(), "studio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(r.Findings, func(f doctor.Finding) bool {
+		return strings.Contains(f.Detail, "the sign-in server refused the refresh token")
+	}) {
+		t.Errorf("the diagnosis lacks the refused renewal: %+v", r.Findings)
+	}
+	if _, err := ta.diagnoseServer(t.Context(), "nope"); err == nil {
+		t.Error("diagnosing a server that is not configured gave no error")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/oauth"
 )
 
 // printDeviations prints, under the status table, what each server's authorization server
@@ -35,36 +34,4 @@ func printDeviations(w io.Writer, servers []broker.ServerStatus) error {
 		}
 	}
 	return nil
-}
-
-// learnedDeviations are the deviations status shows for the named server, for doctor; none
-// when the status cannot be read (doctor still diagnoses).
-func learnedDeviations(configPath, name string) []oauth.Deviation {
-	st, err := broker.ReadStatus(configPath, time.Now())
-	if err != nil {
-		return nil
-	}
-	for _, s := range st {
-		if s.Name == name {
-			return s.Deviations
-		}
-	}
-	return nil
-}
-
-// recordedStatus is the status of the named server, for doctor to say what the broker recorded
-// of its sign-ins (the last renewal that failed, when to sign in again), and when it was read;
-// nil when the status cannot be read (doctor still diagnoses).
-func recordedStatus(configPath, name string) (*broker.ServerStatus, time.Time) {
-	now := time.Now()
-	st, err := broker.ReadStatus(configPath, now)
-	if err != nil {
-		return nil, now
-	}
-	for _, s := range st {
-		if s.Name == name {
-			return &s, now
-		}
-	}
-	return nil, now
 }

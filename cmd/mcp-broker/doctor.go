@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -96,8 +96,8 @@ a refresh token (a warning when it will not: you would sign in again at every ex
 	return cmd
 }
 
-// doctorSetup is the configured server of that name, with its identity provider and, for a
-// private_key_jwt client, its key's algorithm (from the secret store), for doctor.
+// doctorSetup is the configured server of that name as doctor judges it (doctor.Configured)
+// and, for a private_key_jwt client, its key's algorithm from the secret store.
 func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, error) {
 	path, err := config.PathFrom(a.env.Getenv)
 	if err != nil {
@@ -107,32 +107,18 @@ func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, erro
 	if err != nil {
 		return nil, err
 	}
-	srv, ok := f.Server(name)
-	if !ok {
-		return nil, &broker.UnknownServerError{Name: name}
+	setup, err := doctor.Configured(path, f, name, time.Now())
+	if err != nil {
+		return nil, err
 	}
-	setup := &doctor.Setup{Server: *srv, SameURLAs: broker.SameURLServers(f.Servers, *srv), Deviations: learnedDeviations(path, name)}
-	setup.Status, setup.Now = recordedStatus(path, name)
-	if p, ok := f.IdP(srv.IdP); ok && srv.IdP != "" {
-		setup.IdP = p
-	}
-	if srv.ClientAuth == config.ClientAuthPrivateKeyJWT {
+	if setup.Server.ClientAuth == config.ClientAuthPrivateKeyJWT {
 		b, err := a.broker(ctx)
 		if err != nil {
 			return nil, err
 		}
-		ck, err := b.ClientKey(ctx, srv.Name)
-		if err != nil {
-			var op *broker.OpError
-			if errors.As(err, &op) {
-				err = op.Err // the report is about the server already
-			}
-			setup.KeyProblem = err.Error()
-		} else {
-			setup.KeyAlgorithm = ck.Algorithm
-		}
+		setup.WithClientKey(b.ClientKey(ctx, name))
 	}
-	return setup, nil
+	return &setup, nil
 }
 
 // findingSteps prints the next step of each finding that names one (its hint), once each,
