@@ -4,11 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/mcp-broker/mcp-broker/ui/autostart"
 )
 
 // MCP Broker ships as two builds of this command, so that the bridge stays fast and needs no
@@ -69,8 +66,10 @@ type trayFlags struct {
 	show string
 }
 
-// backgroundFlag is --background's name: the flag the start-at-login entry passes.
-var backgroundFlag = strings.TrimPrefix(autostart.BackgroundFlag, "--")
+// backgroundFlag is --background's name: the flag the start-at-login entry passes
+// (autostart.BackgroundFlag, which a test holds it to). Spelt out here, so that the
+// command-line build, which every bridge start loads, links no part of the tray.
+const backgroundFlag = "background"
 
 func (f *trayFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.background, backgroundFlag, false, "start with the tray icon alone, as at login")
@@ -90,7 +89,7 @@ func (f *trayFlags) check() error {
 func (f *trayFlags) args() []string {
 	var args []string
 	if f.background {
-		args = append(args, autostart.BackgroundFlag)
+		args = append(args, "--"+backgroundFlag)
 	}
 	if f.show != "" {
 		args = append(args, "--show", f.show)
