@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -132,13 +133,20 @@ func sampleResults() *results {
 		}
 		return f
 	}
+	watched := func(cpu float64) *figures {
+		f := fig(21, 0.36, 12.5, 290, 84, true)
+		f.WatcherCPU = []float64{cpu}
+		return f
+	}
 	return &results{
 		Env: environment{CPU: "test CPU", Cores: 2, GoVersion: "go1.26", BinarySize: 16e6},
 		Figures: map[transport]map[kind]*figures{
 			streamableHTTP: {
-				direct:    fig(1, 0.2, 0, 200, 0, false),
-				bridgeK:   fig(20, 0.35, 12, 280, 84, true),
-				mcpRemote: fig(800, 2, 120, 2000, 330, true),
+				direct:        fig(1, 0.2, 0, 200, 0, false),
+				bridgeK:       fig(20, 0.35, 12, 280, 84, true),
+				bridgeWatched: watched(12),
+				bridgeWindow:  watched(35),
+				mcpRemote:     fig(800, 2, 120, 2000, 330, true),
 			},
 			legacySSE: {
 				direct:  fig(1, 0.2, 0, 200, 0, false),
@@ -201,11 +209,18 @@ func TestReportFiles(t *testing.T) {
 	}
 	for _, want := range []string{
 		"### Streamable HTTP", "### legacy HTTP+SSE", "cold start to initialize answer (ms)", " 20.0 |", "40.0×",
-		"| of it private (RssAnon), idle (MB)   |      – |    3.0 |",
 		"**NOT MET**", "not measured", "![chart](results.svg)", "Go microbenchmarks", "test CPU",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("results.md lacks %q", want)
+		}
+	}
+	for _, row := range []string{
+		`\| of it private \(RssAnon\), idle \(MB\) +\| +– \| +3\.0 \|`,
+		`\| watcher CPU while measured \(% of a core\) +\| +– \| +– \| +12 \| +35 \|`,
+	} {
+		if !regexp.MustCompile(row).Match(md) {
+			t.Errorf("results.md lacks a row like %s:\n%s", row, md)
 		}
 	}
 	svg, err := os.ReadFile(filepath.Join(dir, "results.svg"))

@@ -316,8 +316,11 @@ func measureAll(ctx context.Context, o options, log *slog.Logger) (*results, err
 			if err != nil {
 				return nil, err
 			}
+			measured := time.Now()
 			m.run(ctx, k, f)
-			stopWatching()
+			if cpu := stopWatching(); cpu > 0 {
+				f.WatcherCPU = []float64{100 * cpu.Seconds() / time.Since(measured).Seconds()}
+			}
 			log.Info("measured", "client", k, "transport", t, "took", time.Since(t0).Round(time.Second))
 			res.Figures[t][k] = f
 		}
@@ -339,9 +342,12 @@ type watcher struct {
 // watchTraffic starts the watcher of kind k, as a person would: for bridgeWatched,
 // `mcp-broker traffic --follow` (bodies off), which reads and prints every event; for
 // bridgeWindow, the app with its Timeline window open (`mcp-broker-tray --show timeline`),
-// which draws them. It returns once the bridges see the watch mark, and gives what stops the
-// watcher and waits until no bridge sees the mark any more. Other kinds are not watched.
-func watchTraffic(ctx context.Context, k kind, w watcher) (func(), error) {
+// which draws them. It returns once the bridges see the watch mark and the watcher has
+// settled (the app's start-up, its first frames drawn in software GL, is not what is
+// measured), and gives what stops the watcher, waits until no bridge sees the mark any more,
+// and returns the CPU time the watcher used in between (0 where /proc cannot say). Other
+// kinds are not watched.
+func watchTraffic(ctx context.Context, k kind, w watcher) (func() time.Duration, error) {
 	var argv []string
 	switch k {
 	case bridgeWatched:
@@ -349,7 +355,7 @@ func watchTraffic(ctx context.Context, k kind, w watcher) (func(), error) {
 	case bridgeWindow:
 		argv = []string{w.tray, "--show", "timeline"}
 	default:
-		return func() {}, nil
+		return func() time.Duration { return 0 }, nil
 	}
 	dir := traffic.Dir(filepath.Join(w.run, "mcp-broker"))
 	out, err := os.Create(filepath.Join(w.logs, string(k)+"-watcher.log"))
@@ -364,7 +370,16 @@ func watchTraffic(ctx context.Context, k kind, w watcher) (func(), error) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop := func() {
+	var cpu0 time.Duration
+	cpuKnown := false
+	stop := func() time.Duration {
+		cpu, err := cpuTime(cmd.Process.Pid)
+		if err != nil || !cpuKnown {
+			cpu = 0
+		} else {
+			// At least a tick, so that an idle watcher reads 0 % rather than not measured.
+			cpu = max(cpu-cpu0, time.Nanosecond)
+		}
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:
@@ -377,6 +392,7 @@ func watchTraffic(ctx context.Context, k kind, w watcher) (func(), error) {
 		for deadline := time.Now().Add(10 * time.Second); traffic.Watched(dir, time.Now()) && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Millisecond)
 		}
+		return cpu
 	}
 	// The app takes a moment to draw its first frame; the command line, milliseconds.
 	for deadline := time.Now().Add(30 * time.Second); !traffic.Watched(dir, time.Now()); {
@@ -394,7 +410,34 @@ func watchTraffic(ctx context.Context, k kind, w watcher) (func(), error) {
 			return nil, fmt.Errorf("the traffic watcher %s did not watch within 30 s: see %s", filepath.Base(argv[0]), out.Name())
 		}
 	}
+	cpu0, cpuKnown = settle(cmd.Process.Pid)
 	return stop, nil
+}
+
+// settle waits, up to 20 s, until the process pid has used under a tenth of a core over two
+// half-seconds in a row, and returns the CPU time it had used by then (false where /proc
+// cannot say, and then it waits two seconds).
+func settle(pid int) (time.Duration, bool) {
+	last, err := cpuTime(pid)
+	if err != nil {
+		time.Sleep(2 * time.Second)
+		return 0, false
+	}
+	quiet := 0
+	for deadline := time.Now().Add(20 * time.Second); quiet < 2 && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		now, err := cpuTime(pid)
+		if err != nil {
+			return 0, false
+		}
+		if now-last < 50*time.Millisecond {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		last = now
+	}
+	return last, true
 }
 
 // authEnv is the variable mcp-remote reads the Authorization header from: the token never

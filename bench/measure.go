@@ -68,8 +68,11 @@ type figures struct {
 	// IdleAnon is the anonymous part of IdleRSS (RssAnon): what each further relay adds.
 	IdleAnon   []int64         `json:"idle_anon_bytes,omitempty"`
 	CPUPer1000 []time.Duration `json:"cpu_per_1000_calls_ns,omitempty"`
-	Sizes      []sizeFigures   `json:"sizes"`
-	Err        string          `json:"error,omitempty"`
+	// WatcherCPU is the CPU the traffic watcher (bridgeWatched, bridgeWindow) used while the
+	// relay was measured, in percent of one core.
+	WatcherCPU []float64     `json:"watcher_cpu_percent,omitempty"`
+	Sizes      []sizeFigures `json:"sizes"`
+	Err        string        `json:"error,omitempty"`
 }
 
 // sizeFigures are the big-result figures for one size.

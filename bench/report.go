@@ -81,6 +81,12 @@ func figureRows(sizes []int) []figure {
 		figure{name: "relay RSS, idle after 100 calls", unit: "MB", digits: 1, value: func(f *figures) (float64, bool) { return bytesMB(f.IdleRSS) }},
 		figure{name: "of it private (RssAnon), idle", unit: "MB", digits: 1, value: func(f *figures) (float64, bool) { return bytesMB(f.IdleAnon) }},
 		figure{name: "relay CPU per 1,000 calls", unit: "ms", digits: 0, value: func(f *figures) (float64, bool) { return durMs(f.CPUPer1000) }},
+		figure{name: "watcher CPU while measured", unit: "% of a core", digits: 0, value: func(f *figures) (float64, bool) {
+			if len(f.WatcherCPU) == 0 {
+				return 0, false
+			}
+			return median(f.WatcherCPU), true
+		}},
 	)
 }
 
