@@ -76,3 +76,32 @@ func Size(n int) string {
 	}
 	return strconv.Itoa(n) + " B"
 }
+
+// Session is the events of one bridge process: one Claude Code session with one server.
+type Session struct {
+	Server string
+	PID    int
+	Events []Event
+}
+
+// Sessions groups events by session, in the order each session's first event came, keeping
+// the events' order within each: how the CLI and the Timeline window lay the timeline out.
+func Sessions(events []Event) []Session {
+	type key struct {
+		server string
+		pid    int
+	}
+	at := map[key]int{}
+	var out []Session
+	for _, e := range events {
+		k := key{e.Server, e.PID}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, Session{Server: e.Server, PID: e.PID})
+		}
+		out[i].Events = append(out[i].Events, e)
+	}
+	return out
+}

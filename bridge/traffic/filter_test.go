@@ -1,6 +1,10 @@
 package traffic
 
-import "testing"
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
 
 func TestFilterAndSummary(t *testing.T) {
 	call := Event{Server: "studio", Kind: KindMessage, Dir: ToServer, Type: "request", Method: "tools/call", ID: "7", Size: 212}
@@ -33,5 +37,26 @@ func TestFilterAndSummary(t *testing.T) {
 		if got := e.Summary(); got != want {
 			t.Errorf("Summary = %q, want %q", got, want)
 		}
+	}
+}
+
+// TestSessions: events group by bridge process in the order each session first spoke, two
+// servers with one pid and one server with two pids apart, and keep their order within.
+func TestSessions(t *testing.T) {
+	ev := func(server string, pid int, id string) Event { return Event{Server: server, PID: pid, ID: id} }
+	got := Sessions([]Event{ev("a", 1, "1"), ev("b", 1, "2"), ev("a", 2, "3"), ev("a", 1, "4"), ev("b", 1, "5")})
+	var sum []string
+	for _, s := range got {
+		ids := ""
+		for _, e := range s.Events {
+			ids += e.ID
+		}
+		sum = append(sum, fmt.Sprintf("%s/%d:%s", s.Server, s.PID, ids))
+	}
+	if want := []string{"a/1:14", "b/1:25", "a/2:3"}; !slices.Equal(sum, want) {
+		t.Errorf("Sessions = %q, want %q", sum, want)
+	}
+	if Sessions(nil) != nil {
+		t.Error("no events gave sessions")
 	}
 }

@@ -119,25 +119,12 @@ func (a *app) runTraffic(ctx context.Context, f traffic.Filter, follow bool) err
 
 // printSessions prints events grouped by session (bridge process), each under a heading.
 func printSessions(w io.Writer, events []traffic.Event) {
-	type session struct {
-		server string
-		pid    int
-	}
-	var order []session
-	by := map[session][]traffic.Event{}
-	for _, e := range events {
-		s := session{e.Server, e.PID}
-		if _, ok := by[s]; !ok {
-			order = append(order, s)
-		}
-		by[s] = append(by[s], e)
-	}
-	for i, s := range order {
+	for i, s := range traffic.Sessions(events) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s (bridge pid %d)\n", s.server, s.pid)
-		for _, e := range by[s] {
+		fmt.Fprintf(w, "%s (bridge pid %d)\n", s.Server, s.PID)
+		for _, e := range s.Events {
 			printEvent(w, e, false)
 		}
 	}

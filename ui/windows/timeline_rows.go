@@ -40,29 +40,19 @@ type timelineRow struct {
 // newest session last, each event's summary and then its body, with times in zone. Event
 // lines wrap at cols characters and body lines at bodyCols; 0 wraps only at newlines.
 func timelineRows(events []traffic.Event, f traffic.Filter, zone *time.Location, cols, bodyCols int) []timelineRow {
-	type session struct {
-		server string
-		pid    int
-	}
-	var order []session
-	by := map[session][]traffic.Event{}
+	var kept []traffic.Event
 	for _, e := range events {
-		if !f.Keep(e) {
-			continue
+		if f.Keep(e) {
+			kept = append(kept, e)
 		}
-		s := session{e.Server, e.PID}
-		if _, ok := by[s]; !ok {
-			order = append(order, s)
-		}
-		by[s] = append(by[s], e)
 	}
 	var rows []timelineRow
-	for i, s := range order {
+	for i, s := range traffic.Sessions(kept) {
 		if i > 0 {
 			rows = append(rows, timelineRow{kind: rowBreak})
 		}
-		rows = append(rows, timelineRow{kind: rowSession, text: s.server + " — session " + strconv.Itoa(s.pid)})
-		for _, e := range by[s] {
+		rows = append(rows, timelineRow{kind: rowSession, text: s.Server + " — session " + strconv.Itoa(s.PID)})
+		for _, e := range s.Events {
 			// The summary's fields, two spaces apart, wrap whole where they can, under the
 			// summary's start like a terminal's hanging indent.
 			at := e.Time.In(zone).Format("15:04:05.000") + "  "
