@@ -67,6 +67,8 @@ bench: cli tray ## bridge vs a direct client vs mcp-remote on 127.0.0.1, plus Go
 
 # fyne package rewrites the FyneApp.toml it reads (it bumps Build), and wants Go
 # code beside it even with --exe: it packages a copy, from dist/pkg.
+# Its .desktop template has no Desktop Actions, so the launcher's "Traffic timeline" action
+# (mcp-broker-tray --show timeline) is appended after it.
 package: build ## make dist/mcp-broker-linux-amd64.tar.xz: both programs, the .desktop file, the icon, an install Makefile
 	rm -rf dist/pkg && mkdir -p dist/pkg/src/assets
 	cp FyneApp.toml cmd/mcp-broker/main.go dist/pkg/src/
@@ -76,6 +78,8 @@ package: build ## make dist/mcp-broker-linux-amd64.tar.xz: both programs, the .d
 		bindir=$$(dirname "$$(find mcp-broker-tray/usr -path '*/bin/mcp-broker-tray')") && \
 		install -m 0755 "$(CURDIR)/$(BIN)" "$$bindir/mcp-broker" && \
 		sed -i -e '/^\t\(install\|-rm\) .*bin\/$$(Exec)/{p;s/\$$(Exec)/mcp-broker/g}' mcp-broker-tray/Makefile && \
+		printf '%s\n' 'Actions=timeline;' '' '[Desktop Action timeline]' 'Name=Traffic timeline' 'Exec=mcp-broker-tray --show timeline' \
+			>> "$$(find mcp-broker-tray/usr -name '*.desktop')" && \
 		tar -cJf ../mcp-broker-linux-amd64.tar.xz mcp-broker-tray
 	rm -rf dist/pkg
 	@echo "dist/mcp-broker-linux-amd64.tar.xz: unpack it and run 'sudo make install' in it"
