@@ -79,6 +79,10 @@ func (s *idpSession) fresh(now time.Time) bool {
 type IdPSignInRequiredError struct {
 	IdP    string
 	Reason string
+	// Err is the identity provider's refusal that ended the sign-in (an *oauth.TokenError
+	// with invalid_grant), nil when there was no sign-in to renew: it tells a renewal the
+	// provider refused from one nobody had signed in for.
+	Err error
 }
 
 func (e *IdPSignInRequiredError) Error() string {
@@ -94,6 +98,9 @@ func (e *IdPSignInRequiredError) Hint() hint.Hint { return hint.SignInIdP }
 
 // Is makes errors.Is(err, ErrSignInRequired) true.
 func (e *IdPSignInRequiredError) Is(target error) bool { return target == ErrSignInRequired }
+
+// Unwrap is the identity provider's refusal, if any.
+func (e *IdPSignInRequiredError) Unwrap() error { return e.Err }
 
 // IdPStatus is what `idp list` and the tray show of an identity provider. It holds no secret.
 type IdPStatus struct {
@@ -608,7 +615,7 @@ func (b *Broker) refreshIdPSession(ctx context.Context, p config.IdP, sess *idpS
 		if ferr := b.forgetIdPSession(ctx, p.Issuer); ferr != nil {
 			b.log.Warn("forgetting the refused identity provider sign-in", "idp", p.Name, "err", ferr)
 		}
-		return &IdPSignInRequiredError{IdP: p.Name, Reason: "the sign-in has expired or was revoked"}
+		return &IdPSignInRequiredError{IdP: p.Name, Reason: "the sign-in has expired or was revoked", Err: err}
 	}
 	if err != nil {
 		return fmt.Errorf("renewing the identity provider sign-in: %w", err)

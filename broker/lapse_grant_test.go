@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/broker"
 	"github.com/mcp-broker/mcp-broker/broker/config"
+	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/internal/demo/authserver"
 )
 
@@ -144,4 +145,25 @@ func TestEnterpriseRenewalFailure(t *testing.T) {
 	if f := e.status().RenewalFailure; f != nil {
 		t.Errorf("a renewal that worked kept the failure: %+v", f)
 	}
+}
+
+// TestEnterpriseIdPRefused: when the identity provider refuses to renew its sign-in (revoked),
+// the enterprise server's renewal is recorded as refused, so the app says to sign in with the
+// company account; the error still asks for that sign-in, not a server's.
+func TestEnterpriseIdPRefused(t *testing.T) {
+	e := newEnterpriseEnv(t, authserver.Options{IDTokenTTL: time.Hour, AccessTokenTTL: time.Hour})
+	if _, err := e.idpLogin(broker.IdPLoginOptions{}); err != nil {
+		t.Fatalf("IdP login: %v", err)
+	}
+	if _, err := e.b.Credential(t.Context(), "demo"); err != nil {
+		t.Fatal(err)
+	}
+	e.idp.RevokeAll()
+	e.clock.advance(time.Hour + time.Minute)
+	refusedAt := e.clock.now()
+	_, err := e.b.Credential(t.Context(), "demo")
+	if !errors.Is(err, broker.ErrSignInRequired) || hint.Of(err) != hint.SignInIdP {
+		t.Fatalf("a renewal after the identity provider revoked the sign-in: %v (hint %v), want its sign-in asked for", err, hint.Of(err))
+	}
+	e.wantFailure("revoked", broker.RenewalRefused, refusedAt, "invalid_grant")
 }
