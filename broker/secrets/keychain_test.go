@@ -491,3 +491,26 @@ func TestKeychainWithBackend(t *testing.T) {
 		t.Errorf("Describe = %q", k.Describe())
 	}
 }
+
+// TestKeychainEndedContext: a call whose context has already ended fails with the context's
+// error and never reaches the OS keychain. Writes matter most: once under way, a write is
+// waited for whatever the context says. Before the check, the call's first select chose at
+// random between the keychain's turn and the ended context, so about every other write went
+// through; fifty tries make a regression all but certain to show.
+func TestKeychainEndedContext(t *testing.T) {
+	b := newFakeBackend()
+	k := newKeychain(time.Minute, "linux", b, noProbe)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for range 50 {
+		if err := k.Set(ctx, "oauth-token/x", "v"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Set with an ended context = %v, want context.Canceled", err)
+		}
+		if err := k.Delete(ctx, "oauth-token/x"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Delete with an ended context = %v, want context.Canceled", err)
+		}
+	}
+	if n := b.callCount(); n != 0 {
+		t.Errorf("the keychain was called %d times with an ended context (%q)", n, b.opsSoFar())
+	}
+}
