@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcp-broker/mcp-broker/broker"
+	"github.com/mcp-broker/mcp-broker/broker/config"
 	"github.com/mcp-broker/mcp-broker/broker/discovery"
 	"github.com/mcp-broker/mcp-broker/broker/hint"
 	"github.com/mcp-broker/mcp-broker/broker/oauth"
@@ -30,9 +31,16 @@ type deviceEnv struct {
 
 func newDeviceEnv(t *testing.T, dev authserver.DeviceOptions) *deviceEnv {
 	t.Helper()
+	return newDeviceEnvFor(t, dev, config.Server{})
+}
+
+// newDeviceEnvFor is newDeviceEnv with the server configured as srv (its name, URL and auth
+// mode filled in).
+func newDeviceEnvFor(t *testing.T, dev authserver.DeviceOptions, srv config.Server) *deviceEnv {
+	t.Helper()
 	dev.Enabled = true
 	c := newClock()
-	e := newEnv(t, envOptions{as: authserver.Options{Now: c.now, Device: dev}, mcp: mcpserver.Options{Scopes: []string{"mcp:read", "mcp:write"}}})
+	e := newEnv(t, envOptions{as: authserver.Options{Now: c.now, Device: dev}, mcp: mcpserver.Options{Scopes: []string{"mcp:read", "mcp:write"}}, server: srv})
 	d := &deviceEnv{env: e, clock: c}
 	e.b = e.brokerWithClock(c)
 	e.b.SetDeviceWaitForTest(func(ctx context.Context, w time.Duration) error {
@@ -132,6 +140,25 @@ func TestDeviceLogin(t *testing.T) {
 	}
 	if n := d.as.Stats().Registrations; n != 3 {
 		t.Errorf("%d registrations, want 3 (device, browser, device again, then reused)", n)
+	}
+}
+
+// TestDeviceLoginServerSettings: the device request is shaped by the server's sign-in
+// settings as the browser's is: configured scopes as given, and no resource indicator on any
+// request when the server is configured without one.
+func TestDeviceLoginServerSettings(t *testing.T) {
+	d := newDeviceEnvFor(t, authserver.DeviceOptions{Interval: time.Second}, config.Server{NoResource: true, Scopes: []string{"mcp:read"}})
+	if _, err := d.deviceLogin(decide(t, true)); err != nil {
+		t.Fatalf("device login: %v", err)
+	}
+	da := d.requests(authserver.EndpointDeviceAuthorization)
+	if len(da) != 1 || da[0].Form.Get("scope") != "mcp:read offline_access" {
+		t.Fatalf("device authorization requests = %v, want one with scope %q", da, "mcp:read offline_access")
+	}
+	for _, r := range append(da, d.requests(authserver.EndpointToken)...) {
+		if r.Form.Has("resource") {
+			t.Errorf("%s request with a resource indicator: %v", r.Endpoint, r.Form)
+		}
 	}
 }
 
