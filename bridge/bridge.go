@@ -364,7 +364,11 @@ func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
 }
 
 // writeClient sends one message to the client. A client that is gone ends the bridge.
-func (b *bridge) writeClient(msg []byte) {
+func (b *bridge) writeClient(msg []byte) { b.writeClientEnv(msg, nil) }
+
+// writeClientEnv is writeClient for a message whose envelope the caller has parsed already
+// (env; nil: the timeline parses msg, and only while someone watches).
+func (b *bridge) writeClientEnv(msg []byte, env *jsonrpc.Envelope) {
 	if err := b.out.Write(msg); err != nil {
 		if b.ctx.Err() == nil {
 			b.log.Error("writing to the client; exiting", "err", err)
@@ -376,7 +380,9 @@ func (b *bridge) writeClient(msg []byte) {
 		b.status.CountToClient()
 	}
 	if b.traffic != nil && b.traffic.Watched() {
-		if env, err := jsonrpc.Parse(msg); err == nil {
+		if env != nil {
+			b.traffic.Message(traffic.ToClient, msg, *env)
+		} else if env, err := jsonrpc.Parse(msg); err == nil {
 			b.traffic.Message(traffic.ToClient, msg, env)
 		}
 	}

@@ -474,7 +474,9 @@ func (b *bridge) fromServer(msg []byte, env jsonrpc.Envelope) {
 			return
 		}
 	}
-	b.writeClient(msg)
+	// The envelope still describes msg when the tool settings cut tools out of it: the kind,
+	// id and error of an answer stay.
+	b.writeClientEnv(msg, &env)
 	b.relayedBig(len(msg))
 }
 

@@ -84,13 +84,17 @@ func (b *bridge) writeSeen() {
 }
 
 // refuseHidden answers a tools/call of a tool the settings hide with an error, and reports
-// whether it did. With nothing hidden it costs a lock and no decoding.
+// whether it did. With nothing hidden it costs a lock: no lookup, no decoding.
 func (b *bridge) refuseHidden(env jsonrpc.Envelope) bool {
 	b.mu.Lock()
 	policy := b.toolSet.policy
+	if policy.Empty() {
+		b.mu.Unlock()
+		return false
+	}
 	readOnly, known := b.toolSet.readOnly[env.ToolName]
 	b.mu.Unlock()
-	if policy.Empty() || !policy.Hides(env.ToolName, readOnly) {
+	if !policy.Hides(env.ToolName, readOnly) {
 		return false
 	}
 	var why string

@@ -25,10 +25,13 @@ var secretFields = map[string]bool{
 	"sessiontoken": true, "bearer": true, "credential": true, "credentials": true,
 }
 
+// fieldSeparators are taken out of a member name before it is looked up in secretFields. A
+// Replacer builds its tables at first use, not here.
+var fieldSeparators = strings.NewReplacer("_", "", "-", "")
+
 // secretField reports whether a member name names a credential.
 func secretField(name string) bool {
-	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
-	return secretFields[n]
+	return secretFields[strings.ToLower(fieldSeparators.Replace(name))]
 }
 
 // Compiled at first use, not at init: every start of the bridge links this package, and
@@ -85,13 +88,14 @@ func scrub(v any, serverURL string, known []string) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			if s, ok := x.(string); ok && secretField(k) {
+			secret := secretField(k)
+			if s, ok := x.(string); ok && secret {
 				if s != "" {
 					v[k] = Redacted
 				}
 				continue
 			}
-			if secretField(k) {
+			if secret {
 				if _, isObject := x.(map[string]any); !isObject {
 					if _, isNumber := x.(json.Number); !isNumber {
 						// An array of credentials, say; an object is walked (its members have
