@@ -523,12 +523,12 @@ func (b *Broker) refresh(ctx context.Context, name, rejected string) (*Credentia
 			if err := checkTokenURL(srv, tok); err != nil {
 				return err
 			}
-		}
-		if tok != nil && bearer(tok.sentTo(srv)).Value != rejected && tok.sentTo(srv).fresh(b.now()) {
-			return nil
-		}
-		if tok != nil && bearer(tok.sentTo(srv)).Value == rejected {
-			if now := b.movedTo(ctx, srv, tok); now != "" {
+			sent := tok.sentTo(srv)
+			if bearer(sent).Value != rejected {
+				if sent.fresh(b.now()) {
+					return nil
+				}
+			} else if now := b.movedTo(ctx, srv, tok); now != "" {
 				// The grant belongs to the old authorization server: renewed there, it would
 				// only be refused again. A new one comes from the new server, with a client of
 				// its own (see planClient and checkIssuer).

@@ -87,11 +87,7 @@ func (b *Broker) deviceLogin(ctx context.Context, srv config.Server, res *discov
 	}
 	trace(ctx, srv.Name, StepAuthorization, nil)
 	trace(ctx, srv.Name, StepToken, nil)
-	if err := b.saveClient(ctx, srv.Name, client); err != nil {
-		return nil, err
-	}
-	acct := b.identify(ctx, srv.Name, as, client, tok)
-	return b.saveGrant(ctx, srv.Name, tok, as.Issuer, as.TokenEndpoint, res.Resource, client.ID, true, acct, b.now())
+	return b.saveSignIn(ctx, srv, res, client, tok)
 }
 
 // deviceClient chooses the client of a device sign-in, in the MCP order: a client the person

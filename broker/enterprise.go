@@ -102,7 +102,10 @@ func (b *Broker) reusable(ctx context.Context, srv config.Server, opts LoginOpti
 		return nil
 	}
 	cur, err := b.loadToken(ctx, srv.Name)
-	if err != nil || cur == nil || !cur.fresh(b.now()) || bearer(cur).Value == opts.Rejected || checkTokenURL(srv, cur) != nil {
+	if err != nil || cur == nil {
+		return nil
+	}
+	if sent := cur.sentTo(srv); !sent.fresh(b.now()) || bearer(sent).Value == opts.Rejected || checkTokenURL(srv, cur) != nil {
 		return nil
 	}
 	return cur

@@ -132,7 +132,7 @@ func ReadIdPStatus(configPath string, now time.Time) ([]IdPStatus, error) {
 	}
 	out := make([]IdPStatus, 0, len(f.IdPs))
 	for _, p := range f.IdPs {
-		s := IdPStatus{IdP: p, Servers: []string{}}
+		s := IdPStatus{IdP: p}
 		if info := st.IdPs[p.Issuer]; info != nil && info.ClientID == p.ClientID {
 			s.SignedIn, s.Subject, s.Email = info.usableAt(now), info.Subject, info.Email
 			if !info.Expiry.IsZero() {
@@ -140,12 +140,7 @@ func ReadIdPStatus(configPath string, now time.Time) ([]IdPStatus, error) {
 				s.Expiry = &e
 			}
 		}
-		for _, srv := range f.Servers {
-			if srv.Auth == config.AuthEnterprise && srv.IdP == p.Name {
-				s.Servers = append(s.Servers, srv.Name)
-			}
-		}
-		slices.Sort(s.Servers)
+		s.Servers = serversWithIdP(f, p.Name)
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b IdPStatus) int { return strings.Compare(a.Name, b.Name) })
@@ -246,13 +241,19 @@ func (b *Broker) idp(name string) (config.IdP, error) {
 	return *p, nil
 }
 
-// idpServers names the servers configured with the identity provider, sorted ("" on error).
+// idpServers names the servers configured with the identity provider, sorted (none on error).
 func (b *Broker) idpServers(name string) []string {
 	f, err := config.Load(b.configPath)
 	if err != nil {
 		return nil
 	}
-	var out []string
+	return serversWithIdP(f, name)
+}
+
+// serversWithIdP names the enterprise servers of f configured with the identity provider
+// name, sorted; an empty list, never nil, when there are none.
+func serversWithIdP(f *config.File, name string) []string {
+	out := []string{}
 	for _, s := range f.Servers {
 		if s.Auth == config.AuthEnterprise && s.IdP == name {
 			out = append(out, s.Name)

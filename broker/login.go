@@ -128,11 +128,8 @@ func (b *Broker) login(ctx context.Context, name string, opts LoginOptions) (*Lo
 		// The lock spans the whole browser (or device) flow: a second process signing in to
 		// the same server waits instead of opening a second tab.
 		err = b.withServerLock(ctx, name, b.signInTimeout+lockWait, func() error {
-			if opts.IfNeeded {
-				if cur, lerr := b.loadToken(ctx, name); lerr == nil && cur != nil && cur.sentTo(srv).fresh(b.now()) && bearer(cur.sentTo(srv)).Value != opts.Rejected && checkTokenURL(srv, cur) == nil {
-					tok = cur
-					return nil
-				}
+			if tok = b.reusable(ctx, srv, opts); tok != nil {
+				return nil
 			}
 			tok, err = b.personLogin(ctx, srv, opts)
 			return err
@@ -314,9 +311,17 @@ func (b *Broker) browserLogin(ctx context.Context, srv config.Server, res *disco
 	if srv.SendToken == provider.TokenID && tok.IDToken == "" {
 		return nil, hint.With(errors.New("the authorization server returned no ID token, and the server is configured to be sent the ID token"), hint.Diagnose)
 	}
+	return b.saveSignIn(ctx, srv, res, client, tok)
+}
+
+// saveSignIn stores what a person's sign-in (in the browser or with a device code) to srv
+// brought: the client it was made with, then the grant tok, of the account it learns (see
+// identify), signed in now.
+func (b *Broker) saveSignIn(ctx context.Context, srv config.Server, res *discovery.Result, client *oauth.Client, tok *oauth.Token) (*storedToken, error) {
 	if err := b.saveClient(ctx, srv.Name, client); err != nil {
 		return nil, err
 	}
+	as := res.AuthServer
 	acct := b.identify(ctx, srv.Name, as, client, tok)
 	// The grant is filed under the server's resource whether or not the requests named it: it
 	// is the URL the token belongs to (see checkTokenURL), and what a refresh may name.
