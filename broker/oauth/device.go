@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,12 +117,9 @@ func AuthorizeDevice(ctx context.Context, hc *http.Client, endpoint string, c *C
 		return nil, fmt.Errorf("requesting a sign-in code: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
+	body, err := readBody(resp, maxTokenResponse, "device authorization response")
 	if err != nil {
-		return nil, fmt.Errorf("reading the device authorization response: %w", err)
-	}
-	if len(body) > maxTokenResponse {
-		return nil, fmt.Errorf("the device authorization response is larger than %d bytes", maxTokenResponse)
+		return nil, err
 	}
 	var dj struct {
 		DeviceCode              string      `json:"device_code"`

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -136,12 +135,9 @@ func Register(ctx context.Context, hc *http.Client, p RegistrationParams) (*Clie
 		return nil, fmt.Errorf("registering with the authorization server: %w", redactURLError(err))
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxRegistrationResponse+1))
+	raw, err := readBody(resp, maxRegistrationResponse, "registration response")
 	if err != nil {
-		return nil, fmt.Errorf("reading the registration response: %w", err)
-	}
-	if len(raw) > maxRegistrationResponse {
-		return nil, fmt.Errorf("the registration response is larger than %d bytes", maxRegistrationResponse)
+		return nil, err
 	}
 	var rr registrationResponse
 	jsonErr := json.Unmarshal(raw, &rr)

@@ -218,17 +218,27 @@ type tokenResponse struct {
 	RefreshTokenExpiresIn json.RawMessage `json:"refresh_token_expires_in"`
 }
 
+// readBody reads the body of resp, the what ("token response") of an endpoint, refusing one
+// larger than limit bytes: an endpoint that does not stop talking is not read to its end.
+func readBody(resp *http.Response, limit int, what string) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s: %w", what, err)
+	}
+	if len(body) > limit {
+		return nil, fmt.Errorf("the %s is larger than %d bytes", what, limit)
+	}
+	return body, nil
+}
+
 // parseTokenResponse reads an RFC 6749 §5.1/§5.2 response: JSON, or the form-encoded body
 // some servers (GitHub's OAuth apps among them) send when they ignore Accept, as x/oauth2
 // reads it too. It tolerates the deviations of expires_in and token_type (see Deviation) and
 // records them in the Token.
 func parseTokenResponse(resp *http.Response, grant string, now time.Time) (*Token, error) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
+	body, err := readBody(resp, maxTokenResponse, "token response")
 	if err != nil {
-		return nil, fmt.Errorf("reading the token response: %w", err)
-	}
-	if len(body) > maxTokenResponse {
-		return nil, fmt.Errorf("the token response is larger than %d bytes", maxTokenResponse)
+		return nil, err
 	}
 	var tj tokenResponse
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))

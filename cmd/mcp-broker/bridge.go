@@ -98,17 +98,18 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 	if err != nil {
 		return err
 	}
+	configPath := b.ConfigPath()
 	opts := bridge.Options{
 		// The relay reaches the server as the broker does: its proxy, its certificate authorities.
 		HTTP:   httpclient.New(httpclient.WithNetwork(b.Network())),
 		Server: srv, Broker: b, In: a.stdin, Out: a.stdout, MaxMessage: maxMessage,
 		UserAgent: "mcp-broker/" + buildVersion(), Log: log, NoBrowser: noBrowser, Advise: advice,
-		Headless: opener.Unavailable(a.env.Getenv, runtime.GOOS),
+		Headless:   opener.Unavailable(a.env.Getenv, runtime.GOOS),
+		ConfigPath: configPath,
 	}
 	if dir, err := status.RuntimeDirFrom(a.env.Getenv); err == nil {
 		opts.RuntimeDir, opts.StatusDir = dir, status.BridgesDir(dir)
 		opts.TrafficDir = traffic.Dir(dir)
-		configPath := b.ConfigPath()
 		opts.TrafficBodies = func() bool {
 			f, err := config.Load(configPath)
 			return err == nil && f.TrafficBodies
@@ -118,7 +119,6 @@ func (a *app) runBridge(ctx context.Context, name, rawURL string, maxMessage int
 		opts.CacheDir = filepath.Join(dir, "mcp-broker", "initialize")
 		opts.ToolsDir = toolpolicy.Dir(dir)
 	}
-	opts.ConfigPath = b.ConfigPath()
 	log.Debug("bridge starting", "server", srv.Name, "url", redact.URL(srv.URL), "transport", srv.Transport)
 	err = bridge.Run(ctx, opts)
 	if errors.Is(err, context.Canceled) {

@@ -145,11 +145,7 @@ func (a *app) claudeWriter(name string) (claudeconfig.Writer, error) {
 	if err := config.ValidateName(name); err != nil {
 		return claudeconfig.Writer{}, err
 	}
-	path, err := config.PathFrom(a.env.Getenv)
-	if err != nil {
-		return claudeconfig.Writer{}, err
-	}
-	f, err := config.Load(path)
+	_, f, err := a.loadConfig()
 	if err != nil {
 		return claudeconfig.Writer{}, err
 	}

@@ -121,11 +121,7 @@ func (a *app) configGetCmd() *cobra.Command {
 		Short: "Show the settings, or the value of one (empty when it is not set)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := config.PathFrom(a.env.Getenv)
-			if err != nil {
-				return err
-			}
-			f, err := config.Load(path)
+			_, f, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
@@ -194,6 +190,20 @@ func (a *app) configUnsetCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// loadConfig reads the configuration file the environment names (config.PathFrom), and
+// returns its path with it.
+func (a *app) loadConfig() (string, *config.File, error) {
+	path, err := config.PathFrom(a.env.Getenv)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return "", nil, err
+	}
+	return path, f, nil
 }
 
 // updateConfig changes the configuration file under its lock.

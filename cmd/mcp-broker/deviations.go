@@ -15,23 +15,12 @@ func printDeviations(w io.Writer, servers []broker.ServerStatus) error {
 	var lines []string
 	for _, s := range servers {
 		if s.ExpiryAssumed && s.Expiry != nil {
-			lines = append(lines, fmt.Sprintf("  %s: expires at %s by assumption: the server does not say; renewed then, or sooner if the server refuses the token",
+			lines = append(lines, fmt.Sprintf("%s: expires at %s by assumption: the server does not say; renewed then, or sooner if the server refuses the token",
 				s.Name, s.Expiry.Local().Format(time.TimeOnly)))
 		}
 		for _, d := range s.Deviations {
-			lines = append(lines, fmt.Sprintf("  %s: %s", s.Name, d.Describe()))
+			lines = append(lines, fmt.Sprintf("%s: %s", s.Name, d.Describe()))
 		}
 	}
-	if len(lines) == 0 {
-		return nil
-	}
-	if _, err := fmt.Fprintln(w, "\nServers that bend the rules (mcp-broker works around it):"); err != nil {
-		return err
-	}
-	for _, l := range lines {
-		if _, err := fmt.Fprintln(w, l); err != nil {
-			return err
-		}
-	}
-	return nil
+	return printSection(w, "Servers that bend the rules (mcp-broker works around it)", lines)
 }

@@ -99,11 +99,7 @@ a refresh token (a warning when it will not: you would sign in again at every ex
 // doctorSetup is the configured server of that name as doctor judges it (doctor.Configured)
 // and, for a private_key_jwt client, its key's algorithm from the secret store.
 func (a *app) doctorSetup(ctx context.Context, name string) (*doctor.Setup, error) {
-	path, err := config.PathFrom(a.env.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	f, err := config.Load(path)
+	path, f, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}

@@ -239,11 +239,7 @@ func (a *app) serversListCmd() *cobra.Command {
 		Short: "List the configured servers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := config.PathFrom(a.env.Getenv)
-			if err != nil {
-				return err
-			}
-			f, err := config.Load(path)
+			_, f, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
@@ -339,11 +335,7 @@ func authLabel(auth config.AuthMode, clientAuth, signingAlg string) string {
 // a secret or a key: private_key_jwt and its algorithm if it had them and is still a
 // client-credentials server with the same client, else nothing.
 func (a *app) keptClientAuth(srv config.Server) (string, string) {
-	path, err := config.PathFrom(a.env.Getenv)
-	if err != nil {
-		return "", ""
-	}
-	f, err := config.Load(path)
+	_, f, err := a.loadConfig()
 	if err != nil {
 		return "", ""
 	}

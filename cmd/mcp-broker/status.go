@@ -116,10 +116,10 @@ func printSignIns(w io.Writer, servers []broker.ServerStatus, now time.Time) {
 	var lines []string
 	for _, s := range servers {
 		if s.SignInBy != nil {
-			lines = append(lines, fmt.Sprintf("  %s: sign in again by %s (%s)", s.Name, when(*s.SignInBy, now), s.SignInByReason.Why(s.SessionLimit())))
+			lines = append(lines, fmt.Sprintf("%s: sign in again by %s (%s)", s.Name, when(*s.SignInBy, now), s.SignInByReason.Why(s.SessionLimit())))
 		}
 		if f := s.RenewalFailure; f != nil {
-			line := fmt.Sprintf("  %s: renewal failed at %s: %s", s.Name, when(f.At, now), f.Reason)
+			line := fmt.Sprintf("%s: renewal failed at %s: %s", s.Name, when(f.At, now), f.Reason)
 			switch f.Kind {
 			case broker.RenewalRefused:
 				line += "; sign in again"
@@ -129,13 +129,7 @@ func printSignIns(w io.Writer, servers []broker.ServerStatus, now time.Time) {
 			lines = append(lines, line)
 		}
 	}
-	if len(lines) == 0 {
-		return
-	}
-	fmt.Fprintln(w, "\nSign-ins:")
-	for _, l := range lines {
-		fmt.Fprintln(w, l)
-	}
+	_ = printSection(w, "Sign-ins", lines)
 }
 
 // when is a moment for a sentence: its clock time today, with the date on another day.
@@ -190,13 +184,24 @@ func printNetwork(w io.Writer, n networkJSON) {
 	if n.Error != "" {
 		lines = []string{"not usable: " + n.Error}
 	}
+	_ = printSection(w, "Network", lines)
+}
+
+// printSection prints one section under the status table: a blank line, its title, and its
+// lines indented; nothing at all when it has no lines.
+func printSection(w io.Writer, title string, lines []string) error {
 	if len(lines) == 0 {
-		return
+		return nil
 	}
-	fmt.Fprintln(w, "\nNetwork:")
+	if _, err := fmt.Fprintf(w, "\n%s:\n", title); err != nil {
+		return err
+	}
 	for _, l := range lines {
-		fmt.Fprintln(w, "  "+l)
+		if _, err := fmt.Fprintf(w, "  %s\n", l); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // printBridges prints the "Live bridges" section.

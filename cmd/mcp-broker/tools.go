@@ -12,7 +12,6 @@ import (
 
 	"github.com/mcp-broker/mcp-broker/bridge/toolpolicy"
 	"github.com/mcp-broker/mcp-broker/broker"
-	"github.com/mcp-broker/mcp-broker/broker/config"
 )
 
 // tokensHow says how `tools` estimates what a tool costs in Claude Code's context.
@@ -93,11 +92,7 @@ type toolJSON struct {
 
 // printTools prints the server's tool settings and the tools last seen.
 func (a *app) printTools(name string, asJSON bool) error {
-	path, err := config.PathFrom(a.env.Getenv)
-	if err != nil {
-		return err
-	}
-	f, err := config.Load(path)
+	_, f, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
