@@ -268,3 +268,39 @@ func TestWatchedLapses(t *testing.T) {
 		t.Errorf("traffic folder mode = %v, want 0700", fi.Mode().Perm())
 	}
 }
+
+// TestWatchWhileAnotherStops: a watcher that starts while another stops (which removes the
+// mark) starts all the same. Marking by path failed when the removal fell between creating the
+// file and setting its time (a flake of the CLI tests, which start and stop watchers in a
+// row); here a remover races every touch.
+func TestWatchWhileAnotherStops(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "traffic")
+	if err := Watch(t.Context(), dir); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	removed := make(chan struct{})
+	go func() {
+		defer close(removed)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = os.Remove(filepath.Join(dir, watchingFile))
+			}
+		}
+	}()
+	for range 2000 {
+		if err := touch(dir); err != nil {
+			close(stop)
+			<-removed
+			t.Fatalf("touch while a watcher stops: %v", err)
+		}
+	}
+	close(stop)
+	<-removed
+	if err := touch(dir); err != nil || !Watched(dir, time.Now()) {
+		t.Errorf("after the races: touch %v, watched %v", err, Watched(dir, time.Now()))
+	}
+}

@@ -53,15 +53,20 @@ func Watch(ctx context.Context, dir string) error {
 	return nil
 }
 
+// touch marks dir as watched now: it writes a byte to the watching file through the file it
+// opened, which sets the file's modification time. Setting it by path (Chtimes) failed when
+// a watcher that stopped removed the file between the open and the call; a write to the open
+// file cannot, and a mark removed just after is made again at the next touch.
 func touch(dir string) error {
-	path := filepath.Join(dir, watchingFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, watchingFile), os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("marking the traffic as watched: %w", err)
 	}
-	f.Close()
-	now := time.Now()
-	if err := os.Chtimes(path, now, now); err != nil {
+	_, err = f.Write([]byte{'\n'})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("marking the traffic as watched: %w", err)
 	}
 	return nil
