@@ -585,13 +585,19 @@ func (t *trayApp) beginSignIn(key, what string) (ctx context.Context, cancel con
 	return ctx, cancel, s, op, true
 }
 
-func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, err error, cancelled bool) {
-	if t.signIns[name] == s {
-		delete(t.signIns, name)
+// endSignIn forgets the sign-in s recorded under key by beginSignIn, unless another has taken
+// its place, and closes its window.
+func (t *trayApp) endSignIn(key string, s *signIn) {
+	if t.signIns[key] == s {
+		delete(t.signIns, key)
 	}
 	if s.win != nil {
 		s.win.Close()
 	}
+}
+
+func (t *trayApp) signInDone(name string, s *signIn, res *broker.LoginResult, err error, cancelled bool) {
+	t.endSignIn(name, s)
 	var moved *broker.IssuerChangedError
 	if err == nil || cancelled {
 		t.status.SetProblem(name, "", nil)
@@ -660,12 +666,7 @@ func (t *trayApp) SignInIdP(name string) {
 // idpSignInDone ends a sign-in at an identity provider: it says which servers are ready, and
 // which are not and why.
 func (t *trayApp) idpSignInDone(name string, s *signIn, res *broker.IdPLoginResult, err error, cancelled bool) {
-	if key := tray.IdPKey(name); t.signIns[key] == s {
-		delete(t.signIns, key)
-	}
-	if s.win != nil {
-		s.win.Close()
-	}
+	t.endSignIn(tray.IdPKey(name), s)
 	switch {
 	case err == nil:
 		var ready []string

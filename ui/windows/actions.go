@@ -15,36 +15,15 @@ import (
 	"github.com/mcp-broker/mcp-broker/ui/tray"
 )
 
-// Actions is what the main window's buttons do: the tray menu's actions (tray.Actions), plus
-// removing a server, behind a confirmation, and opening the configuration's folder, which only
-// the window offers. The app implements it; every method is called on Fyne's goroutine and
-// must not block.
+// Actions is what the main window's buttons do: the tray menu's actions (tray.Actions; the
+// window never calls ShowStatus, which opens the window itself), plus removing a server, behind
+// a confirmation, which only the window offers. The app implements it; every method is called
+// on Fyne's goroutine and must not block.
 type Actions interface {
-	SignIn(name string)
-	SignOut(name string)
-	// SignInIdP signs in to the identity provider of that name, once for every server
-	// configured with it.
-	SignInIdP(name string)
-	ConfigureClaude(name string)
-	CopyClaudeCommand(name string)
-	Diagnose(name string)
-	ShowTools(name string)
-	// CopyBugReport puts a report on the server, without secrets, on the clipboard.
-	CopyBugReport(name string)
-	EditServer(name string)
+	tray.Actions
 	// RemoveServer removes the server, its tokens and its client registration. The window
 	// asks first.
 	RemoveServer(name string)
-	AddServer()
-	TryDemo()
-	// SetStartAtLogin turns starting at login on or off; the app then tells the window what
-	// it is (Status.SetStartAtLogin).
-	SetStartAtLogin(on bool)
-	// OpenConfigFolder opens the folder of the configuration file in the file manager, for a
-	// person to mend a file that cannot be read.
-	OpenConfigFolder()
-	// Quit ends the app.
-	Quit()
 }
 
 // Labels of the window's own buttons; the others are the menu's (tray.Label…), so that

@@ -2,6 +2,7 @@ package windows
 
 import (
 	"fmt"
+	"slices"
 
 	"fyne.io/fyne/v2/widget"
 
@@ -15,14 +16,30 @@ import (
 // The words people see for the broker's values, kept in one place so the
 // status window and the server form say the same thing.
 
-// authChoice pairs an auth mode with its label in the server form.
-type authChoice struct {
-	mode  config.AuthMode
+// choice pairs a configuration value with its label in one of the server form's selects.
+type choice[T comparable] struct {
+	value T
 	label string
 }
 
+// choiceLabels are the labels of choices, in order: a select's options.
+func choiceLabels[T comparable](choices []choice[T]) []string {
+	labels := make([]string, len(choices))
+	for i, c := range choices {
+		labels[i] = c.label
+	}
+	return labels
+}
+
+// selectChoice selects in sel the choice of value, and leaves sel alone when there is none.
+func selectChoice[T comparable](sel *widget.Select, choices []choice[T], value T) {
+	if i := slices.IndexFunc(choices, func(c choice[T]) bool { return c.value == value }); i >= 0 {
+		sel.SetSelectedIndex(i)
+	}
+}
+
 // authChoices are the server form's sign-in methods, in the order shown.
-var authChoices = []authChoice{
+var authChoices = []choice[config.AuthMode]{
 	{config.AuthOAuth, "OAuth: sign in with the browser"},
 	{config.AuthClientCredentials, "OAuth client credentials (no browser)"},
 	{config.AuthBearer, "API key or bearer token"},
@@ -33,17 +50,14 @@ var authChoices = []authChoice{
 
 // clientAuthChoices are how a client-credentials client proves itself, in the order the server
 // form shows them: config.Server.ClientAuth and its label.
-var clientAuthChoices = []struct{ value, label string }{
+var clientAuthChoices = []choice[string]{
 	{"", "Client secret"},
 	{config.ClientAuthPrivateKeyJWT, "Private key (signed JWT)"},
 }
 
 // dpopChoices are the server form's DPoP settings (RFC 9449), in the order shown:
 // config.Server.DPoP and its label.
-var dpopChoices = []struct {
-	mode  config.DPoPMode
-	label string
-}{
+var dpopChoices = []choice[config.DPoPMode]{
 	{config.DPoPAuto, "Automatic: when the server asks for it (recommended)"},
 	{config.DPoPOn, "Always: bind every token to a key"},
 	{config.DPoPOff, "Never: plain bearer tokens"},
@@ -51,7 +65,7 @@ var dpopChoices = []struct {
 
 // providerChoices are the server form's provider profiles (config.Server.Provider), in the order
 // shown: detection first, then every profile, then detection off.
-var providerChoices = []struct{ value, label string }{
+var providerChoices = []choice[string]{
 	{"", "Detect from the sign-in server (recommended)"},
 	{provider.Entra, "Microsoft Entra ID"},
 	{provider.Google, "Google"},
@@ -64,19 +78,13 @@ var providerChoices = []struct{ value, label string }{
 
 // sendTokenChoices are the tokens a server can be sent (config.Server.SendToken), in the order
 // the server form shows them.
-var sendTokenChoices = []struct{ value, label string }{
+var sendTokenChoices = []choice[string]{
 	{"", "Access token (recommended)"},
 	{provider.TokenID, "ID token"},
 }
 
-// transportChoice pairs a transport with its label in the server form.
-type transportChoice struct {
-	transport config.Transport
-	label     string
-}
-
 // transportChoices are the server form's transports, in the order shown.
-var transportChoices = []transportChoice{
+var transportChoices = []choice[config.Transport]{
 	{config.TransportAuto, "Automatic (recommended)"},
 	{config.TransportStreamableHTTP, "Streamable HTTP"},
 	{config.TransportSSE, "SSE (legacy)"},

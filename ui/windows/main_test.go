@@ -44,6 +44,7 @@ func (f *fakeActions) CopyBugReport(name string)     { f.rec("CopyBugReport", na
 func (f *fakeActions) SetStartAtLogin(on bool)       { f.rec("SetStartAtLogin", fmt.Sprint(on)) }
 func (f *fakeActions) OpenConfigFolder()             { f.rec("OpenConfigFolder", "") }
 func (f *fakeActions) Quit()                         { f.rec("Quit", "") }
+func (f *fakeActions) ShowStatus()                   { f.rec("ShowStatus", "") }
 
 // newMain is the main window as the app builds it, at the app's size.
 func newMain(t *testing.T, height float32) (*Status, *fakeActions, fyne.Window) {

@@ -148,47 +148,23 @@ func (f *ServerForm) build() {
 	f.header.SetPlaceHolder("Authorization")
 	f.header.OnChanged = func(string) { setMessage(f.headerErr, "") }
 
-	authLabels := make([]string, len(authChoices))
-	for i, c := range authChoices {
-		authLabels[i] = c.label
-	}
-	f.auth = widget.NewSelect(authLabels, func(string) { f.authChanged() })
+	f.auth = widget.NewSelect(choiceLabels(authChoices), func(string) { f.authChanged() })
 	f.assertionFile = widget.NewEntry()
 	f.assertionFile.SetPlaceHolder("/var/run/secrets/tokens/mcp")
 	f.assertionCommand = widget.NewEntry()
 	f.assertionCommand.SetPlaceHolder("a command that prints the JWT")
 	f.idp = widget.NewSelect(f.ed.IdPs(), nil)
 	f.idp.PlaceHolder = "(none configured: mcp-broker idp add)"
-	transportLabels := make([]string, len(transportChoices))
-	for i, c := range transportChoices {
-		transportLabels[i] = c.label
-	}
-	f.transport = widget.NewSelect(transportLabels, nil)
-	dpopLabels := make([]string, len(dpopChoices))
-	for i, c := range dpopChoices {
-		dpopLabels[i] = c.label
-	}
-	f.dpop = widget.NewSelect(dpopLabels, nil)
-	providerLabels := make([]string, len(providerChoices))
-	for i, c := range providerChoices {
-		providerLabels[i] = c.label
-	}
-	f.provider = widget.NewSelect(providerLabels, nil)
-	sendTokenLabels := make([]string, len(sendTokenChoices))
-	for i, c := range sendTokenChoices {
-		sendTokenLabels[i] = c.label
-	}
-	f.sendToken = widget.NewSelect(sendTokenLabels, nil)
+	f.transport = widget.NewSelect(choiceLabels(transportChoices), nil)
+	f.dpop = widget.NewSelect(choiceLabels(dpopChoices), nil)
+	f.provider = widget.NewSelect(choiceLabels(providerChoices), nil)
+	f.sendToken = widget.NewSelect(choiceLabels(sendTokenChoices), nil)
 	f.authParams = widget.NewEntry()
 	f.authParams.SetPlaceHolder("optional: KEY=VALUE, space separated")
 	f.authParams.OnChanged = func(string) { setMessage(f.authParamsErr, "") }
 	f.noResource = widget.NewCheck("Leave the resource indicator out of every request", nil)
 	f.authParamsErr = errorLabel()
-	clientAuthLabels := make([]string, len(clientAuthChoices))
-	for i, c := range clientAuthChoices {
-		clientAuthLabels[i] = c.label
-	}
-	f.clientAuth = widget.NewSelect(clientAuthLabels, func(string) { f.authChanged() })
+	f.clientAuth = widget.NewSelect(choiceLabels(clientAuthChoices), func(string) { f.authChanged() })
 	f.chooseKey = widget.NewButtonWithIcon("Choose file…", theme.FolderOpenIcon(), f.showKeyFileDialog)
 	f.pasteKey = widget.NewButtonWithIcon("Paste", theme.ContentPasteIcon(), func() {
 		f.setKey([]byte(f.app.Clipboard().Content()))
@@ -285,27 +261,11 @@ func (f *ServerForm) fill(s config.Server) {
 	f.url.SetText(s.URL)
 	f.name.SetText(s.Name)
 	f.name.Disable()
-	for i, c := range authChoices {
-		if c.mode == s.Auth {
-			f.auth.SetSelectedIndex(i)
-		}
-	}
-	for i, c := range transportChoices {
-		if c.transport == s.Transport {
-			f.transport.SetSelectedIndex(i)
-		}
-	}
-	for i, c := range dpopChoices {
-		if c.mode == s.DPoP {
-			f.dpop.SetSelectedIndex(i)
-		}
-	}
+	selectChoice(f.auth, authChoices, s.Auth)
+	selectChoice(f.transport, transportChoices, s.Transport)
+	selectChoice(f.dpop, dpopChoices, s.DPoP)
 	f.clientID.SetText(s.ClientID)
-	for i, c := range clientAuthChoices {
-		if c.value == s.ClientAuth {
-			f.clientAuth.SetSelectedIndex(i)
-		}
-	}
+	selectChoice(f.clientAuth, clientAuthChoices, s.ClientAuth)
 	if s.ClientAuth == config.ClientAuthPrivateKeyJWT {
 		f.keyStatus.SetText(fmt.Sprintf("Its %s key is stored; choose another to replace it.", s.SigningAlg))
 	}
@@ -314,16 +274,12 @@ func (f *ServerForm) fill(s config.Server) {
 	f.assertionFile.SetText(s.AssertionFile)
 	f.assertionCommand.SetText(s.AssertionCommand)
 	f.idp.SetSelected(s.IdP)
-	for i, c := range providerChoices {
-		if c.value == s.Provider {
-			f.provider.SetSelectedIndex(i)
-		}
+	selectChoice(f.provider, providerChoices, s.Provider)
+	sendToken := s.SendToken
+	if sendToken == provider.TokenAccess {
+		sendToken = "" // the access token is the default, the choice ""
 	}
-	for i, c := range sendTokenChoices {
-		if c.value == s.SendToken || (c.value == "" && s.SendToken == provider.TokenAccess) {
-			f.sendToken.SetSelectedIndex(i)
-		}
-	}
+	selectChoice(f.sendToken, sendTokenChoices, sendToken)
 	f.authParams.SetText(formatAuthParams(s.AuthParams))
 	f.noResource.SetChecked(s.NoResource)
 	f.authChanged()
@@ -399,7 +355,7 @@ func showRow(row []fyne.CanvasObject, show bool) {
 // authMode is the sign-in method chosen.
 func (f *ServerForm) authMode() config.AuthMode {
 	if i := f.auth.SelectedIndex(); i >= 0 {
-		return authChoices[i].mode
+		return authChoices[i].value
 	}
 	return config.AuthOAuth
 }
@@ -607,14 +563,14 @@ func (f *ServerForm) collect() (srv config.Server, secret string, ok bool) {
 	srv.Auth = f.authMode()
 	srv.Transport = config.TransportAuto
 	if i := f.transport.SelectedIndex(); i >= 0 {
-		srv.Transport = transportChoices[i].transport
+		srv.Transport = transportChoices[i].value
 	}
 	srv.ClientID, srv.Scopes, srv.Header = "", nil, ""
 	srv.AssertionFile, srv.AssertionCommand, srv.IdP = "", "", ""
 	srv.DPoP = "" // auto, stored as empty
 	if i := f.dpop.SelectedIndex(); i >= 0 && (srv.Auth == config.AuthOAuth || srv.Auth == config.AuthClientCredentials) &&
-		dpopChoices[i].mode != config.DPoPAuto {
-		srv.DPoP = dpopChoices[i].mode
+		dpopChoices[i].value != config.DPoPAuto {
+		srv.DPoP = dpopChoices[i].value
 	}
 
 	srv.Provider, srv.AuthParams, srv.NoResource, srv.SendToken = "", nil, false, ""

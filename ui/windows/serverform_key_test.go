@@ -164,7 +164,7 @@ func TestServerFormDPoP(t *testing.T) {
 	ed = &fakeEditor{report: goodReport}
 	f = newForm(t, ed, &existing)
 	for i, c := range authChoices { // the API key mode has no DPoP
-		if c.mode == config.AuthBearer {
+		if c.value == config.AuthBearer {
 			f.auth.SetSelectedIndex(i)
 		}
 	}
