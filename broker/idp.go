@@ -122,14 +122,16 @@ func (b *Broker) IdPs() ([]IdPStatus, error) { return ReadIdPStatus(b.configPath
 // ReadIdPStatus reports every identity provider configured in configPath, from the
 // configuration and the state file only (never the secret store), like ReadStatus.
 func ReadIdPStatus(configPath string, now time.Time) ([]IdPStatus, error) {
-	f, err := config.Load(configPath)
+	f, st, err := readStatusFiles(configPath)
 	if err != nil {
-		return nil, wrap(OpStatus, "", err)
+		return nil, err
 	}
-	st, err := loadState(statePath(configPath))
-	if err != nil {
-		return nil, wrap(OpStatus, "", err)
-	}
+	return idpStatus(f, st, now), nil
+}
+
+// idpStatus is every configured identity provider's status, from the configuration f and the
+// state st.
+func idpStatus(f *config.File, st *state, now time.Time) []IdPStatus {
 	out := make([]IdPStatus, 0, len(f.IdPs))
 	for _, p := range f.IdPs {
 		s := IdPStatus{IdP: p}
@@ -144,7 +146,7 @@ func ReadIdPStatus(configPath string, now time.Time) ([]IdPStatus, error) {
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b IdPStatus) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return out
 }
 
 // AddIdP adds or replaces an identity provider. secret, when not empty, is the client secret of

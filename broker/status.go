@@ -81,15 +81,39 @@ func (b *Broker) Status() ([]ServerStatus, error) { return ReadStatus(b.configPa
 // state file only, never the secret store, so it is fast, needs no Broker, and never blocks on
 // a locked keychain.
 func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
+	f, st, err := readStatusFiles(configPath)
+	if err != nil {
+		return nil, err
+	}
+	return serverStatus(f, st, now), nil
+}
+
+// ReadAllStatus is ReadStatus and ReadIdPStatus from one reading of the two files: what the
+// tray polls for.
+func ReadAllStatus(configPath string, now time.Time) ([]ServerStatus, []IdPStatus, error) {
+	f, st, err := readStatusFiles(configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return serverStatus(f, st, now), idpStatus(f, st, now), nil
+}
+
+// readStatusFiles reads the configuration at configPath and the state file beside it.
+func readStatusFiles(configPath string) (*config.File, *state, error) {
 	f, err := config.Load(configPath)
 	if err != nil {
-		return nil, wrap(OpStatus, "", err)
+		return nil, nil, wrap(OpStatus, "", err)
 	}
-	servers := f.Servers
 	st, err := loadState(statePath(configPath))
 	if err != nil {
-		return nil, wrap(OpStatus, "", err)
+		return nil, nil, wrap(OpStatus, "", err)
 	}
+	return f, st, nil
+}
+
+// serverStatus is every configured server's status, from the configuration f and the state st.
+func serverStatus(f *config.File, st *state, now time.Time) []ServerStatus {
+	servers := f.Servers
 	out := make([]ServerStatus, 0, len(servers))
 	for _, srv := range servers {
 		ss := ServerStatus{Name: srv.Name, URL: srv.URL, Auth: srv.Auth, Transport: srv.Transport, State: StateSignInRequired,
@@ -165,5 +189,5 @@ func ReadStatus(configPath string, now time.Time) ([]ServerStatus, error) {
 		}
 		out = append(out, ss)
 	}
-	return out, nil
+	return out
 }

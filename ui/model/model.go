@@ -232,13 +232,13 @@ func derive(srv *Server) {
 // the snapshot (the tray shows it) rather than as an error; an unreadable bridges folder
 // counts as no bridges, as in `mcp-broker status`.
 func Read(configPath, bridgesDir string, now time.Time) Snapshot {
-	servers, err := broker.ReadStatus(configPath, now)
+	servers, idps, err := broker.ReadAllStatus(configPath, now)
 	bridges, berr := status.List(bridgesDir)
 	if berr != nil {
 		bridges = nil
 	}
 	snap := Build(servers, bridges, now)
-	if idps, ierr := broker.ReadIdPStatus(configPath, now); ierr == nil && len(idps) > 0 {
+	if len(idps) > 0 {
 		snap.IdPs = idps
 	}
 	if err != nil {
